@@ -1,0 +1,1 @@
+"""The ``concordance`` command line (typer + rich)."""

@@ -1,0 +1,185 @@
+"""``concordance``: import code systems and look at what is stored.
+
+Errors are printed once, here, as ``concordance: error: FILE:LINE: what is wrong``.
+"""
+
+from __future__ import annotations
+
+import sys
+import tomllib
+from pathlib import Path
+from typing import Annotated, Any
+
+import click
+import typer
+
+from terminology.cli.output import (
+    byte_progress,
+    concepts_table,
+    console,
+    report_lines,
+    systems_table,
+)
+from terminology.errors import ConcordanceError, SourceFileError
+from terminology.importers import format_names, importer_class
+from terminology.importers.base import total_size
+from terminology.importing import import_code_system, options_from_pairs
+from terminology.models import CodeSystemMetadata, ImportReport
+from terminology.settings import get_settings
+from terminology.storage import migrate
+from terminology.storage.engine import make_engine
+from terminology.storage.store import SqlStore
+
+app = typer.Typer(
+    name="concordance",
+    help="Concordance: import code systems, align them, curate and publish mappings.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+
+
+def open_store() -> SqlStore:
+    """The store for the configured database, built when a command needs it."""
+    return SqlStore(make_engine(get_settings()))
+
+
+def split_reference(reference: str) -> tuple[str, str | None]:
+    """``url|version`` → (url, version); a bare URL means its latest version."""
+    url, _, version = reference.partition("|")
+    return url, version or None
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Create or migrate the database schema to the latest revision."""
+    engine = make_engine(get_settings())
+    migrate.upgrade(engine)
+    console().print(f"database at revision {migrate.current_revision(engine)} ({engine.url.render_as_string()})")
+
+
+@db_app.command("current")
+def db_current() -> None:
+    """Show the schema revision of the database."""
+    engine = make_engine(get_settings())
+    console().print(f"{migrate.current_revision(engine) or 'empty'} (head: {migrate.head_revision()})")
+
+
+@app.command("formats")
+def formats() -> None:
+    """List the import formats and their options."""
+    out = console()
+    for name in format_names():
+        cls = importer_class(name)
+        out.print(f"[bold]{name}[/bold]: {cls.summary}")
+        for option, info in cls.options_model.model_fields.items():
+            default = info.default if info.default not in (None, {}, []) else ""
+            out.print(f"    -o {option}={default}", markup=False)
+
+
+def run_import(
+    store: SqlStore,
+    format_name: str,
+    path: Path,
+    raw_options: dict[str, Any],
+    metadata: CodeSystemMetadata,
+    *,
+    show_progress: bool,
+) -> ImportReport:
+    importer = importer_class(format_name).with_options(raw_options)
+    size = total_size([p for p in ([path] if path.is_file() else path.rglob("*")) if p.is_file()]) if path.exists() else 0
+    with byte_progress(f"importing {path.name}", size, enabled=show_progress) as progress:
+        return import_code_system(store, importer, path, overrides=metadata, progress=progress)
+
+
+@app.command("import")
+def import_command(
+    format_name: Annotated[str, typer.Argument(metavar="FORMAT", help="csv, fhir, claml, loinc, snomed-rf2, owl, skos")],
+    path: Annotated[Path, typer.Argument(help="The file (or RF2 folder) to import.")],
+    url: Annotated[str | None, typer.Option(help="Canonical URL of the code system.")] = None,
+    version: Annotated[str | None, typer.Option(help="Version label of this release.")] = None,
+    name: Annotated[str | None, typer.Option(help="Computer-friendly name.")] = None,
+    title: Annotated[str | None, typer.Option(help="Human-friendly title.")] = None,
+    publisher: Annotated[str | None, typer.Option(help="Who publishes the code system.")] = None,
+    language: Annotated[str | None, typer.Option(help="Language of the displays, e.g. fr.")] = None,
+    option: Annotated[list[str] | None, typer.Option("--option", "-o", help="Format option KEY=VALUE (see 'concordance formats').")] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+) -> None:
+    """Import a code system version; the database is unchanged if anything is wrong."""
+    metadata = CodeSystemMetadata(url=url, version=version, name=name, title=title, publisher=publisher, language=language)
+    report = run_import(
+        open_store(), format_name, path, options_from_pairs(option or []), metadata,
+        show_progress=not quiet and sys.stderr.isatty(),
+    )
+    for line in report_lines(report):
+        console().print(line, markup=False)
+
+
+@app.command("load")
+def load_manifest(
+    manifest: Annotated[Path, typer.Argument(help="A TOML manifest such as data/bundled.toml.")],
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+) -> None:
+    """Import every code system a manifest lists (paths relative to the manifest)."""
+    try:
+        entries = tomllib.loads(manifest.read_text(encoding="utf-8")).get("code_system", [])
+    except (OSError, tomllib.TOMLDecodeError) as error:
+        raise SourceFileError(manifest, f"unreadable manifest: {error}") from error
+    store = open_store()
+    out = console()
+    for number, entry in enumerate(entries, start=1):
+        try:
+            metadata = CodeSystemMetadata(**{k: entry.get(k) for k in ("url", "version", "name", "title", "publisher", "language")})
+            path = manifest.parent / entry["path"]
+            report = run_import(
+                store, entry["format"], path, dict(entry.get("options", {})), metadata,
+                show_progress=not quiet and sys.stderr.isatty(),
+            )
+        except KeyError as error:
+            raise SourceFileError(manifest, f"entry {number} lacks {error}", element=f"[[code_system]] #{number}") from error
+        for line in report_lines(report):
+            out.print(line, markup=False)
+    out.print(systems_table(store.code_systems()))
+
+
+@app.command("systems")
+def systems() -> None:
+    """List the stored code systems and their versions."""
+    console().print(systems_table(open_store().code_systems()))
+
+
+@app.command("concepts")
+def concepts(
+    reference: Annotated[str, typer.Argument(metavar="URL[|VERSION]")],
+    search: Annotated[str | None, typer.Option(help="Text in the code or any label (accents and case ignored).")] = None,
+    limit: Annotated[int, typer.Option(min=1, max=10_000)] = 20,
+    offset: Annotated[int, typer.Option(min=0)] = 0,
+) -> None:
+    """Show concepts of a code system, optionally searching their labels."""
+    store = open_store()
+    url, version = split_reference(reference)
+    system = store.code_system(url, version)
+    console().print(concepts_table(system, store.concepts(system, search=search, limit=limit, offset=offset)))
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line and return its exit status; domain errors become one stderr line."""
+    try:
+        result = app(args=argv, prog_name="concordance", standalone_mode=False)
+    except ConcordanceError as error:
+        print(f"concordance: error: {error}", file=sys.stderr)
+        return 1
+    except click.exceptions.Abort:
+        print("concordance: aborted", file=sys.stderr)
+        return 130
+    except click.ClickException as error:
+        error.show()
+        return error.exit_code
+    return result if isinstance(result, int) else 0
+
+
+def run() -> None:
+    """Console-script entry point."""
+    sys.exit(main())

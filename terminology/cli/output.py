@@ -1,0 +1,108 @@
+"""How the command line shows things: tables, import reports and progress bars."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    DownloadColumn,
+    Progress,
+    TextColumn,
+    TimeRemainingColumn,
+    TransferSpeedColumn,
+)
+from rich.table import Table
+
+from terminology.importers.base import ProgressCallback
+from terminology.models import CodeSystem, Concept, ImportOutcome, ImportReport
+
+
+def console() -> Console:
+    """A console on the current stdout, so tests capturing stdout see the output."""
+    return Console(soft_wrap=True, highlight=False)
+
+
+def systems_table(code_systems: list[CodeSystem]) -> Table:
+    table = Table(title="Code systems", title_justify="left")
+    table.add_column("url")
+    table.add_column("version")
+    table.add_column("concepts", justify="right")
+    table.add_column("languages")
+    table.add_column("format")
+    table.add_column("imported at (UTC)")
+    for system in code_systems:
+        table.add_row(
+            system.url,
+            system.version,
+            f"{system.concept_count:,}",
+            ", ".join(system.languages) or "—",
+            system.source_format,
+            system.imported_at.strftime("%Y-%m-%d %H:%M:%S"),
+        )
+    return table
+
+
+def concepts_table(system: CodeSystem, found: list[Concept]) -> Table:
+    table = Table(title=f"{system.reference} — {len(found)} shown", title_justify="left")
+    table.add_column("code", no_wrap=True)
+    table.add_column("display")
+    table.add_column("parents")
+    table.add_column("other labels")
+    for concept in found:
+        others = "; ".join(
+            f"{d.value} ({d.language or '?'}, {d.use})" for d in concept.designations[:3]
+        )
+        if len(concept.designations) > 3:
+            others += f"; +{len(concept.designations) - 3}"
+        code = concept.code if concept.active else f"{concept.code} (inactive)"
+        table.add_row(code, concept.display or "", ", ".join(concept.parents), others)
+    return table
+
+
+def report_lines(report: ImportReport) -> list[str]:
+    """A few lines a terminologist reads after an import."""
+    system = report.code_system
+    if report.outcome is ImportOutcome.UNCHANGED:
+        return [f"{system.reference}: unchanged (identical file already imported)"]
+    lines = [
+        f"{system.reference}: {system.concept_count:,} concepts, "
+        f"{report.designation_count:,} designations, {report.edge_count:,} hierarchy links "
+        f"in {report.seconds:.1f} s"
+    ]
+    if report.changes is not None:
+        c = report.changes
+        lines.append(
+            f"  against version {report.previous_version}: {c.added:,} added, "
+            f"{c.retired:,} retired, {c.relabelled:,} relabelled"
+        )
+        for label, examples in (
+            ("added", c.examples_added),
+            ("retired", c.examples_retired),
+            ("relabelled", c.examples_relabelled),
+        ):
+            if examples:
+                lines.append(f"    {label}: {', '.join(examples)}{' …' if len(examples) >= 10 else ''}")
+    return lines
+
+
+@contextmanager
+def byte_progress(description: str, total: int, *, enabled: bool) -> Iterator[ProgressCallback]:
+    """A progress bar over the bytes of the source files."""
+    if not enabled:
+        yield lambda _: None
+        return
+    bar = Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        DownloadColumn(),
+        TransferSpeedColumn(),
+        TimeRemainingColumn(),
+        console=Console(stderr=True),
+        transient=True,
+    )
+    with bar:
+        task = bar.add_task(description, total=total or None)
+        yield lambda advance: bar.advance(task, advance)

@@ -1,0 +1,87 @@
+"""Domain errors, each a specific class so that the CLI and the API map them once.
+
+Every error carries enough context for a terminologist to fix the input
+without reading a stack trace: the file, the line (or XML element) and the
+field that is wrong.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class ConcordanceError(Exception):
+    """Base of every error Concordance reports to its users."""
+
+
+class SourceFileError(ConcordanceError):
+    """A source file cannot be imported as it is.
+
+    ``location`` is a line number for text formats, or an element description
+    (``<Class code="A00">``) for XML formats where line numbers are not exact.
+    """
+
+    def __init__(
+        self,
+        path: Path | str,
+        message: str,
+        *,
+        line: int | None = None,
+        element: str | None = None,
+        field: str | None = None,
+    ) -> None:
+        self.path = str(path)
+        self.line = line
+        self.element = element
+        self.field = field
+        self.reason = message
+        super().__init__(self.describe())
+
+    def describe(self) -> str:
+        """Render as ``FILE:LINE: [field X: ]message`` like a compiler does."""
+        where = self.path
+        if self.line is not None:
+            where += f":{self.line}"
+        if self.element is not None:
+            where += f": {self.element}"
+        what = f"field {self.field!r}: {self.reason}" if self.field else self.reason
+        return f"{where}: {what}"
+
+
+class DuplicateCodeError(SourceFileError):
+    """The same code appears twice in one code system."""
+
+
+class HierarchyCycleError(SourceFileError):
+    """Parent links loop back on themselves, so no hierarchy can be built."""
+
+
+class UnknownParentError(SourceFileError):
+    """A concept names a parent code that the file never defines."""
+
+
+class UnsafeXmlError(SourceFileError):
+    """An XML file declares entities; they are refused to avoid XXE and entity bombs."""
+
+
+class UnknownFormatError(ConcordanceError):
+    """No importer is registered under the requested format name."""
+
+
+class InvalidImportOptionError(ConcordanceError):
+    """A format option is unknown or has a wrong value."""
+
+
+class VersionConflictError(ConcordanceError):
+    """The same code-system version was already imported from a different file.
+
+    Versions are immutable: a changed release must carry a new version label.
+    """
+
+
+class CodeSystemNotFoundError(ConcordanceError):
+    """No code system with that canonical URL (and version) is stored."""
+
+
+class DatabaseNotReadyError(ConcordanceError):
+    """The database schema is missing or outdated; run ``concordance db upgrade``."""

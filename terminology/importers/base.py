@@ -1,0 +1,141 @@
+"""What every importer shares: options, streaming file access and progress."""
+
+from __future__ import annotations
+
+import io
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any, ClassVar
+
+import polars as pl
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from terminology.batches import batches_of
+from terminology.errors import InvalidImportOptionError, SourceFileError
+from terminology.models import CodeSystemMetadata, ConceptRecord
+
+ProgressCallback = Callable[[int], None]
+"""Called with the number of source bytes consumed since the last call."""
+
+
+def no_progress(_: int) -> None:
+    """The progress callback used when nobody watches."""
+
+
+class ImportOptions(BaseModel):
+    """Base of every importer's options; unknown options are errors, not ignored."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+@dataclass
+class ImportSource:
+    """An opened source: its metadata, its files and a one-shot stream of concept batches.
+
+    Record-based importers build it with :meth:`from_records`; columnar ones
+    pass polars batches directly.
+    """
+
+    metadata: CodeSystemMetadata
+    files: list[Path]
+    batches: Iterator[pl.DataFrame]
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_records(
+        cls, metadata: CodeSystemMetadata, files: list[Path], records: Iterator[ConceptRecord]
+    ) -> ImportSource:
+        return cls(metadata, files, batches_of(records))
+
+
+class Importer(ABC):
+    """One source format. Subclasses live one per module and register by name."""
+
+    format_name: ClassVar[str]
+    summary: ClassVar[str]
+    options_model: ClassVar[type[ImportOptions]] = ImportOptions
+
+    def __init__(self, options: ImportOptions | None = None) -> None:
+        self.options = options if options is not None else self.options_model()
+
+    @classmethod
+    def with_options(cls, raw: dict[str, Any]) -> Importer:
+        """Build from ``key=value`` strings, rejecting unknown or ill-typed options."""
+        try:
+            return cls(cls.options_model.model_validate(raw))
+        except ValidationError as error:
+            problems = "; ".join(
+                f"{'.'.join(str(p) for p in item['loc']) or 'options'}: {item['msg']}"
+                for item in error.errors()
+            )
+            raise InvalidImportOptionError(
+                f"format {cls.format_name!r}: {problems}"
+            ) from error
+
+    @abstractmethod
+    def open(self, path: Path, progress: ProgressCallback = no_progress) -> ImportSource:
+        """Open ``path`` for reading; records are produced lazily by the returned source."""
+
+
+class CountingReader(io.RawIOBase):
+    """A binary stream that reports every byte read, so any parser shows progress."""
+
+    def __init__(self, raw: IO[bytes], progress: ProgressCallback) -> None:
+        self._raw = raw
+        self._progress = progress
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        data = self._raw.read(len(buffer))
+        size = len(data)
+        buffer[:size] = data
+        if size:
+            self._progress(size)
+        return size
+
+    def close(self) -> None:
+        self._raw.close()
+        super().close()
+
+
+def open_counted(path: Path, progress: ProgressCallback) -> io.BufferedReader:
+    """Open a file in binary mode behind a byte counter."""
+    return io.BufferedReader(CountingReader(path.open("rb"), progress), buffer_size=1 << 20)
+
+
+def open_text(path: Path, encoding: str, progress: ProgressCallback) -> io.TextIOWrapper:
+    """Open a text file behind a byte counter, decoding strictly so bad bytes are reported."""
+    return io.TextIOWrapper(open_counted(path, progress), encoding=encoding, errors="strict", newline="")
+
+
+def require_file(path: Path) -> Path:
+    """Fail early, with the path, when a source file does not exist."""
+    if not path.exists():
+        raise SourceFileError(path, "no such file or directory")
+    return path
+
+
+def total_size(paths: list[Path]) -> int:
+    return sum(p.stat().st_size for p in paths)
+
+
+def line_of_decode_error(path: Path, encoding: str, error: UnicodeDecodeError) -> SourceFileError:
+    """Turn a decoding failure into an error naming the line, found by rereading the bytes."""
+    line = 1
+    with path.open("rb") as handle:
+        for number, raw_line in enumerate(handle, start=1):
+            try:
+                raw_line.decode(encoding)
+            except UnicodeDecodeError:
+                line = number
+                break
+    return SourceFileError(
+        path,
+        f"not valid {encoding} text ({error.reason}); "
+        "give the right encoding with -o encoding=cp1252 (or latin-1)",
+        line=line,
+    )

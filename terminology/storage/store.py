@@ -1,0 +1,405 @@
+"""The code-system store: one interface, backed by SQL (SQLite or PostgreSQL)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+import polars as pl
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
+
+from terminology.errors import CodeSystemNotFoundError, DatabaseNotReadyError, VersionConflictError
+from terminology.models import (
+    CodeChanges,
+    CodeSystem,
+    CodeSystemMetadata,
+    Concept,
+    Designation,
+    DesignationUse,
+)
+from terminology.batches import json_array
+from terminology.storage.bulk import bulk_writer_for
+from terminology.storage.tables import (
+    CONCEPT_COLUMNS,
+    DESIGNATION_COLUMNS,
+    EDGE_COLUMNS,
+    CodeSystemRow,
+    ConceptRow,
+    DesignationRow,
+    HierarchyEdgeRow,
+)
+from terminology.text import fold
+
+systems = CodeSystemRow.__table__  # type: ignore[attr-defined]
+concepts = ConceptRow.__table__  # type: ignore[attr-defined]
+designations = DesignationRow.__table__  # type: ignore[attr-defined]
+edges = HierarchyEdgeRow.__table__  # type: ignore[attr-defined]
+
+EXAMPLES_PER_CHANGE = 10
+IMPORT_CACHE_KIB = 256 * 1024
+"""SQLite page cache while importing: the default 2 MB thrashes on index inserts."""
+
+
+class CodeSystemStore(Protocol):
+    """What the rest of Concordance needs from storage."""
+
+    def code_systems(self) -> list[CodeSystem]: ...
+
+    def find_code_system(self, url: str, version: str | None = None) -> CodeSystem | None: ...
+
+    def code_system(self, url: str, version: str | None = None) -> CodeSystem: ...
+
+    def concepts(
+        self, system: CodeSystem, *, search: str | None = None, limit: int = 50, offset: int = 0
+    ) -> list[Concept]: ...
+
+    def children(self, system: CodeSystem, code: str) -> list[str]:
+        """Codes whose parent is ``code``."""
+        query = (
+            sa.select(edges.c.child_code)
+            .where(edges.c.system_id == system.id, edges.c.parent_code == code)
+            .order_by(edges.c.child_code)
+        )
+        with self._reading() as connection:
+            return list(connection.execute(query).scalars())
+
+    def concept(self, system: CodeSystem, code: str) -> Concept | None: ...
+
+    def previous_version(self, system: CodeSystem) -> CodeSystem | None: ...
+
+    def changes_between(self, old: CodeSystem, new: CodeSystem) -> CodeChanges: ...
+
+    def begin_import(
+        self, metadata: CodeSystemMetadata, *, source_format: str, source_name: str, checksum: str
+    ) -> Any: ...
+
+
+def _to_code_system(row: Any) -> CodeSystem:
+    languages = row.languages
+    if isinstance(languages, str):
+        languages = json.loads(languages)
+    return CodeSystem(
+        id=row.id,
+        url=row.url,
+        version=row.version,
+        name=row.name,
+        title=row.title,
+        publisher=row.publisher,
+        status=row.status,
+        languages=tuple(languages or ()),
+        source_format=row.source_format,
+        source_name=row.source_name,
+        checksum=row.checksum,
+        imported_at=row.imported_at if row.imported_at.tzinfo else row.imported_at.replace(tzinfo=UTC),
+        concept_count=row.concept_count,
+    )
+
+
+def _json_value(value: Any) -> Any:
+    """JSON columns come back decoded on PostgreSQL and as text where we bulk-wrote them raw."""
+    return json.loads(value) if isinstance(value, str) else value
+
+
+class ImportTransaction:
+    """Writes one code-system version in a single transaction.
+
+    Created by :meth:`SqlStore.begin_import`; batches are appended and nothing
+    is visible to readers until the ``with`` block of ``begin_import`` ends.
+    """
+
+    def __init__(self, connection: Connection, system_id: int, language: str | None) -> None:
+        self._connection = connection
+        self._writer = bulk_writer_for(connection)
+        self.system_id = system_id
+        self.language = language
+        self.concept_count = 0
+        self.designation_count = 0
+        self.edge_count = 0
+
+    def add(self, batch: pl.DataFrame) -> None:
+        """Append a validated batch (see :mod:`terminology.batches`)."""
+        system = pl.lit(self.system_id, dtype=pl.Int64).alias("system_id")
+        concept_rows = batch.select(
+            system, "code", "display", "definition", "active", "properties",
+            json_array(pl.col("parents")).alias("parents"),
+        )
+        designation_rows = (
+            batch.select("code", "designations")
+            .explode("designations")
+            .drop_nulls("designations")
+            .unnest("designations")
+            .select(
+                system, "code",
+                pl.col("language").fill_null(pl.lit(self.language, dtype=pl.String)),
+                "use", "value",
+            )
+        )
+        self._writer.write("concept", CONCEPT_COLUMNS, concept_rows)
+        self._writer.write("designation", DESIGNATION_COLUMNS, designation_rows)
+        self.concept_count += concept_rows.height
+        self.designation_count += designation_rows.height
+
+    def add_hierarchy(self, links: pl.DataFrame) -> None:
+        """Write all parent links of the version at once, in key order: sorted input turns
+        index maintenance into appends, several times faster than batch by batch."""
+        edge_rows = (
+            links.select(pl.col("parent").alias("parent_code"), pl.col("child").alias("child_code"))
+            .unique()
+            .sort("parent_code", "child_code")
+            .select(pl.lit(self.system_id, dtype=pl.Int64).alias("system_id"), "parent_code", "child_code")
+        )
+        self._writer.write("hierarchy_edge", EDGE_COLUMNS, edge_rows)
+        self.edge_count += edge_rows.height
+
+    def finish(self, languages: Iterable[str]) -> CodeSystem:
+        """Record totals on the code-system row; the caller's block then commits."""
+        self._connection.execute(
+            systems.update()
+            .where(systems.c.id == self.system_id)
+            .values(concept_count=self.concept_count, languages=sorted(set(languages)))
+        )
+        row = self._connection.execute(
+            sa.select(systems).where(systems.c.id == self.system_id)
+        ).one()
+        return _to_code_system(row)
+
+
+ACCENTED = "àáâãäåçèéêëìíîïñòóôõöùúûüýÿœæ"
+PLAIN = "aaaaaaceeeeiiiinooooouuuuyyoa"
+
+
+def folded(column: sa.ColumnElement[Any], dialect: str) -> sa.ColumnElement[Any]:
+    """``column`` lower-cased without accents, in SQL, matching :func:`terminology.text.fold`
+    for French letters (SQLite calls the Python function registered on each connection)."""
+    if dialect == "sqlite":
+        return sa.func.concordance_fold(column)
+    return sa.func.translate(sa.func.lower(column), ACCENTED, PLAIN)
+
+
+class SqlStore:
+    """The store on any SQLAlchemy engine (SQLite or PostgreSQL)."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    @contextmanager
+    def _reading(self) -> Iterator[Connection]:
+        try:
+            with self.engine.connect() as connection:
+                yield connection
+        except (OperationalError, ProgrammingError) as error:
+            if "code_system" in str(error) or "no such table" in str(error):
+                raise DatabaseNotReadyError(
+                    "the database has no Concordance tables; run 'concordance db upgrade'"
+                ) from error
+            raise
+
+    def code_systems(self) -> list[CodeSystem]:
+        """Every stored version, by URL then newest import first."""
+        query = sa.select(systems).order_by(systems.c.url, systems.c.imported_at.desc(), systems.c.id.desc())
+        with self._reading() as connection:
+            return [_to_code_system(row) for row in connection.execute(query)]
+
+    def find_code_system(self, url: str, version: str | None = None) -> CodeSystem | None:
+        """A version of a code system, or its most recently imported one when no version is given."""
+        query = sa.select(systems).where(systems.c.url == url)
+        if version is not None:
+            query = query.where(systems.c.version == version)
+        query = query.order_by(systems.c.imported_at.desc(), systems.c.id.desc()).limit(1)
+        with self._reading() as connection:
+            row = connection.execute(query).first()
+        return _to_code_system(row) if row is not None else None
+
+    def code_system(self, url: str, version: str | None = None) -> CodeSystem:
+        """Like :meth:`find_code_system`, but absence is an error naming what was asked."""
+        found = self.find_code_system(url, version)
+        if found is None:
+            asked = f"{url}|{version}" if version else url
+            raise CodeSystemNotFoundError(f"no code system {asked!r} is stored")
+        return found
+
+    def previous_version(self, system: CodeSystem) -> CodeSystem | None:
+        """The version of the same URL imported just before this one."""
+        query = (
+            sa.select(systems)
+            .where(systems.c.url == system.url, systems.c.id != system.id)
+            .where(
+                sa.or_(
+                    systems.c.imported_at < system.imported_at,
+                    sa.and_(systems.c.imported_at == system.imported_at, systems.c.id < system.id),
+                )
+            )
+            .order_by(systems.c.imported_at.desc(), systems.c.id.desc())
+            .limit(1)
+        )
+        with self._reading() as connection:
+            row = connection.execute(query).first()
+        return _to_code_system(row) if row is not None else None
+
+    def concepts(
+        self, system: CodeSystem, *, search: str | None = None, limit: int = 50, offset: int = 0
+    ) -> list[Concept]:
+        """Concepts in code order; ``search`` matches code, display or any designation,
+        ignoring case and accents."""
+        query = sa.select(concepts).where(concepts.c.system_id == system.id)
+        if search:
+            pattern = f"%{fold(search)}%"
+            dialect = self.engine.dialect.name
+            in_designations = (
+                sa.select(designations.c.code)
+                .where(designations.c.system_id == system.id)
+                .where(folded(designations.c.value, dialect).like(pattern))
+            )
+            query = query.where(
+                sa.or_(
+                    folded(concepts.c.display, dialect).like(pattern),
+                    sa.func.lower(concepts.c.code) == search.lower(),
+                    concepts.c.code.in_(in_designations),
+                )
+            )
+        query = query.order_by(concepts.c.code).limit(limit).offset(offset)
+        with self._reading() as connection:
+            rows = list(connection.execute(query))
+            return self._with_labels_and_parents(connection, system.id, rows)
+
+    def children(self, system: CodeSystem, code: str) -> list[str]:
+        """Codes whose parent is ``code``."""
+        query = (
+            sa.select(edges.c.child_code)
+            .where(edges.c.system_id == system.id, edges.c.parent_code == code)
+            .order_by(edges.c.child_code)
+        )
+        with self._reading() as connection:
+            return list(connection.execute(query).scalars())
+
+    def concept(self, system: CodeSystem, code: str) -> Concept | None:
+        """One concept with its designations and parents."""
+        query = sa.select(concepts).where(concepts.c.system_id == system.id, concepts.c.code == code)
+        with self._reading() as connection:
+            rows = list(connection.execute(query))
+            found = self._with_labels_and_parents(connection, system.id, rows)
+        return found[0] if found else None
+
+    def _with_labels_and_parents(
+        self, connection: Connection, system_id: int, rows: list[Any]
+    ) -> list[Concept]:
+        codes = [row.code for row in rows]
+        if not codes:
+            return []
+        labels: dict[str, list[Designation]] = {}
+        for d in connection.execute(
+            sa.select(designations)
+            .where(designations.c.system_id == system_id, designations.c.code.in_(codes))
+            .order_by(designations.c.id)
+        ):
+            labels.setdefault(d.code, []).append(Designation(d.language, DesignationUse(d.use), d.value))
+        return [
+            Concept(
+                code=row.code,
+                display=row.display,
+                definition=row.definition,
+                active=bool(row.active),
+                properties=_json_value(row.properties) or {},
+                designations=tuple(labels.get(row.code, ())),
+                parents=tuple(_json_value(row.parents) or ()),
+            )
+            for row in rows
+        ]
+
+    def changes_between(self, old: CodeSystem, new: CodeSystem) -> CodeChanges:
+        """Codes added, retired (gone or made inactive) and relabelled from ``old`` to ``new``."""
+        with self._reading() as connection:
+            return changes_between(connection, old.id, new.id)
+
+    @contextmanager
+    def begin_import(
+        self, metadata: CodeSystemMetadata, *, source_format: str, source_name: str, checksum: str
+    ) -> Iterator[ImportTransaction]:
+        """Open the transaction that writes one new version; it commits only if the block succeeds."""
+        if not metadata.url or not metadata.version:
+            raise ValueError("an imported code system needs a url and a version")
+        try:
+            with self.engine.begin() as connection:
+                if connection.dialect.name == "sqlite":
+                    connection.exec_driver_sql(f"PRAGMA cache_size=-{IMPORT_CACHE_KIB}")
+                system_id = connection.execute(
+                    systems.insert()
+                    .values(
+                        url=metadata.url,
+                        version=metadata.version,
+                        name=metadata.name,
+                        title=metadata.title,
+                        publisher=metadata.publisher,
+                        status=metadata.status,
+                        languages=[],
+                        source_format=source_format,
+                        source_name=source_name,
+                        checksum=checksum,
+                        imported_at=datetime.now(UTC),
+                        concept_count=0,
+                    )
+                    .returning(systems.c.id)
+                ).scalar_one()
+                yield ImportTransaction(connection, system_id, metadata.language)
+        except IntegrityError as error:
+            if "url" in str(error) and "version" in str(error) or "uq_code_system" in str(error):
+                raise VersionConflictError(
+                    f"{metadata.url}|{metadata.version} was imported meanwhile by someone else"
+                ) from error
+            raise
+        except (OperationalError, ProgrammingError) as error:
+            if "code_system" in str(error):
+                raise DatabaseNotReadyError(
+                    "the database has no Concordance tables; run 'concordance db upgrade'"
+                ) from error
+            raise
+
+
+def _codes(connection: Connection, query: sa.Select[Any]) -> tuple[int, tuple[str, ...]]:
+    count = connection.execute(sa.select(sa.func.count()).select_from(query.subquery())).scalar_one()
+    examples = tuple(
+        connection.execute(query.order_by(sa.text("1")).limit(EXAMPLES_PER_CHANGE)).scalars()
+    )
+    return count, examples
+
+
+def changes_between(connection: Connection, old_id: int, new_id: int) -> CodeChanges:
+    """Compare two stored versions in SQL, so large releases never load into memory."""
+    old = concepts.alias("old")
+    new = concepts.alias("new")
+    added = (
+        sa.select(new.c.code)
+        .where(new.c.system_id == new_id)
+        .where(~sa.exists().where(old.c.system_id == old_id, old.c.code == new.c.code))
+    )
+    gone = (
+        sa.select(old.c.code)
+        .where(old.c.system_id == old_id, old.c.active.is_(True))
+        .where(
+            ~sa.exists().where(
+                new.c.system_id == new_id, new.c.code == old.c.code, new.c.active.is_(True)
+            )
+        )
+    )
+    relabelled = (
+        sa.select(new.c.code)
+        .join(old, sa.and_(old.c.code == new.c.code, old.c.system_id == old_id))
+        .where(new.c.system_id == new_id)
+        .where(sa.func.coalesce(old.c.display, "") != sa.func.coalesce(new.c.display, ""))
+    )
+    added_count, added_examples = _codes(connection, added)
+    gone_count, gone_examples = _codes(connection, gone)
+    relabelled_count, relabelled_examples = _codes(connection, relabelled)
+    return CodeChanges(
+        added=added_count,
+        retired=gone_count,
+        relabelled=relabelled_count,
+        examples_added=added_examples,
+        examples_retired=gone_examples,
+        examples_relabelled=relabelled_examples,
+    )

@@ -1,0 +1,86 @@
+"""Database rows. Domain code never sees these; the store converts them.
+
+Concepts are keyed by ``(system_id, code)`` and designations and hierarchy
+edges refer to that pair, so a whole release can be bulk-loaded (COPY) without
+first fetching generated ids. The bulk tables carry no foreign key: PostgreSQL
+checks one with a trigger per copied row, which tripled import time. Their rows
+are only ever written, whole, in the transaction that creates their code-system
+version, and removed with it by the store.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlmodel import Field, SQLModel
+
+JsonType = sa.JSON().with_variant(JSONB(), "postgresql")
+
+
+class CodeSystemRow(SQLModel, table=True):
+    __tablename__ = "code_system"
+    __table_args__ = (sa.UniqueConstraint("url", "version", name="uq_code_system_url_version"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    url: str = Field(max_length=512, index=True)
+    version: str = Field(max_length=128)
+    name: str | None = Field(default=None, max_length=256)
+    title: str | None = Field(default=None, max_length=512)
+    publisher: str | None = Field(default=None, max_length=256)
+    status: str = Field(default="active", max_length=16)
+    languages: list[str] = Field(default_factory=list, sa_type=JsonType)
+    source_format: str = Field(max_length=32)
+    source_name: str = Field(max_length=512)
+    checksum: str = Field(max_length=64)
+    imported_at: datetime = Field(sa_type=sa.DateTime(timezone=True))
+    concept_count: int = 0
+
+
+class ConceptRow(SQLModel, table=True):
+    """Keyed by (system, code) with no surrogate id: one index less to maintain on bulk loads.
+
+    ``parents`` repeats the hierarchy edges of the concept so that "parents of"
+    needs no second index on the edge table.
+    """
+
+    __tablename__ = "concept"
+    __table_args__ = {"sqlite_with_rowid": False}
+
+    system_id: int = Field(primary_key=True, index=False)
+    code: str = Field(max_length=256, primary_key=True)
+    display: str | None = None
+    definition: str | None = None
+    active: bool = True
+    properties: dict[str, Any] | None = Field(default=None, sa_type=JsonType)
+    parents: list[str] | None = Field(default=None, sa_type=JsonType)
+
+
+class DesignationRow(SQLModel, table=True):
+    __tablename__ = "designation"
+    __table_args__ = (sa.Index("ix_designation_system_code", "system_id", "code"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    system_id: int
+    code: str = Field(max_length=256)
+    language: str | None = Field(default=None, max_length=16)
+    use: str = Field(max_length=32)
+    value: str
+
+
+class HierarchyEdgeRow(SQLModel, table=True):
+    """Parent → child links, keyed parent first to answer "children of" (several parents allowed)."""
+
+    __tablename__ = "hierarchy_edge"
+    __table_args__ = {"sqlite_with_rowid": False}
+
+    system_id: int = Field(primary_key=True, index=False)
+    parent_code: str = Field(max_length=256, primary_key=True)
+    child_code: str = Field(max_length=256, primary_key=True)
+
+
+CONCEPT_COLUMNS = ("system_id", "code", "display", "definition", "active", "properties", "parents")
+DESIGNATION_COLUMNS = ("system_id", "code", "language", "use", "value")
+EDGE_COLUMNS = ("system_id", "parent_code", "child_code")

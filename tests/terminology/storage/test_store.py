@@ -1,0 +1,105 @@
+"""The store contract, on SQLite and PostgreSQL: versions, re-imports, diffs, search."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlmodel import SQLModel
+
+from terminology.errors import CodeSystemNotFoundError, DatabaseNotReadyError, VersionConflictError
+from terminology.importers import importer_class
+from terminology.importing import import_code_system
+from terminology.models import CodeSystemMetadata, ImportOutcome
+from terminology.settings import Settings
+from terminology.storage.engine import make_engine
+from terminology.storage.store import SqlStore
+
+V1 = "code,display,parent,synonyms\nA,Anémie,,\nA1,Anémie ferriprive,A,carence martiale|anémie sidéropénique\nB,Bronchite,,\nC,Coqueluche,,\n"
+V2 = "code,display,parent,synonyms\nA,Anémie,,\nA1,Anémie par carence en fer,A,carence martiale\nB,Bronchite,,\nD,Diphtérie,,\n"
+
+
+def load(store: SqlStore, tmp_path: Path, text: str, version: str, name: str = "codes.csv"):
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return import_code_system(
+        store,
+        importer_class("csv").with_options({}),
+        path,
+        overrides=CodeSystemMetadata(url="urn:test:codes", version=version, language="fr"),
+    )
+
+
+def test_migrations_match_the_models(store: SqlStore) -> None:
+    with store.engine.connect() as connection:
+        differences = compare_metadata(MigrationContext.configure(connection), SQLModel.metadata)
+    assert differences == []
+
+
+def test_import_stores_concepts_labels_and_hierarchy(store: SqlStore, tmp_path: Path) -> None:
+    report = load(store, tmp_path, V1, "1")
+    assert report.outcome is ImportOutcome.CREATED
+    assert (report.code_system.concept_count, report.designation_count, report.edge_count) == (4, 2, 1)
+    system = store.code_system("urn:test:codes", "1")
+    assert system.languages == ("fr",)
+    concept = store.concept(system, "A1")
+    assert concept is not None
+    assert concept.parents == ("A",)
+    assert [d.value for d in concept.designations] == ["carence martiale", "anémie sidéropénique"]
+    assert {d.language for d in concept.designations} == {"fr"}
+    assert store.children(system, "A") == ["A1"]
+
+
+def test_reimporting_an_identical_file_changes_nothing(store: SqlStore, tmp_path: Path) -> None:
+    from tests.conftest import table_counts
+
+    first = load(store, tmp_path, V1, "1")
+    before = table_counts(store)
+    again = load(store, tmp_path, V1, "1")
+    assert again.outcome is ImportOutcome.UNCHANGED
+    assert again.code_system == first.code_system
+    assert table_counts(store) == before
+
+
+def test_same_version_from_a_different_file_is_refused(store: SqlStore, tmp_path: Path) -> None:
+    load(store, tmp_path, V1, "1")
+    with pytest.raises(VersionConflictError, match="new --version"):
+        load(store, tmp_path, V2, "1")
+
+
+def test_new_version_reports_added_retired_relabelled(store: SqlStore, tmp_path: Path) -> None:
+    load(store, tmp_path, V1, "1")
+    report = load(store, tmp_path, V2, "2")
+    assert report.previous_version == "1"
+    assert report.changes is not None
+    assert (report.changes.added, report.changes.retired, report.changes.relabelled) == (1, 1, 1)
+    assert report.changes.examples_added == ("D",)
+    assert report.changes.examples_retired == ("C",)
+    assert report.changes.examples_relabelled == ("A1",)
+    assert [s.version for s in store.code_systems()] == ["2", "1"]
+    assert store.code_system("urn:test:codes").version == "2"
+
+
+def test_search_ignores_case_and_accents_and_finds_synonyms(store: SqlStore, tmp_path: Path) -> None:
+    load(store, tmp_path, V1, "1")
+    system = store.code_system("urn:test:codes", "1")
+    assert [c.code for c in store.concepts(system, search="ANEMIE")] == ["A", "A1"]
+    assert [c.code for c in store.concepts(system, search="sideropenique")] == ["A1"]
+    assert [c.code for c in store.concepts(system, search="b")] == ["B"]
+    assert [c.code for c in store.concepts(system, limit=2, offset=1)] == ["A1", "B"]
+
+
+def test_unknown_code_system_is_a_clear_error(store: SqlStore) -> None:
+    with pytest.raises(CodeSystemNotFoundError, match="urn:nothing"):
+        store.code_system("urn:nothing", "9")
+
+
+def test_unmigrated_database_asks_for_upgrade(tmp_path: Path) -> None:
+    engine = make_engine(Settings(database_url=f"sqlite:///{tmp_path / 'empty.db'}"))
+    with pytest.raises(DatabaseNotReadyError, match="db upgrade"):
+        SqlStore(engine).code_systems()
+    with engine.connect() as connection:
+        assert sa.inspect(connection).get_table_names() == []
