@@ -15,6 +15,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 
@@ -43,7 +44,7 @@ def checksum_of(files: Iterable[Path], options: str) -> str:
     return digest.hexdigest()
 
 
-def _where(row: dict[str, object]) -> dict[str, object]:
+def _where(row: dict[str, Any]) -> dict[str, Any]:
     """Location keywords for an error, from a row holding ``line`` and ``where``."""
     return {"line": row.get("line"), "element": row.get("where")}
 
@@ -51,8 +52,10 @@ def _where(row: dict[str, object]) -> dict[str, object]:
 class BatchCheck:
     """Checks codes batch by batch and keeps what the whole-file checks need."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, drop_unknown_parents: bool = False) -> None:
         self.path = path
+        self.drop_unknown_parents = drop_unknown_parents
+        self.dropped_links = 0
         self.seen: list[pl.DataFrame] = []
         self.links: list[pl.DataFrame] = []
         self.count = 0
@@ -66,7 +69,9 @@ class BatchCheck:
         self._refuse_duplicates(located)
         self.seen.append(located)
         self.count += batch.height
-        links = batch.select(pl.col("code").alias("child"), pl.col("parents").alias("parent")).explode("parent")
+        links = batch.select(pl.col("code").alias("child"), pl.col("parents").alias("parent")).explode(
+            "parent"
+        )
         self.links.append(links.drop_nulls("parent"))
 
     def _refuse_duplicates(self, located: pl.DataFrame) -> None:
@@ -95,12 +100,17 @@ class BatchCheck:
         if links.is_empty():
             return links
         unknown = links.join(codes.select(pl.col("code").alias("parent")), on="parent", how="anti")
-        if unknown.height:
+        if unknown.height and self.drop_unknown_parents:
+            self.dropped_links = unknown.height
+            links = links.join(unknown, on=["child", "parent"], how="anti")
+        elif unknown.height:
             child, parent = unknown.row(0)
             row = codes.filter(pl.col("code") == child).row(0, named=True)
             raise UnknownParentError(
-                self.path, f"concept {child!r} names parent {parent!r}, which is not defined",
-                field="parent", **_where(row),
+                self.path,
+                f"concept {child!r} names parent {parent!r}, which is not defined",
+                field="parent",
+                **_where(row),
             )
         if not self._parents_come_first(codes, links):
             self._refuse_cycles(codes, links)
@@ -118,12 +128,21 @@ class BatchCheck:
 
     def _refuse_cycles(self, codes: pl.DataFrame, links: pl.DataFrame) -> None:
         grouped = links.group_by("child", maintain_order=True).agg(pl.col("parent"))
-        parents_of = dict(zip(grouped.get_column("child").to_list(), grouped.get_column("parent").to_list(), strict=True))
+        parents_of = dict(
+            zip(
+                grouped.get_column("child").to_list(),
+                grouped.get_column("parent").to_list(),
+                strict=True,
+            )
+        )
         cycle = find_cycle(parents_of)
         if cycle:
             row = codes.filter(pl.col("code") == cycle[0]).row(0, named=True)
             raise HierarchyCycleError(
-                self.path, "hierarchy cycle: " + " → ".join([*cycle, cycle[0]]), field="parent", **_where(row)
+                self.path,
+                "hierarchy cycle: " + " → ".join([*cycle, cycle[0]]),
+                field="parent",
+                **_where(row),
             )
 
 
@@ -225,7 +244,9 @@ def import_code_system(
     checksum = checksum_of(source.files, importer.format_name + importer.options.model_dump_json())
     given = (overrides or CodeSystemMetadata()).model_dump(exclude={"status"})
     metadata = source.metadata.overridden(**given)
-    metadata = metadata.overridden(url=metadata.url or default_url(path), version=metadata.version or checksum[:12])
+    metadata = metadata.overridden(
+        url=metadata.url or default_url(path), version=metadata.version or checksum[:12]
+    )
     assert metadata.url is not None and metadata.version is not None
 
     existing = store.find_code_system(metadata.url, metadata.version)
@@ -236,7 +257,9 @@ def import_code_system(
                 f"({existing.source_name}); a changed release needs a new --version"
             )
         return ImportReport(
-            outcome=ImportOutcome.UNCHANGED, code_system=existing, seconds=time.perf_counter() - started
+            outcome=ImportOutcome.UNCHANGED,
+            code_system=existing,
+            seconds=time.perf_counter() - started,
         )
     return _store_new_version(store, importer, source, path, metadata, checksum, started)
 
@@ -250,7 +273,7 @@ def _store_new_version(
     checksum: str,
     started: float,
 ) -> ImportReport:
-    check = BatchCheck(path)
+    check = BatchCheck(path, drop_unknown_parents=importer.options.unknown_parents == "drop")
     languages: set[str] = {metadata.language} if metadata.language else set()
     with store.begin_import(
         metadata, source_format=importer.format_name, source_name=path.name, checksum=checksum
@@ -273,6 +296,7 @@ def _store_new_version(
         code_system=system,
         designation_count=designation_count,
         edge_count=edge_count,
+        dropped_parent_links=check.dropped_links,
         previous_version=previous.version if previous else None,
         changes=changes,
         seconds=time.perf_counter() - started,

@@ -131,6 +131,7 @@ class ImportReport(Frozen):
     code_system: CodeSystem
     designation_count: int = 0
     edge_count: int = 0
+    dropped_parent_links: int = 0
     previous_version: str | None = None
     changes: CodeChanges | None = None
     seconds: float = 0.0

@@ -57,7 +57,9 @@ def db_upgrade() -> None:
     """Create or migrate the database schema to the latest revision."""
     engine = make_engine(get_settings())
     migrate.upgrade(engine)
-    console().print(f"database at revision {migrate.current_revision(engine)} ({engine.url.render_as_string()})")
+    console().print(
+        f"database at revision {migrate.current_revision(engine)} ({engine.url.render_as_string()})"
+    )
 
 
 @db_app.command("current")
@@ -89,14 +91,20 @@ def run_import(
     show_progress: bool,
 ) -> ImportReport:
     importer = importer_class(format_name).with_options(raw_options)
-    size = total_size([p for p in ([path] if path.is_file() else path.rglob("*")) if p.is_file()]) if path.exists() else 0
+    size = (
+        total_size([p for p in ([path] if path.is_file() else path.rglob("*")) if p.is_file()])
+        if path.exists()
+        else 0
+    )
     with byte_progress(f"importing {path.name}", size, enabled=show_progress) as progress:
         return import_code_system(store, importer, path, overrides=metadata, progress=progress)
 
 
 @app.command("import")
 def import_command(
-    format_name: Annotated[str, typer.Argument(metavar="FORMAT", help="csv, fhir, claml, loinc, snomed-rf2, owl, skos")],
+    format_name: Annotated[
+        str, typer.Argument(metavar="FORMAT", help="csv, fhir, claml, loinc, snomed-rf2, owl, skos")
+    ],
     path: Annotated[Path, typer.Argument(help="The file (or RF2 folder) to import.")],
     url: Annotated[str | None, typer.Option(help="Canonical URL of the code system.")] = None,
     version: Annotated[str | None, typer.Option(help="Version label of this release.")] = None,
@@ -104,13 +112,22 @@ def import_command(
     title: Annotated[str | None, typer.Option(help="Human-friendly title.")] = None,
     publisher: Annotated[str | None, typer.Option(help="Who publishes the code system.")] = None,
     language: Annotated[str | None, typer.Option(help="Language of the displays, e.g. fr.")] = None,
-    option: Annotated[list[str] | None, typer.Option("--option", "-o", help="Format option KEY=VALUE (see 'concordance formats').")] = None,
+    option: Annotated[
+        list[str] | None,
+        typer.Option("--option", "-o", help="Format option KEY=VALUE (see 'concordance formats')."),
+    ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
 ) -> None:
     """Import a code system version; the database is unchanged if anything is wrong."""
-    metadata = CodeSystemMetadata(url=url, version=version, name=name, title=title, publisher=publisher, language=language)
+    metadata = CodeSystemMetadata(
+        url=url, version=version, name=name, title=title, publisher=publisher, language=language
+    )
     report = run_import(
-        open_store(), format_name, path, options_from_pairs(option or []), metadata,
+        open_store(),
+        format_name,
+        path,
+        options_from_pairs(option or []),
+        metadata,
         show_progress=not quiet and sys.stderr.isatty(),
     )
     for line in report_lines(report):
@@ -131,14 +148,22 @@ def load_manifest(
     out = console()
     for number, entry in enumerate(entries, start=1):
         try:
-            metadata = CodeSystemMetadata(**{k: entry.get(k) for k in ("url", "version", "name", "title", "publisher", "language")})
+            metadata = CodeSystemMetadata(
+                **{k: entry.get(k) for k in ("url", "version", "name", "title", "publisher", "language")}
+            )
             path = manifest.parent / entry["path"]
             report = run_import(
-                store, entry["format"], path, dict(entry.get("options", {})), metadata,
+                store,
+                entry["format"],
+                path,
+                dict(entry.get("options", {})),
+                metadata,
                 show_progress=not quiet and sys.stderr.isatty(),
             )
         except KeyError as error:
-            raise SourceFileError(manifest, f"entry {number} lacks {error}", element=f"[[code_system]] #{number}") from error
+            raise SourceFileError(
+                manifest, f"entry {number} lacks {error}", element=f"[[code_system]] #{number}"
+            ) from error
         for line in report_lines(report):
             out.print(line, markup=False)
     out.print(systems_table(store.code_systems()))
@@ -153,7 +178,9 @@ def systems() -> None:
 @app.command("concepts")
 def concepts(
     reference: Annotated[str, typer.Argument(metavar="URL[|VERSION]")],
-    search: Annotated[str | None, typer.Option(help="Text in the code or any label (accents and case ignored).")] = None,
+    search: Annotated[
+        str | None, typer.Option(help="Text in the code or any label (accents and case ignored).")
+    ] = None,
     limit: Annotated[int, typer.Option(min=1, max=10_000)] = 20,
     offset: Annotated[int, typer.Option(min=0)] = 0,
 ) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -22,13 +23,14 @@ from terminology.models import CodeSystem, Concept, ImportOutcome, ImportReport
 
 def console() -> Console:
     """A console on the current stdout, so tests capturing stdout see the output."""
-    return Console(soft_wrap=True, highlight=False)
+    wide = None if sys.stdout.isatty() else 200
+    return Console(highlight=False, width=wide)
 
 
 def systems_table(code_systems: list[CodeSystem]) -> Table:
     table = Table(title="Code systems", title_justify="left")
-    table.add_column("url")
-    table.add_column("version")
+    table.add_column("url", no_wrap=True)
+    table.add_column("version", no_wrap=True)
     table.add_column("concepts", justify="right")
     table.add_column("languages")
     table.add_column("format")
@@ -40,7 +42,7 @@ def systems_table(code_systems: list[CodeSystem]) -> Table:
             f"{system.concept_count:,}",
             ", ".join(system.languages) or "—",
             system.source_format,
-            system.imported_at.strftime("%Y-%m-%d %H:%M:%S"),
+            system.imported_at.strftime("%Y-%m-%d %H:%M"),
         )
     return table
 
@@ -52,9 +54,7 @@ def concepts_table(system: CodeSystem, found: list[Concept]) -> Table:
     table.add_column("parents")
     table.add_column("other labels")
     for concept in found:
-        others = "; ".join(
-            f"{d.value} ({d.language or '?'}, {d.use})" for d in concept.designations[:3]
-        )
+        others = "; ".join(f"{d.value} ({d.language or '?'}, {d.use})" for d in concept.designations[:3])
         if len(concept.designations) > 3:
             others += f"; +{len(concept.designations) - 3}"
         code = concept.code if concept.active else f"{concept.code} (inactive)"
@@ -72,6 +72,10 @@ def report_lines(report: ImportReport) -> list[str]:
         f"{report.designation_count:,} designations, {report.edge_count:,} hierarchy links "
         f"in {report.seconds:.1f} s"
     ]
+    if report.dropped_parent_links:
+        lines.append(
+            f"  {report.dropped_parent_links:,} links to parents the file does not define were dropped"
+        )
     if report.changes is not None:
         c = report.changes
         lines.append(

@@ -9,19 +9,15 @@ from __future__ import annotations
 from importlib import import_module
 
 from terminology.errors import UnknownFormatError
-from terminology.importers.base import ImportOptions, Importer, ImportSource
+from terminology.importers.base import Importer, ImportOptions, ImportSource
 
 _REGISTRY: dict[str, str] = {
     "csv": "terminology.importers.tabular:TabularImporter",
     "fhir": "terminology.importers.fhir:FhirCodeSystemImporter",
     "claml": "terminology.importers.claml:ClamlImporter",
-    "loinc": "terminology.importers.loinc:LoincImporter",
-    "snomed-rf2": "terminology.importers.snomed_rf2:SnomedRf2Importer",
-    "owl": "terminology.importers.owl:OwlImporter",
-    "skos": "terminology.importers.skos:SkosImporter",
 }
 
-_ALIASES: dict[str, str] = {"tsv": "csv", "xlsx": "csv", "excel": "csv", "rf2": "snomed-rf2", "rdf": "skos"}
+_ALIASES: dict[str, str] = {"tsv": "csv", "xlsx": "csv", "excel": "csv"}
 
 
 def format_names() -> list[str]:
@@ -46,4 +42,11 @@ def register(format_name: str, target: str) -> None:
     _REGISTRY[format_name] = target
 
 
-__all__ = ["ImportOptions", "ImportSource", "Importer", "format_names", "importer_class", "register"]
+__all__ = [
+    "ImportOptions",
+    "ImportSource",
+    "Importer",
+    "format_names",
+    "importer_class",
+    "register",
+]

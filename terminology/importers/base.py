@@ -7,7 +7,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any, ClassVar
+from typing import IO, Any, ClassVar, Literal
 
 import polars as pl
 from pydantic import BaseModel, ConfigDict, ValidationError
@@ -25,9 +25,16 @@ def no_progress(_: int) -> None:
 
 
 class ImportOptions(BaseModel):
-    """Base of every importer's options; unknown options are errors, not ignored."""
+    """Base of every importer's options; unknown options are errors, not ignored.
+
+    ``unknown_parents=drop`` keeps concepts whose parent the file never defines
+    (a subset, or an extract missing some blocks) and drops just those links;
+    the import report counts them.
+    """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
+
+    unknown_parents: Literal["error", "drop"] = "error"
 
 
 @dataclass
@@ -70,9 +77,7 @@ class Importer(ABC):
                 f"{'.'.join(str(p) for p in item['loc']) or 'options'}: {item['msg']}"
                 for item in error.errors()
             )
-            raise InvalidImportOptionError(
-                f"format {cls.format_name!r}: {problems}"
-            ) from error
+            raise InvalidImportOptionError(f"format {cls.format_name!r}: {problems}") from error
 
     @abstractmethod
     def open(self, path: Path, progress: ProgressCallback = no_progress) -> ImportSource:

@@ -16,7 +16,7 @@ from typing import Any, Literal
 
 import numpy as np
 import polars as pl
-from pydantic import field_validator
+from pydantic import Field, field_validator
 
 from terminology.batches import DESIGNATION_TYPE, json_object
 from terminology.errors import SourceFileError
@@ -27,7 +27,6 @@ from terminology.importers.base import (
     ProgressCallback,
     line_of_decode_error,
     no_progress,
-    open_counted,
     open_text,
     require_file,
 )
@@ -74,9 +73,9 @@ class TabularOptions(ImportOptions):
     separator: str = "|"
     key_column: str | None = None
     missing_code: Literal["error", "use-key", "skip"] = "error"
-    language_columns: dict[str, str] = {}
-    where: dict[str, str] = {}
-    ignore_columns: list[str] = []
+    language_columns: dict[str, str] = Field(default_factory=dict)
+    where: dict[str, str] = Field(default_factory=dict)
+    ignore_columns: list[str] = Field(default_factory=list)
 
     _mapping_fields = field_validator("language_columns", "where", mode="before")(_mapping)
     _list_fields = field_validator("ignore_columns", mode="before")(_listing)
@@ -107,7 +106,15 @@ class _Layout:
             for language, column in options.language_columns.items()
         ]
         self.filters = [(self.required(c, "where"), v) for c, v in options.where.items()]
-        used = {self.code, self.display, self.parent, self.synonyms, self.definition, self.active, self.key}
+        used = {
+            self.code,
+            self.display,
+            self.parent,
+            self.synonyms,
+            self.definition,
+            self.active,
+            self.key,
+        }
         used |= {index for _, index in self.labels}
         ignored = set(options.ignore_columns)
         self.properties = [
@@ -166,7 +173,9 @@ class TabularImporter(Importer):
         layout, rows = self._rows(path, progress)
         yield from self._to_records(path, layout, rows, code_of_key)
 
-    def _rows(self, path: Path, progress: ProgressCallback) -> tuple[_Layout, Iterator[tuple[int, list[str]]]]:
+    def _rows(
+        self, path: Path, progress: ProgressCallback
+    ) -> tuple[_Layout, Iterator[tuple[int, list[str]]]]:
         if path.suffix.lower() in {".xlsx", ".xlsm"}:
             rows = _xlsx_rows(path, self.options.sheet, progress)
         else:
@@ -226,7 +235,9 @@ class TabularImporter(Importer):
             designations: tuple[Designation, ...] = ()
             if layout.synonyms is not None and (raw := row[layout.synonyms].strip()):
                 designations = tuple(
-                    Designation(language, DesignationUse.SYNONYM, s.strip()) for s in raw.split(sep) if s.strip()
+                    Designation(language, DesignationUse.SYNONYM, s.strip())
+                    for s in raw.split(sep)
+                    if s.strip()
                 )
             if layout.labels:
                 designations += tuple(
@@ -277,7 +288,11 @@ class ColumnarCsv:
                 yield self._to_batch(chunk, layout, code_of_key)
         except pl.exceptions.ComputeError as error:
             if "utf-8" in str(error).lower():
-                raise line_of_decode_error(self.path, "utf-8", UnicodeDecodeError("utf-8", b"", 0, 1, "invalid utf-8 sequence")) from error
+                raise line_of_decode_error(
+                    self.path,
+                    "utf-8",
+                    UnicodeDecodeError("utf-8", b"", 0, 1, "invalid utf-8 sequence"),
+                ) from error
             raise SourceFileError(self.path, f"malformed CSV: {str(error).splitlines()[0]}") from error
 
     def _codes_by_key(self, layout: _Layout) -> pl.DataFrame:
@@ -285,7 +300,9 @@ class ColumnarCsv:
         frame = self._scan().select(_clean(key).alias("key"), _clean(code).alias("code")).collect()
         return frame.select("key", pl.coalesce("code", "key").alias("code")).unique("key")
 
-    def _to_batch(self, chunk: pl.DataFrame, layout: _Layout, code_of_key: pl.DataFrame | None) -> pl.DataFrame:
+    def _to_batch(
+        self, chunk: pl.DataFrame, layout: _Layout, code_of_key: pl.DataFrame | None
+    ) -> pl.DataFrame:
         options, names = self.options, layout.header
         cells = chunk.select(pl.col("row"), *[_clean(name) for name in names if name])
         cells = cells.filter(pl.any_horizontal(pl.col(n).is_not_null() for n in names if n))
@@ -299,13 +316,22 @@ class ColumnarCsv:
         sep = options.separator
 
         def split(index: int) -> pl.Expr:
-            return pl.col(names[index]).str.split(sep).list.eval(
-                pl.element().str.strip_chars().filter(pl.element() != "")
-            ).fill_null([])
+            return (
+                pl.col(names[index])
+                .str.split(sep)
+                .list.eval(pl.element().str.strip_chars().filter(pl.element() != ""))
+                .fill_null([])
+            )
 
         parents = split(layout.parent) if layout.parent is not None else pl.lit([], dtype=pl.List(pl.String))
         if code_of_key is not None:
-            mapping = dict(zip(code_of_key.get_column("key").to_list(), code_of_key.get_column("code").to_list(), strict=True))
+            mapping = dict(
+                zip(
+                    code_of_key.get_column("key").to_list(),
+                    code_of_key.get_column("code").to_list(),
+                    strict=True,
+                )
+            )
             parents = parents.list.eval(pl.element().replace(mapping))
         labels: list[pl.Expr] = []
         if layout.synonyms is not None:
@@ -320,20 +346,31 @@ class ColumnarCsv:
             )
         for language, index in layout.labels:
             column = pl.col(names[index])
-            one = pl.struct(pl.lit(language).alias("language"), pl.lit("preferred").alias("use"), column.alias("value"))
-            labels.append(pl.when(column.is_not_null()).then(pl.concat_list(one)).otherwise(pl.lit([], dtype=pl.List(DESIGNATION_TYPE))))
-        designations = (
-            pl.concat_list(labels) if labels else pl.lit([], dtype=pl.List(DESIGNATION_TYPE))
-        )
+            one = pl.struct(
+                pl.lit(language).alias("language"),
+                pl.lit("preferred").alias("use"),
+                column.alias("value"),
+            )
+            labels.append(
+                pl.when(column.is_not_null())
+                .then(pl.concat_list(one))
+                .otherwise(pl.lit([], dtype=pl.List(DESIGNATION_TYPE)))
+            )
+        designations = pl.concat_list(labels) if labels else pl.lit([], dtype=pl.List(DESIGNATION_TYPE))
         display = pl.col(names[layout.display])
         active = (
             pl.col(names[layout.active]).str.to_lowercase().is_in(list(TRUE_WORDS)).fill_null(False)
-            if layout.active is not None else pl.lit(True)
+            if layout.active is not None
+            else pl.lit(True)
         )
         return cells.select(
             code.alias("code"),
             display.alias("display"),
-            (pl.col(names[layout.definition]) if layout.definition is not None else pl.lit(None, dtype=pl.String)).alias("definition"),
+            (
+                pl.col(names[layout.definition])
+                if layout.definition is not None
+                else pl.lit(None, dtype=pl.String)
+            ).alias("definition"),
             active.alias("active"),
             json_object([(name, name) for _, name in layout.properties]).alias("properties"),
             parents.alias("parents"),
@@ -374,7 +411,9 @@ def uniform_line_count(path: Path, delimiter: str, *, block: int = 1 << 24) -> i
         count = len(breaks) + (0 if len(breaks) and breaks[-1] == len(window) - 1 else 1)
         starts = np.concatenate(([0], breaks[: count - 1] + 1))
         lengths = np.diff(np.concatenate((starts, [len(window)])))
-        separators = np.bincount(np.searchsorted(breaks, np.flatnonzero(window == separator)), minlength=count)
+        separators = np.bincount(
+            np.searchsorted(breaks, np.flatnonzero(window == separator)), minlength=count
+        )
         quotes = np.bincount(np.searchsorted(breaks, np.flatnonzero(window == quote)), minlength=count)
         blank = lengths <= 2
         if expected is None:
@@ -395,7 +434,9 @@ def _sniff_delimiter(path: Path, sample: str) -> str:
     return best if counts[best] else ","
 
 
-def _text_rows(path: Path, options: TabularOptions, progress: ProgressCallback) -> Iterator[tuple[int, list[str]]]:
+def _text_rows(
+    path: Path, options: TabularOptions, progress: ProgressCallback
+) -> Iterator[tuple[int, list[str]]]:
     """Rows with the number of the line each one ends on; decoding errors name their line."""
     encoding = options.encoding
     try:
@@ -418,10 +459,15 @@ def _xlsx_rows(path: Path, sheet: str | None, progress: ProgressCallback) -> Ite
     from openpyxl import load_workbook
 
     try:
-        with open_counted(path, progress) as handle:
+        with path.open("rb") as handle:
             book = load_workbook(handle, read_only=True, data_only=True)
+            progress(path.stat().st_size)
             if sheet is not None and sheet not in book.sheetnames:
-                raise SourceFileError(path, f"no sheet {sheet!r} (sheets: {', '.join(book.sheetnames)})", field="sheet")
+                raise SourceFileError(
+                    path,
+                    f"no sheet {sheet!r} (sheets: {', '.join(book.sheetnames)})",
+                    field="sheet",
+                )
             worksheet = book[sheet] if sheet else book.worksheets[0]
             for number, values in enumerate(worksheet.iter_rows(values_only=True), start=1):
                 yield number, [_cell_text(v) for v in values]

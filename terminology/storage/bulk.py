@@ -38,7 +38,11 @@ class ExecutemanyWriter:
             if series.null_count() == len(series):
                 continue
             names.append(column)
-            if series.dtype in (pl.Int64, pl.Int32, pl.Boolean) and series.null_count() == 0 and series.n_unique() == 1:
+            if (
+                series.dtype in (pl.Int64, pl.Int32, pl.Boolean)
+                and series.null_count() == 0
+                and series.n_unique() == 1
+            ):
                 values.append(str(int(series[0])))
             else:
                 values.append("?")
@@ -62,9 +66,10 @@ class CopyWriter:
         if frame.is_empty() or self._driver is None:
             return
         payload = frame.select(columns).write_csv(include_header=False).encode("utf-8")
-        with self._driver.cursor() as cursor, cursor.copy(
-            f"COPY {table} ({', '.join(columns)}) FROM STDIN (FORMAT csv)"
-        ) as copy:
+        with (
+            self._driver.cursor() as cursor,
+            cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN (FORMAT csv)") as copy,
+        ):
             copy.write(payload)
 
 

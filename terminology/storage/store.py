@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 
+from terminology.batches import json_array
 from terminology.errors import CodeSystemNotFoundError, DatabaseNotReadyError, VersionConflictError
 from terminology.models import (
     CodeChanges,
@@ -22,7 +23,6 @@ from terminology.models import (
     Designation,
     DesignationUse,
 )
-from terminology.batches import json_array
 from terminology.storage.bulk import bulk_writer_for
 from terminology.storage.tables import (
     CONCEPT_COLUMNS,
@@ -58,15 +58,7 @@ class CodeSystemStore(Protocol):
         self, system: CodeSystem, *, search: str | None = None, limit: int = 50, offset: int = 0
     ) -> list[Concept]: ...
 
-    def children(self, system: CodeSystem, code: str) -> list[str]:
-        """Codes whose parent is ``code``."""
-        query = (
-            sa.select(edges.c.child_code)
-            .where(edges.c.system_id == system.id, edges.c.parent_code == code)
-            .order_by(edges.c.child_code)
-        )
-        with self._reading() as connection:
-            return list(connection.execute(query).scalars())
+    def children(self, system: CodeSystem, code: str) -> list[str]: ...
 
     def concept(self, system: CodeSystem, code: str) -> Concept | None: ...
 
@@ -125,7 +117,12 @@ class ImportTransaction:
         """Append a validated batch (see :mod:`terminology.batches`)."""
         system = pl.lit(self.system_id, dtype=pl.Int64).alias("system_id")
         concept_rows = batch.select(
-            system, "code", "display", "definition", "active", "properties",
+            system,
+            "code",
+            "display",
+            "definition",
+            "active",
+            "properties",
             json_array(pl.col("parents")).alias("parents"),
         )
         designation_rows = (
@@ -134,9 +131,11 @@ class ImportTransaction:
             .drop_nulls("designations")
             .unnest("designations")
             .select(
-                system, "code",
+                system,
+                "code",
                 pl.col("language").fill_null(pl.lit(self.language, dtype=pl.String)),
-                "use", "value",
+                "use",
+                "value",
             )
         )
         self._writer.write("concept", CONCEPT_COLUMNS, concept_rows)
@@ -151,7 +150,11 @@ class ImportTransaction:
             links.select(pl.col("parent").alias("parent_code"), pl.col("child").alias("child_code"))
             .unique()
             .sort("parent_code", "child_code")
-            .select(pl.lit(self.system_id, dtype=pl.Int64).alias("system_id"), "parent_code", "child_code")
+            .select(
+                pl.lit(self.system_id, dtype=pl.Int64).alias("system_id"),
+                "parent_code",
+                "child_code",
+            )
         )
         self._writer.write("hierarchy_edge", EDGE_COLUMNS, edge_rows)
         self.edge_count += edge_rows.height
@@ -163,9 +166,7 @@ class ImportTransaction:
             .where(systems.c.id == self.system_id)
             .values(concept_count=self.concept_count, languages=sorted(set(languages)))
         )
-        row = self._connection.execute(
-            sa.select(systems).where(systems.c.id == self.system_id)
-        ).one()
+        row = self._connection.execute(sa.select(systems).where(systems.c.id == self.system_id)).one()
         return _to_code_system(row)
 
 
@@ -347,7 +348,7 @@ class SqlStore:
                 ).scalar_one()
                 yield ImportTransaction(connection, system_id, metadata.language)
         except IntegrityError as error:
-            if "url" in str(error) and "version" in str(error) or "uq_code_system" in str(error):
+            if ("url" in str(error) and "version" in str(error)) or "uq_code_system" in str(error):
                 raise VersionConflictError(
                     f"{metadata.url}|{metadata.version} was imported meanwhile by someone else"
                 ) from error
@@ -362,9 +363,7 @@ class SqlStore:
 
 def _codes(connection: Connection, query: sa.Select[Any]) -> tuple[int, tuple[str, ...]]:
     count = connection.execute(sa.select(sa.func.count()).select_from(query.subquery())).scalar_one()
-    examples = tuple(
-        connection.execute(query.order_by(sa.text("1")).limit(EXAMPLES_PER_CHANGE)).scalars()
-    )
+    examples = tuple(connection.execute(query.order_by(sa.text("1")).limit(EXAMPLES_PER_CHANGE)).scalars())
     return count, examples
 
 
@@ -381,9 +380,7 @@ def changes_between(connection: Connection, old_id: int, new_id: int) -> CodeCha
         sa.select(old.c.code)
         .where(old.c.system_id == old_id, old.c.active.is_(True))
         .where(
-            ~sa.exists().where(
-                new.c.system_id == new_id, new.c.code == old.c.code, new.c.active.is_(True)
-            )
+            ~sa.exists().where(new.c.system_id == new_id, new.c.code == old.c.code, new.c.active.is_(True))
         )
     )
     relabelled = (

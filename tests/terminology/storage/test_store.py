@@ -42,7 +42,11 @@ def test_migrations_match_the_models(store: SqlStore) -> None:
 def test_import_stores_concepts_labels_and_hierarchy(store: SqlStore, tmp_path: Path) -> None:
     report = load(store, tmp_path, V1, "1")
     assert report.outcome is ImportOutcome.CREATED
-    assert (report.code_system.concept_count, report.designation_count, report.edge_count) == (4, 2, 1)
+    assert (report.code_system.concept_count, report.designation_count, report.edge_count) == (
+        4,
+        2,
+        1,
+    )
     system = store.code_system("urn:test:codes", "1")
     assert system.languages == ("fr",)
     concept = store.concept(system, "A1")

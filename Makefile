@@ -1,0 +1,37 @@
+# Concordance — the two commands of the quick start, and a few helpers.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+export CONCORDANCE_DATABASE_URL ?= sqlite:///concordance.db
+
+.PHONY: demo test lint bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+## demo: set up .venv, load the bundled code systems into the SQLite database, show them
+demo: $(STAMP)
+	$(BIN)/concordance db upgrade
+	$(BIN)/concordance load data/bundled.toml
+
+## test: set up .venv and run every test (SQLite and PostgreSQL), then lint and type-check
+test: $(STAMP)
+	$(BIN)/python -m pytest -n 2 -q
+	$(MAKE) --no-print-directory lint
+
+lint: $(STAMP)
+	$(BIN)/ruff check terminology api tests benchmarks data/scripts
+	$(BIN)/mypy
+
+## bench: import speed and memory against raw loaders (1,000,000 rows)
+bench: $(STAMP)
+	$(BIN)/python benchmarks/import_bench.py --rows 1000000
+
+clean:
+	rm -rf $(VENV) concordance.db concordance.db-wal concordance.db-shm

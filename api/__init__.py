@@ -1,0 +1,1 @@
+"""HTTP edge of Concordance (FastAPI); thin over the ``terminology`` domain."""

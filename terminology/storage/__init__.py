@@ -1,0 +1,1 @@
+"""Storage of code systems: tables, engines, bulk writers, migrations and the store."""

@@ -1,0 +1,146 @@
+"""The command line as a terminologist uses it, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from terminology.cli.main import main
+from terminology.settings import get_settings
+from tests.conftest import BUNDLED
+
+
+@pytest.fixture
+def cli_database(database_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    monkeypatch.setenv("CONCORDANCE_DATABASE_URL", database_url)
+    get_settings.cache_clear()
+    yield database_url
+    get_settings.cache_clear()
+
+
+def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    status = main(list(args))
+    out, err = capsys.readouterr()
+    return status, out, err
+
+
+def test_import_then_list_and_search(cli_database: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(capsys, "db", "upgrade")[0] == 0
+    samu = BUNDLED / "samu_nomenclature" / "samu_nomenclature_v1.9.csv"
+    status, out, _ = run(
+        capsys,
+        "import",
+        "csv",
+        str(samu),
+        "--url",
+        "urn:samu",
+        "--version",
+        "1.9",
+        "--language",
+        "fr",
+        "-q",
+    )
+    assert status == 0
+    assert "urn:samu|1.9: 286 concepts" in out
+    status, out, _ = run(capsys, "systems")
+    assert status == 0 and "urn:samu" in out and "286" in out and "fr" in out
+    status, out, _ = run(capsys, "concepts", "urn:samu|1.9", "--search", "hemorragie", "--limit", "50")
+    assert status == 0
+    assert "Hémorragie" in out
+
+
+def test_new_version_shows_what_changed(cli_database: str, capsys: pytest.CaptureFixture[str]) -> None:
+    run(capsys, "db", "upgrade")
+    folder = BUNDLED / "samu_nomenclature"
+    run(
+        capsys,
+        "import",
+        "csv",
+        str(folder / "samu_nomenclature_v1.9.csv"),
+        "--url",
+        "urn:samu",
+        "--version",
+        "1.9",
+    )
+    status, out, _ = run(
+        capsys,
+        "import",
+        "csv",
+        str(folder / "samu_nomenclature_v2.3.csv"),
+        "--url",
+        "urn:samu",
+        "--version",
+        "2.3",
+    )
+    assert status == 0
+    assert "against version 1.9: 351 added, 280 retired, 2 relabelled" in out
+    status, out, _ = run(
+        capsys,
+        "import",
+        "csv",
+        str(folder / "samu_nomenclature_v2.3.csv"),
+        "--url",
+        "urn:samu",
+        "--version",
+        "2.3",
+    )
+    assert status == 0 and "unchanged" in out
+
+
+def test_bad_file_error_format_and_exit_status(
+    cli_database: str, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    run(capsys, "db", "upgrade")
+    bad = tmp_path / "bad.csv"
+    bad.write_text("code,display,parent\nA,a,\nB,b,Z\n", encoding="utf-8")
+    status, _out, err = run(capsys, "import", "csv", str(bad))
+    assert status == 1
+    assert (
+        err.strip()
+        == f"concordance: error: {bad}:3: field 'parent': concept 'B' names parent 'Z', which is not defined"
+    )
+    assert run(capsys, "systems")[1].count("bad") == 0
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("import", "nope", "x.csv"), "unknown format 'nope'; known formats: csv"),
+        (("import", "csv", "missing.csv"), "missing.csv: no such file or directory"),
+        (("import", "csv", "x.csv", "-o", "colour"), "not of the form key=value"),
+        (("concepts", "urn:none|1"), "no code system 'urn:none|1' is stored"),
+    ],
+)
+def test_usage_errors_are_one_clear_line(
+    cli_database: str, capsys: pytest.CaptureFixture[str], args: tuple[str, ...], message: str
+) -> None:
+    run(capsys, "db", "upgrade")
+    status, _, err = run(capsys, *args)
+    assert status == 1
+    assert err.startswith("concordance: error: ") and message in err
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_commands_before_upgrade_ask_for_it(cli_database: str, capsys: pytest.CaptureFixture[str]) -> None:
+    status, _, err = run(capsys, "systems")
+    assert status == 1 and "concordance db upgrade" in err
+
+
+def test_load_manifest(cli_database: str, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    run(capsys, "db", "upgrade")
+    manifest = tmp_path / "m.toml"
+    target = BUNDLED / "hl7_conceptmaps" / "v2-0487_specimen_type_tho7.csv"
+    manifest.write_text(
+        f'[[code_system]]\nurl = "urn:v2-0487"\nversion = "7"\nformat = "csv"\npath = "{target}"\n',
+        encoding="utf-8",
+    )
+    status, out, _ = run(capsys, "load", str(manifest), "-q")
+    assert status == 0 and "urn:v2-0487|7: 315 concepts" in out
+
+
+def test_formats_lists_every_importer_and_its_options(capsys: pytest.CaptureFixture[str]) -> None:
+    status, out, _ = run(capsys, "formats")
+    assert status == 0
+    assert "csv:" in out and "-o encoding=utf-8-sig" in out and "-o unknown_parents=error" in out
