@@ -15,7 +15,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import polars as pl
 
@@ -31,6 +31,8 @@ from terminology.errors import (
 from terminology.importers.base import Importer, ImportSource, ProgressCallback, no_progress
 from terminology.models import CodeSystemMetadata, ImportOutcome, ImportReport
 from terminology.storage.store import SqlStore
+
+T = TypeVar("T")
 
 
 def checksum_of(files: Iterable[Path], options: str) -> str:
@@ -146,7 +148,7 @@ class BatchCheck:
             )
 
 
-class BackgroundWriter:
+class BackgroundWriter(Generic[T]):
     """Stores batch N on a second thread while batch N+1 is read and checked.
 
     Database drivers and polars both release the GIL for their heavy work, so
@@ -154,30 +156,32 @@ class BackgroundWriter:
     connection until the block ends; a write error is raised in the caller.
     """
 
-    def __init__(self, write: Callable[[pl.DataFrame], None], depth: int = 2) -> None:
+    def __init__(self, write: Callable[[T], None], depth: int = 2) -> None:
         self._write = write
-        self._queue: queue.Queue[pl.DataFrame | None] = queue.Queue(maxsize=depth)
+        self._queue: queue.Queue[T | None] = queue.Queue(maxsize=depth)
         self._error: BaseException | None = None
+        self._cancelled = False
         self._thread = threading.Thread(target=self._run, name="concordance-writer", daemon=True)
 
     def _run(self) -> None:
         while (batch := self._queue.get()) is not None:
-            if self._error is None:
+            if self._error is None and not self._cancelled:
                 try:
                     self._write(batch)
                 except BaseException as error:  # handed to the caller's thread
                     self._error = error
 
-    def put(self, batch: pl.DataFrame) -> None:
+    def put(self, batch: T) -> None:
         if self._error is not None:
             raise self._error
         self._queue.put(batch)
 
-    def __enter__(self) -> BackgroundWriter:
+    def __enter__(self) -> BackgroundWriter[T]:
         self._thread.start()
         return self
 
     def __exit__(self, kind: object, error: object, traceback: object) -> None:
+        self._cancelled = kind is not None  # the import failed: pending writes are pointless
         self._queue.put(None)
         self._thread.join()
         if self._error is not None and kind is None:
@@ -278,15 +282,15 @@ def _store_new_version(
     with store.begin_import(
         metadata, source_format=importer.format_name, source_name=path.name, checksum=checksum
     ) as transaction:
-        with BackgroundWriter(transaction.add) as writer:
+        with BackgroundWriter(transaction.send) as writer:
             for raw in source.batches:
                 batch = conform(raw)
                 check.admit(batch)
                 languages |= _languages_in(batch)
-                writer.put(batch)
-        if transaction.concept_count == 0:
-            raise SourceFileError(path, "no concepts found")
-        transaction.add_hierarchy(check.verify())
+                writer.put(transaction.prepare_batch(batch))
+            if check.count == 0:
+                raise SourceFileError(path, "no concepts found")
+            writer.put(transaction.prepare_hierarchy(check.verify()))
         system = transaction.finish(languages)
         designation_count, edge_count = transaction.designation_count, transaction.edge_count
     previous = store.previous_version(system)

@@ -1,21 +1,37 @@
 """Bulk row writers: ``executemany`` for SQLite, ``COPY`` for PostgreSQL.
 
-Both take polars frames and run on the caller's connection, inside its
+Writing is split in two so that it can be pipelined: :meth:`prepare` turns a
+polars frame into what the driver takes (client work, any thread) and
+:meth:`send` hands it to the database on the caller's connection, inside its
 transaction, so a failed import rolls back whole.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Protocol
+from dataclasses import dataclass
+from typing import Any, Protocol
 
 import polars as pl
 from sqlalchemy.engine import Connection
 
 
+@dataclass(frozen=True)
+class PreparedRows:
+    """Rows of one table, ready for the driver."""
+
+    table: str
+    statement: str
+    payload: Any
+    count: int
+
+
 class BulkWriter(Protocol):
-    def write(self, table: str, columns: Sequence[str], frame: pl.DataFrame) -> None:
-        """Append the frame's rows (columns in ``columns`` order) to a table."""
+    def prepare(self, table: str, columns: Sequence[str], frame: pl.DataFrame) -> PreparedRows:
+        """Turn a frame (columns in ``columns`` order) into driver input."""
+
+    def send(self, rows: PreparedRows) -> None:
+        """Append prepared rows to their table."""
 
 
 class ExecutemanyWriter:
@@ -24,12 +40,10 @@ class ExecutemanyWriter:
     def __init__(self, connection: Connection) -> None:
         self._connection = connection
 
-    def write(self, table: str, columns: Sequence[str], frame: pl.DataFrame) -> None:
+    def prepare(self, table: str, columns: Sequence[str], frame: pl.DataFrame) -> PreparedRows:
         """Columns that are entirely null are left to their default, and integer or boolean
         columns holding one value throughout are written as literals: binding fewer
         parameters per row is most of what SQLite's insert speed depends on."""
-        if frame.is_empty():
-            return
         names: list[str] = []
         values: list[str] = []
         bound: list[str] = []
@@ -38,18 +52,19 @@ class ExecutemanyWriter:
             if series.null_count() == len(series):
                 continue
             names.append(column)
-            if (
-                series.dtype in (pl.Int64, pl.Int32, pl.Boolean)
-                and series.null_count() == 0
-                and series.n_unique() == 1
-            ):
+            constant = series.null_count() == 0 and series.n_unique() == 1
+            if series.dtype in (pl.Int64, pl.Int32, pl.Boolean) and constant:
                 values.append(str(int(series[0])))
             else:
                 values.append("?")
                 bound.append(column)
-        sql = f"INSERT INTO {table} ({', '.join(names)}) VALUES ({', '.join(values)})"
+        statement = f"INSERT INTO {table} ({', '.join(names)}) VALUES ({', '.join(values)})"
         rows = list(zip(*(frame.get_column(c).to_list() for c in bound), strict=True))
-        self._connection.exec_driver_sql(sql, rows)
+        return PreparedRows(table, statement, rows, frame.height)
+
+    def send(self, rows: PreparedRows) -> None:
+        if rows.count:
+            self._connection.exec_driver_sql(rows.statement, rows.payload)
 
 
 class CopyWriter:
@@ -62,15 +77,16 @@ class CopyWriter:
     def __init__(self, connection: Connection) -> None:
         self._driver = connection.connection.driver_connection
 
-    def write(self, table: str, columns: Sequence[str], frame: pl.DataFrame) -> None:
-        if frame.is_empty() or self._driver is None:
-            return
+    def prepare(self, table: str, columns: Sequence[str], frame: pl.DataFrame) -> PreparedRows:
         payload = frame.select(columns).write_csv(include_header=False).encode("utf-8")
-        with (
-            self._driver.cursor() as cursor,
-            cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN (FORMAT csv)") as copy,
-        ):
-            copy.write(payload)
+        statement = f"COPY {table} ({', '.join(columns)}) FROM STDIN (FORMAT csv)"
+        return PreparedRows(table, statement, payload, frame.height)
+
+    def send(self, rows: PreparedRows) -> None:
+        if not rows.count or self._driver is None:
+            return
+        with self._driver.cursor() as cursor, cursor.copy(rows.statement) as copy:
+            copy.write(rows.payload)
 
 
 def bulk_writer_for(connection: Connection) -> BulkWriter:

@@ -23,7 +23,7 @@ from terminology.models import (
     Designation,
     DesignationUse,
 )
-from terminology.storage.bulk import bulk_writer_for
+from terminology.storage.bulk import PreparedRows, bulk_writer_for
 from terminology.storage.tables import (
     CONCEPT_COLUMNS,
     DESIGNATION_COLUMNS,
@@ -109,12 +109,11 @@ class ImportTransaction:
         self._writer = bulk_writer_for(connection)
         self.system_id = system_id
         self.language = language
-        self.concept_count = 0
-        self.designation_count = 0
-        self.edge_count = 0
+        self.counts: dict[str, int] = {}
 
-    def add(self, batch: pl.DataFrame) -> None:
-        """Append a validated batch (see :mod:`terminology.batches`)."""
+    def prepare_batch(self, batch: pl.DataFrame) -> list[PreparedRows]:
+        """Concept and designation rows of a validated batch (see :mod:`terminology.batches`),
+        ready for :meth:`send`; touches no connection, so it may run beside a write."""
         system = pl.lit(self.system_id, dtype=pl.Int64).alias("system_id")
         concept_rows = batch.select(
             system,
@@ -138,26 +137,39 @@ class ImportTransaction:
                 "value",
             )
         )
-        self._writer.write("concept", CONCEPT_COLUMNS, concept_rows)
-        self._writer.write("designation", DESIGNATION_COLUMNS, designation_rows)
-        self.concept_count += concept_rows.height
-        self.designation_count += designation_rows.height
+        return [
+            self._writer.prepare("concept", CONCEPT_COLUMNS, concept_rows),
+            self._writer.prepare("designation", DESIGNATION_COLUMNS, designation_rows),
+        ]
 
-    def add_hierarchy(self, links: pl.DataFrame) -> None:
-        """Write all parent links of the version at once, in key order: sorted input turns
-        index maintenance into appends, several times faster than batch by batch."""
+    def prepare_hierarchy(self, links: pl.DataFrame) -> list[PreparedRows]:
+        """All parent links of the version, in key order: sorted input turns index
+        maintenance into appends, several times faster than batch by batch."""
         edge_rows = (
             links.select(pl.col("parent").alias("parent_code"), pl.col("child").alias("child_code"))
             .unique()
             .sort("parent_code", "child_code")
-            .select(
-                pl.lit(self.system_id, dtype=pl.Int64).alias("system_id"),
-                "parent_code",
-                "child_code",
-            )
+            .select(pl.lit(self.system_id, dtype=pl.Int64).alias("system_id"), "parent_code", "child_code")
         )
-        self._writer.write("hierarchy_edge", EDGE_COLUMNS, edge_rows)
-        self.edge_count += edge_rows.height
+        return [self._writer.prepare("hierarchy_edge", EDGE_COLUMNS, edge_rows)]
+
+    def send(self, prepared: list[PreparedRows]) -> None:
+        """Write prepared rows on this transaction's connection, counting them."""
+        for rows in prepared:
+            self._writer.send(rows)
+            self.counts[rows.table] = self.counts.get(rows.table, 0) + rows.count
+
+    @property
+    def concept_count(self) -> int:
+        return self.counts.get("concept", 0)
+
+    @property
+    def designation_count(self) -> int:
+        return self.counts.get("designation", 0)
+
+    @property
+    def edge_count(self) -> int:
+        return self.counts.get("hierarchy_edge", 0)
 
     def finish(self, languages: Iterable[str]) -> CodeSystem:
         """Record totals on the code-system row; the caller's block then commits."""

@@ -21,7 +21,7 @@ from terminology.importers import importer_class
 from terminology.importing import import_code_system
 from terminology.models import CodeSystemMetadata
 from terminology.storage.store import SqlStore
-from tests.conftest import SHARED_DATA, table_counts
+from tests.conftest import BUNDLED, table_counts
 
 GOOD = "code,display,parent,synonyms,unit\nGLU,Glucose sang,,glycémie|gly,mmol/L\nGLU-J,Glucose à jeun,GLU,,mmol/L\n"
 
@@ -39,7 +39,7 @@ def write(tmp_path: Path, text: str | bytes, name: str = "lab.csv") -> Path:
 
 
 def test_real_cim10_fr_list_loads_with_presets_of_columns(store: SqlStore) -> None:
-    source = SHARED_DATA / "cim10_fr_gnuhealth" / "cim10_fr_concepts.csv"
+    source = BUNDLED / "cim10_fr" / "cim10_fr_concepts.csv"
     report = run(
         store,
         source,
@@ -65,7 +65,7 @@ def test_real_cim10_fr_list_loads_with_presets_of_columns(store: SqlStore) -> No
 
 
 def test_key_column_resolves_parent_references_and_missing_codes(store: SqlStore) -> None:
-    source = SHARED_DATA / "cim11_mms_fr_certic" / "cim11_mms_concepts.csv"
+    source = BUNDLED / "cim11_fr" / "cim11_mms_concepts.csv"
     report = run(
         store,
         source,
