@@ -15,9 +15,13 @@ _REGISTRY: dict[str, str] = {
     "csv": "terminology.importers.tabular:TabularImporter",
     "fhir": "terminology.importers.fhir:FhirCodeSystemImporter",
     "claml": "terminology.importers.claml:ClamlImporter",
+    "loinc": "terminology.importers.loinc:LoincImporter",
+    "snomed-rf2": "terminology.importers.snomed_rf2:SnomedRf2Importer",
+    "owl": "terminology.importers.owl:OwlImporter",
+    "skos": "terminology.importers.skos:SkosImporter",
 }
 
-_ALIASES: dict[str, str] = {"tsv": "csv", "xlsx": "csv", "excel": "csv"}
+_ALIASES: dict[str, str] = {"tsv": "csv", "xlsx": "csv", "excel": "csv", "rf2": "snomed-rf2", "rdf": "skos"}
 
 
 def format_names() -> list[str]:
