@@ -29,6 +29,7 @@ import time
 import uuid
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import psycopg
 
@@ -161,6 +162,16 @@ def measure(target: Callable[..., float], *args: object) -> tuple[float, float]:
     return result  # type: ignore[no-any-return]
 
 
+Args = Callable[[], tuple[Any, ...]]
+
+
+def best_of(repeat: int, target: Callable[..., float], make_args: Args) -> tuple[float, float]:
+    """The fastest of ``repeat`` runs (each in a fresh process, on a fresh database) and
+    the largest peak memory seen: the same rule for the baseline and for Concordance."""
+    results = [measure(target, *make_args()) for _ in range(repeat)]
+    return min(s for s, _ in results), max(mb for _, mb in results)
+
+
 def with_pg_schema(pg_url: str) -> tuple[str, Callable[[], None]]:
     """A private schema for one Concordance run, dropped afterwards."""
     schema = f"bench_{uuid.uuid4().hex[:8]}"
@@ -179,48 +190,52 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--postgres", default=DEFAULT_PG)
+    parser.add_argument("--repeat", type=int, default=3, help="runs of each loader; the fastest counts")
     args = parser.parse_args()
     ok = True
+    cleanups: list[Callable[[], None]] = []
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
         csv_path = workdir / "local_codes.csv"
         write_code_list(csv_path, args.rows)
-        print(f"{args.rows:,} rows, {csv_path.stat().st_size / 1e6:.0f} MB CSV\n")
+        print(f"{args.rows:,} rows, {csv_path.stat().st_size / 1e6:.0f} MB CSV, best of {args.repeat} runs\n")
         columns = ("database", "loader", "rows/s", "seconds", "peak MB", "vs baseline")
         print("{:<11} {:<12} {:>10} {:>8} {:>8} {:>12}".format(*columns))
-        pg_url, drop = with_pg_schema(args.postgres)
-        runs = [
-            (
-                "SQLite",
-                (baseline_sqlite, csv_path, workdir),
-                (concordance_import, csv_path, f"sqlite:///{workdir / 'c.db'}"),
-            ),
-            (
-                "PostgreSQL",
-                (baseline_postgres, csv_path, args.postgres),
-                (concordance_import, csv_path, pg_url),
-            ),
+
+        def pg_database() -> tuple[Any, ...]:
+            url, drop = with_pg_schema(args.postgres)
+            cleanups.append(drop)
+            return (csv_path, url)
+
+        def sqlite_database() -> tuple[Any, ...]:
+            return (csv_path, f"sqlite:///{workdir / uuid.uuid4().hex}.db")
+
+        runs: list[
+            tuple[str, Callable[..., float], Callable[[], tuple[Any, ...]], Callable[[], tuple[Any, ...]]]
+        ] = [
+            ("SQLite", baseline_sqlite, lambda: (csv_path, workdir), sqlite_database),
+            ("PostgreSQL", baseline_postgres, lambda: (csv_path, args.postgres), pg_database),
         ]
         try:
-            for name, baseline, ours in runs:
-                base_s, base_mb = measure(*baseline)
-                our_s, our_mb = measure(*ours)
+            for name, baseline, baseline_args, our_args in runs:
+                base_s, base_mb = best_of(args.repeat, baseline, baseline_args)
+                our_s, our_mb = best_of(args.repeat, concordance_import, our_args)
                 ratio = base_s / our_s
                 print(
                     f"{name:<11} {'baseline':<12} {args.rows / base_s:>10,.0f} {base_s:>8.2f} {base_mb:>8.0f}"
                 )
-                rate = args.rows / our_s
-                figures = f"{rate:>10,.0f} {our_s:>8.2f} {our_mb:>8.0f} {ratio:>11.2f}x"
+                figures = f"{args.rows / our_s:>10,.0f} {our_s:>8.2f} {our_mb:>8.0f} {ratio:>11.2f}x"
                 print(f"{name:<11} {'Concordance':<12} {figures}")
-                if ratio < 0.5 or our_mb > 1024:
-                    ok = False
+                ok = ok and ratio >= 0.5 and our_mb <= 1024
         finally:
-            drop()
-    print(
-        "\nOK: at least half the baseline rate, under 1 GB"
+            for drop in cleanups:
+                drop()
+    verdict = (
+        "OK: at least half the baseline rate, under 1 GB"
         if ok
-        else "\nFAIL: below half the baseline rate or over 1 GB"
+        else "FAIL: below half the baseline rate or over 1 GB"
     )
+    print("\n" + verdict)
     return 0 if ok else 1
 
 

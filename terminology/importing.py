@@ -14,10 +14,13 @@ import queue
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from pathlib import Path
-from typing import Any, Generic, TypeVar
+from typing import Any
 
 import polars as pl
+import sqlalchemy as sa
 
 from terminology.batches import conform
 from terminology.errors import (
@@ -31,8 +34,6 @@ from terminology.errors import (
 from terminology.importers.base import Importer, ImportSource, ProgressCallback, no_progress
 from terminology.models import CodeSystemMetadata, ImportOutcome, ImportReport
 from terminology.storage.store import SqlStore
-
-T = TypeVar("T")
 
 
 def checksum_of(files: Iterable[Path], options: str) -> str:
@@ -63,50 +64,52 @@ class BatchCheck:
         self.count = 0
 
     def admit(self, batch: pl.DataFrame) -> None:
-        """Refuse empty codes and codes seen before; remember codes and parent links."""
+        """Refuse empty codes and codes repeated within the batch; remember codes (with their
+        place in the file) and parent links for :meth:`verify`."""
         empty = batch.filter(pl.col("code").is_null() | (pl.col("code").str.strip_chars() == ""))
         if empty.height:
             raise SourceFileError(self.path, "empty code", field="code", **_where(empty.row(0, named=True)))
         located = batch.select("code", "line", "where").with_row_index("ordinal", offset=self.count)
-        self._refuse_duplicates(located)
         self.seen.append(located)
         self.count += batch.height
-        links = batch.select(pl.col("code").alias("child"), pl.col("parents").alias("parent")).explode(
-            "parent"
+        self.refuse_duplicates(located)
+        parents = batch.get_column("parents").list.unique(maintain_order=True).alias("parent")
+        links = (
+            located.select("ordinal", pl.col("code").alias("child"), parents)
+            .explode("parent")
+            .drop_nulls("parent")
         )
-        self.links.append(links.drop_nulls("parent"))
+        self.links.append(links)
 
-    def _refuse_duplicates(self, located: pl.DataFrame) -> None:
-        within = located.filter(pl.col("code").is_duplicated())
-        if within.height:
-            code = within.get_column("code")[0]
-            first, second = within.filter(pl.col("code") == code).head(2).iter_rows(named=True)
-            self._duplicate(second, first)
-        if self.seen:
-            before = pl.concat([frame.select("code", "line", "where") for frame in self.seen])
-            again = located.join(before, on="code", how="inner", suffix="_first")
-            if again.height:
-                row = again.sort("ordinal").row(0, named=True)
-                self._duplicate(row, {"line": row["line_first"], "where": row["where_first"]})
-
-    def _duplicate(self, row: dict[str, object], first: dict[str, object]) -> None:
-        at = f" (first at line {first['line']})" if first.get("line") else ""
-        raise DuplicateCodeError(
-            self.path, f"duplicate code {row['code']!r}{at}", field="code", **_where(row)
-        )
+    def refuse_duplicates(self, codes: pl.DataFrame | None = None) -> None:
+        """Raise for the first code that appears twice, naming both lines; by default over
+        every code admitted so far (one pass, done once, rather than per batch)."""
+        if codes is None:
+            codes = pl.concat(self.seen) if self.seen else pl.DataFrame({"code": []})
+        repeated = codes.filter(pl.col("code").is_duplicated())
+        if repeated.height:
+            second = repeated.filter(pl.col("code").is_first_distinct().not_()).row(0, named=True)
+            first = repeated.filter(pl.col("code") == second["code"]).row(0, named=True)
+            at = f" (first at line {first['line']})" if first.get("line") else ""
+            raise DuplicateCodeError(
+                self.path, f"duplicate code {second['code']!r}{at}", field="code", **_where(second)
+            )
 
     def verify(self) -> pl.DataFrame:
-        """Every parent must be defined, and parent links must not loop; returns the links."""
-        codes = pl.concat(self.seen) if self.seen else pl.DataFrame()
+        """No code twice, every parent defined, no loop in parent links; returns the links."""
+        self.refuse_duplicates()
+        codes = pl.concat(self.seen)
         links = pl.concat(self.links)
         if links.is_empty():
-            return links
-        unknown = links.join(codes.select(pl.col("code").alias("parent")), on="parent", how="anti")
-        if unknown.height and self.drop_unknown_parents:
-            self.dropped_links = unknown.height
-            links = links.join(unknown, on=["child", "parent"], how="anti")
-        elif unknown.height:
-            child, parent = unknown.row(0)
+            return links.select("child", "parent")
+        ranked = links.join(
+            codes.select(pl.col("code").alias("parent"), pl.col("ordinal").alias("parent_ordinal")),
+            on="parent",
+            how="left",
+        )
+        unknown = ranked.filter(pl.col("parent_ordinal").is_null())
+        if unknown.height and not self.drop_unknown_parents:
+            child, parent = unknown.row(0, named=True)["child"], unknown.row(0, named=True)["parent"]
             row = codes.filter(pl.col("code") == child).row(0, named=True)
             raise UnknownParentError(
                 self.path,
@@ -114,19 +117,13 @@ class BatchCheck:
                 field="parent",
                 **_where(row),
             )
-        if not self._parents_come_first(codes, links):
-            self._refuse_cycles(codes, links)
-        return links
-
-    @staticmethod
-    def _parents_come_first(codes: pl.DataFrame, links: pl.DataFrame) -> bool:
-        """True when every parent precedes its child in the file, which rules out cycles
-        without walking the graph (the usual order of real code lists)."""
-        order = codes.select("code", "ordinal")
-        ranked = links.join(order.rename({"code": "child"}), on="child").join(
-            order.rename({"code": "parent", "ordinal": "parent_ordinal"}), on="parent"
-        )
-        return bool((ranked.get_column("parent_ordinal") < ranked.get_column("ordinal")).all())
+        self.dropped_links = unknown.height
+        ranked = ranked.drop_nulls("parent_ordinal")
+        # A parent that always precedes its child rules out cycles without walking the graph
+        # (the usual order of real code lists); otherwise look for one.
+        if not bool((ranked.get_column("parent_ordinal") < ranked.get_column("ordinal")).all()):
+            self._refuse_cycles(codes, ranked)
+        return ranked.select("child", "parent")
 
     def _refuse_cycles(self, codes: pl.DataFrame, links: pl.DataFrame) -> None:
         grouped = links.group_by("child", maintain_order=True).agg(pl.col("parent"))
@@ -148,35 +145,34 @@ class BatchCheck:
             )
 
 
-class BackgroundWriter(Generic[T]):
-    """Stores batch N on a second thread while batch N+1 is read and checked.
+class BackgroundWriter:
+    """Runs database work in order on a second thread while the next batch is read.
 
     Database drivers and polars both release the GIL for their heavy work, so
     on two cores reading and writing overlap. Only this thread touches the
-    connection until the block ends; a write error is raised in the caller.
+    connection until the block ends; an error is raised in the caller.
     """
 
-    def __init__(self, write: Callable[[T], None], depth: int = 2) -> None:
-        self._write = write
-        self._queue: queue.Queue[T | None] = queue.Queue(maxsize=depth)
+    def __init__(self, depth: int = 2) -> None:
+        self._queue: queue.Queue[Callable[[], object] | None] = queue.Queue(maxsize=depth)
         self._error: BaseException | None = None
         self._cancelled = False
         self._thread = threading.Thread(target=self._run, name="concordance-writer", daemon=True)
 
     def _run(self) -> None:
-        while (batch := self._queue.get()) is not None:
+        while (task := self._queue.get()) is not None:
             if self._error is None and not self._cancelled:
                 try:
-                    self._write(batch)
+                    task()
                 except BaseException as error:  # handed to the caller's thread
                     self._error = error
 
-    def put(self, batch: T) -> None:
+    def put(self, task: Callable[[], object]) -> None:
         if self._error is not None:
             raise self._error
-        self._queue.put(batch)
+        self._queue.put(task)
 
-    def __enter__(self) -> BackgroundWriter[T]:
+    def __enter__(self) -> BackgroundWriter:
         self._thread.start()
         return self
 
@@ -244,8 +240,13 @@ def import_code_system(
     the same URL and version from a different file is a :class:`VersionConflictError`.
     """
     started = time.perf_counter()
-    source = importer.open(path, progress)
-    checksum = checksum_of(source.files, importer.format_name + importer.options.model_dump_json())
+    shaping = importer.format_name + importer.options.model_dump_json()
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        # Hash a single-file source while the importer opens it (both release the GIL).
+        early = pool.submit(checksum_of, [path], shaping) if path.is_file() else None
+        source = importer.open(path, progress)
+        same_files = early is not None and source.files == [path]
+        checksum = early.result() if early is not None and same_files else checksum_of(source.files, shaping)
     given = (overrides or CodeSystemMetadata()).model_dump(exclude={"status"})
     metadata = source.metadata.overridden(**given)
     metadata = metadata.overridden(
@@ -278,19 +279,37 @@ def _store_new_version(
     started: float,
 ) -> ImportReport:
     check = BatchCheck(path, drop_unknown_parents=importer.options.unknown_parents == "drop")
+    try:
+        return _write_version(store, importer, source, path, metadata, checksum, started, check)
+    except sa.exc.IntegrityError:
+        check.refuse_duplicates()  # SQLite met a repeated code before verify did: say which
+        raise
+
+
+def _write_version(
+    store: SqlStore,
+    importer: Importer,
+    source: ImportSource,
+    path: Path,
+    metadata: CodeSystemMetadata,
+    checksum: str,
+    started: float,
+    check: BatchCheck,
+) -> ImportReport:
     languages: set[str] = {metadata.language} if metadata.language else set()
     with store.begin_import(
         metadata, source_format=importer.format_name, source_name=path.name, checksum=checksum
     ) as transaction:
-        with BackgroundWriter(transaction.send) as writer:
+        with BackgroundWriter() as writer:
             for raw in source.batches:
                 batch = conform(raw)
                 check.admit(batch)
                 languages |= _languages_in(batch)
-                writer.put(transaction.prepare_batch(batch))
+                writer.put(partial(transaction.send, transaction.prepare_batch(batch)))
             if check.count == 0:
                 raise SourceFileError(path, "no concepts found")
-            writer.put(transaction.prepare_hierarchy(check.verify()))
+            writer.put(partial(transaction.build_keys, "concept", "designation"))
+            writer.put(partial(transaction.send, transaction.prepare_hierarchy(check.verify())))
         system = transaction.finish(languages)
         designation_count, edge_count = transaction.designation_count, transaction.edge_count
     previous = store.previous_version(system)

@@ -6,7 +6,9 @@ the format WHO and the ATIH publish, so the demo loads it through the ``claml``
 importer. Classes, codes, titles and hierarchy are kept as they are; nothing is
 added.
 
-Usage: python data/scripts/icd10_who_xml_to_claml.py icd_10_v2019.xml data/icd10_who_2019/icd10_who_2019.claml.xml
+Usage:
+    python data/scripts/icd10_who_xml_to_claml.py icd_10_v2019.xml \
+        data/icd10_who_2019/icd10_who_2019.claml.xml
 """
 
 from __future__ import annotations
@@ -24,7 +26,9 @@ def convert(source: Path) -> Element:
     root = Element("ClaML", version="2.0.0")
     SubElement(root, "Identifier", authority="WHO", uid="icd10-2019")
     title = SubElement(root, "Title", name="ICD-10", version="2019", date="2019-01-01")
-    title.text = "International Statistical Classification of Diseases and Related Health Problems 10th Revision"
+    title.text = (
+        "International Statistical Classification of Diseases and Related Health Problems 10th Revision"
+    )
     kinds = SubElement(root, "ClassKinds")
     for name in ("chapter", "block", "category"):
         SubElement(kinds, "ClassKind", name=name)
@@ -54,9 +58,8 @@ def main(source: Path, target: Path) -> None:
     root = convert(source)
     indent(root, space=" ")
     body = tostring(root, encoding="unicode")
-    target.write_text(
-        '<?xml version="1.0" encoding="UTF-8"?>\n<!DOCTYPE ClaML SYSTEM "ClaML.dtd">\n' + body + "\n", encoding="utf-8"
-    )
+    prologue = '<?xml version="1.0" encoding="UTF-8"?>\n<!DOCTYPE ClaML SYSTEM "ClaML.dtd">\n'
+    target.write_text(prologue + body + "\n", encoding="utf-8")
 
 
 if __name__ == "__main__":

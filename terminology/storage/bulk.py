@@ -1,4 +1,4 @@
-"""Bulk row writers: ``executemany`` for SQLite, ``COPY`` for PostgreSQL.
+"""Bulk row writers: ``json_each`` for SQLite, ``COPY`` for PostgreSQL.
 
 Writing is split in two so that it can be pipelined: :meth:`prepare` turns a
 polars frame into what the driver takes (client work, any thread) and
@@ -34,16 +34,20 @@ class BulkWriter(Protocol):
         """Append prepared rows to their table."""
 
 
-class ExecutemanyWriter:
-    """Prepared-statement batches; the fastest path SQLite offers."""
+class JsonEachWriter:
+    """SQLite: one statement per batch that expands a JSON array with ``json_each``.
+
+    polars writes the JSON in Rust and SQLite reads it in C, so no Python object
+    is made per row and the driver runs the whole batch without the GIL, beside
+    the thread that reads the next one.
+    """
 
     def __init__(self, connection: Connection) -> None:
         self._connection = connection
 
     def prepare(self, table: str, columns: Sequence[str], frame: pl.DataFrame) -> PreparedRows:
         """Columns that are entirely null are left to their default, and integer or boolean
-        columns holding one value throughout are written as literals: binding fewer
-        parameters per row is most of what SQLite's insert speed depends on."""
+        columns holding one value throughout become literals."""
         names: list[str] = []
         values: list[str] = []
         bound: list[str] = []
@@ -56,15 +60,15 @@ class ExecutemanyWriter:
             if series.dtype in (pl.Int64, pl.Int32, pl.Boolean) and constant:
                 values.append(str(int(series[0])))
             else:
-                values.append("?")
+                values.append(f"value ->> '{column}'")
                 bound.append(column)
-        statement = f"INSERT INTO {table} ({', '.join(names)}) VALUES ({', '.join(values)})"
-        rows = list(zip(*(frame.get_column(c).to_list() for c in bound), strict=True))
-        return PreparedRows(table, statement, rows, frame.height)
+        statement = f"INSERT INTO {table} ({', '.join(names)}) SELECT {', '.join(values)} FROM json_each(?)"
+        payload = frame.select(bound).write_json() if bound else "[" + ",".join(["{}"] * frame.height) + "]"
+        return PreparedRows(table, statement, payload, frame.height)
 
     def send(self, rows: PreparedRows) -> None:
         if rows.count:
-            self._connection.exec_driver_sql(rows.statement, rows.payload)
+            self._connection.exec_driver_sql(rows.statement, (rows.payload,))
 
 
 class CopyWriter:
@@ -93,4 +97,4 @@ def bulk_writer_for(connection: Connection) -> BulkWriter:
     """Pick the fastest writer the connection's database supports."""
     if connection.dialect.name == "postgresql":
         return CopyWriter(connection)
-    return ExecutemanyWriter(connection)
+    return JsonEachWriter(connection)

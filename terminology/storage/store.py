@@ -28,6 +28,7 @@ from terminology.storage.tables import (
     CONCEPT_COLUMNS,
     DESIGNATION_COLUMNS,
     EDGE_COLUMNS,
+    VERSIONED_TABLES,
     CodeSystemRow,
     ConceptRow,
     DesignationRow,
@@ -110,6 +111,50 @@ class ImportTransaction:
         self.system_id = system_id
         self.language = language
         self.counts: dict[str, int] = {}
+        self._next_ordinal = 0
+        self._partitioned = connection.dialect.name == "postgresql"
+        self._keyed: set[str] = set()
+        self.tables = {table: self._open_table(table) for table in VERSIONED_TABLES}
+
+    def _open_table(self, table: str) -> str:
+        """Where this version's rows of ``table`` go: on PostgreSQL a fresh table without
+        indexes, attached as the version's partition by :meth:`finish`. Its CHECK
+        constraint costs a comparison per row as rows arrive, instead of a scan later."""
+        if not self._partitioned:
+            return table
+        own = f"{table}_v{self.system_id}"
+        self._connection.exec_driver_sql(
+            f"CREATE TABLE {own} (LIKE {table} INCLUDING DEFAULTS,"
+            f" CONSTRAINT {own}_version CHECK (system_id = {self.system_id}))"
+        )
+        return own
+
+    def build_keys(self, *tables: str) -> None:
+        """Build the keys of this version's partition of ``tables`` in one sort each, once
+        their rows are all in (PostgreSQL; SQLite maintains its keys as rows arrive)."""
+        if not self._partitioned:
+            return
+        for table in tables:
+            if table in self._keyed:
+                continue
+            own = self.tables[table]
+            for key in VERSIONED_TABLES[table]:
+                kind, _, columns = key.partition(" (")
+                if kind == "INDEX":
+                    self._connection.exec_driver_sql(f"CREATE INDEX ON {own} ({columns}")
+                else:
+                    self._connection.exec_driver_sql(f"ALTER TABLE {own} ADD {key}")
+            self._keyed.add(table)
+
+    def _attach_tables(self) -> None:
+        """Attach each partition; the CHECK constraint it was created with spares
+        PostgreSQL a scan to prove the rows belong to the partition."""
+        self.build_keys(*VERSIONED_TABLES)
+        for table in VERSIONED_TABLES:
+            own = self.tables[table]
+            self._connection.exec_driver_sql(
+                f"ALTER TABLE {table} ATTACH PARTITION {own} FOR VALUES IN ({self.system_id})"
+            )
 
     def prepare_batch(self, batch: pl.DataFrame) -> list[PreparedRows]:
         """Concept and designation rows of a validated batch (see :mod:`terminology.batches`),
@@ -137,21 +182,26 @@ class ImportTransaction:
                 "value",
             )
         )
+        start, self._next_ordinal = self._next_ordinal, self._next_ordinal + designation_rows.height
+        designation_rows = designation_rows.with_columns(
+            pl.int_range(start, self._next_ordinal, dtype=pl.Int64).alias("ordinal")
+        )
         return [
-            self._writer.prepare("concept", CONCEPT_COLUMNS, concept_rows),
-            self._writer.prepare("designation", DESIGNATION_COLUMNS, designation_rows),
+            self._writer.prepare(self.tables["concept"], CONCEPT_COLUMNS, concept_rows),
+            self._writer.prepare(self.tables["designation"], DESIGNATION_COLUMNS, designation_rows),
         ]
 
     def prepare_hierarchy(self, links: pl.DataFrame) -> list[PreparedRows]:
-        """All parent links of the version, in key order: sorted input turns index
-        maintenance into appends, several times faster than batch by batch."""
-        edge_rows = (
-            links.select(pl.col("parent").alias("parent_code"), pl.col("child").alias("child_code"))
-            .unique()
-            .sort("parent_code", "child_code")
-            .select(pl.lit(self.system_id, dtype=pl.Int64).alias("system_id"), "parent_code", "child_code")
-        )
-        return [self._writer.prepare("hierarchy_edge", EDGE_COLUMNS, edge_rows)]
+        """All parent links of the version (distinct: codes are, and so is each concept's
+        list of parents), in key order: SQLite then maintains its key by appending, and
+        PostgreSQL's key build finds its input already sorted (twice as fast as unsorted,
+        measured); polars sorts on every core."""
+        edge_rows = links.select(
+            pl.lit(self.system_id, dtype=pl.Int64).alias("system_id"),
+            pl.col("parent").alias("parent_code"),
+            pl.col("child").alias("child_code"),
+        ).sort("parent_code", "child_code")
+        return [self._writer.prepare(self.tables["hierarchy_edge"], EDGE_COLUMNS, edge_rows)]
 
     def send(self, prepared: list[PreparedRows]) -> None:
         """Write prepared rows on this transaction's connection, counting them."""
@@ -161,18 +211,20 @@ class ImportTransaction:
 
     @property
     def concept_count(self) -> int:
-        return self.counts.get("concept", 0)
+        return self.counts.get(self.tables["concept"], 0)
 
     @property
     def designation_count(self) -> int:
-        return self.counts.get("designation", 0)
+        return self.counts.get(self.tables["designation"], 0)
 
     @property
     def edge_count(self) -> int:
-        return self.counts.get("hierarchy_edge", 0)
+        return self.counts.get(self.tables["hierarchy_edge"], 0)
 
     def finish(self, languages: Iterable[str]) -> CodeSystem:
-        """Record totals on the code-system row; the caller's block then commits."""
+        """Index and attach the version's rows, record totals; the caller's block then commits."""
+        if self._partitioned:
+            self._attach_tables()
         self._connection.execute(
             systems.update()
             .where(systems.c.id == self.system_id)
@@ -308,7 +360,7 @@ class SqlStore:
         for d in connection.execute(
             sa.select(designations)
             .where(designations.c.system_id == system_id, designations.c.code.in_(codes))
-            .order_by(designations.c.id)
+            .order_by(designations.c.ordinal)
         ):
             labels.setdefault(d.code, []).append(Designation(d.language, DesignationUse(d.use), d.value))
         return [

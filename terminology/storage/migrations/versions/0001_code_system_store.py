@@ -49,15 +49,19 @@ def upgrade() -> None:
         sa.Column("parents", Json, nullable=True),
         sa.PrimaryKeyConstraint("system_id", "code"),
         sqlite_with_rowid=False,
+        postgresql_partition_by="LIST (system_id)",
     )
     op.create_table(
         "designation",
-        sa.Column("id", sa.Integer(), primary_key=True),
         sa.Column("system_id", sa.Integer(), nullable=False),
+        sa.Column("ordinal", sa.Integer(), nullable=False),
         sa.Column("code", sa.String(length=256), nullable=False),
         sa.Column("language", sa.String(length=16), nullable=True),
         sa.Column("use", sa.String(length=32), nullable=False),
         sa.Column("value", sa.String(), nullable=False),
+        sa.PrimaryKeyConstraint("system_id", "ordinal"),
+        sqlite_with_rowid=False,
+        postgresql_partition_by="LIST (system_id)",
     )
     op.create_index("ix_designation_system_code", "designation", ["system_id", "code"])
     op.create_table(
@@ -67,6 +71,7 @@ def upgrade() -> None:
         sa.Column("child_code", sa.String(length=256), nullable=False),
         sa.PrimaryKeyConstraint("system_id", "parent_code", "child_code"),
         sqlite_with_rowid=False,
+        postgresql_partition_by="LIST (system_id)",
     )
 
 
