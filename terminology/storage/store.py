@@ -42,7 +42,7 @@ designations = DesignationRow.__table__  # type: ignore[attr-defined]
 edges = HierarchyEdgeRow.__table__  # type: ignore[attr-defined]
 
 EXAMPLES_PER_CHANGE = 10
-IMPORT_CACHE_KIB = 256 * 1024
+IMPORT_CACHE_KIB = 64 * 1024
 """SQLite page cache while importing: the default 2 MB thrashes on index inserts."""
 
 
