@@ -93,6 +93,7 @@ class SnomedRf2Importer(Importer):
 
     def open(self, path: Path, progress: ProgressCallback = no_progress) -> ImportSource:
         require_file(path)
+        self._root = path
         files = release_files(path)
         metadata = CodeSystemMetadata(
             url="http://snomed.info/sct",
@@ -133,7 +134,7 @@ class SnomedRf2Importer(Importer):
             for _, row in _rows(path, "relationship", progress):
                 if row["active"] == "1" and row["typeId"] == IS_A and row["destinationId"] in known:
                     parents.setdefault(row["sourceId"], []).append(row["destinationId"])
-        for _path, line, row in concepts:
+        for path, line, row in concepts:
             code = row["id"]
             names = labels.get(code, [])
             yield ConceptRecord(
@@ -144,7 +145,7 @@ class SnomedRf2Importer(Importer):
                 properties={"moduleId": row["moduleId"], "definitionStatusId": row["definitionStatusId"]},
                 designations=tuple(Designation(lang, use, term) for lang, use, term in names),
                 parents=tuple(sorted(set(parents.get(code, ())))),
-                line=line,
+                where=f"{path.relative_to(self._root)} line {line}",
             )
 
     def _display(self, names: list[tuple[str, DesignationUse, str]]) -> str | None:

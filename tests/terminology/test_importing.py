@@ -17,7 +17,11 @@ from tests.conftest import BUNDLED, FIXTURES
     ("format_name", "path", "options"),
     [
         ("csv", BUNDLED / "samu_nomenclature" / "samu_nomenclature_v2.3.csv", {}),
-        ("csv", BUNDLED / "samu_nomenclature" / "samu_nomenclature_v2.3.csv", {"encoding": "utf-8", "delimiter": ","}),
+        (
+            "csv",
+            BUNDLED / "samu_nomenclature" / "samu_nomenclature_v2.3.csv",
+            {"encoding": "utf-8", "delimiter": ","},
+        ),
         ("claml", FIXTURES / "icd10_who_sample.claml.xml", {}),
         ("loinc", FIXTURES / "loinc" / "Loinc.csv", {}),
     ],
@@ -34,9 +38,13 @@ def test_progress_reports_every_byte_of_the_source(
 
 def test_records_path_reports_progress_for_windows_1252(store: SqlStore, tmp_path: Path) -> None:
     path = tmp_path / "labo.csv"
-    path.write_bytes(("code;display\n" + "".join(f"K{i};Kaliémie {i}\n" for i in range(5000))).encode("cp1252"))
+    path.write_bytes(
+        ("code;display\n" + "".join(f"K{i};Kaliémie {i}\n" for i in range(5000))).encode("cp1252")
+    )
     seen: list[int] = []
-    import_code_system(store, importer_class("csv").with_options({"encoding": "cp1252"}), path, progress=seen.append)
+    import_code_system(
+        store, importer_class("csv").with_options({"encoding": "cp1252"}), path, progress=seen.append
+    )
     assert sum(seen) == path.stat().st_size
 
 

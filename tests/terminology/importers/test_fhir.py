@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from terminology.errors import DuplicateCodeError, SourceFileError
+from terminology.errors import DuplicateCodeError, HierarchyCycleError, SourceFileError
 from terminology.importers import importer_class
 from terminology.importing import import_code_system
 from terminology.models import DesignationUse
@@ -82,3 +82,13 @@ def test_bad_json_is_refused_and_nothing_changes(
         run(store, path)
     assert str(path) in str(caught.value)
     assert table_counts(store) == before
+
+
+def test_parent_loop_is_refused_naming_the_element(store: SqlStore, tmp_path: Path) -> None:
+    def loop(resource: dict) -> None:
+        resource["concept"][1]["property"] = [{"code": "parent", "valueCode": "A01.0"}]
+
+    with pytest.raises(
+        HierarchyCycleError, match=r"concept\[1\]: field 'parent': hierarchy cycle: A01 → A01.0 → A01"
+    ):
+        run(store, edited(tmp_path, loop))

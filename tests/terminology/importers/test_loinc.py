@@ -89,3 +89,11 @@ def test_truncated_table_and_stray_variant_change_nothing(store: SqlStore, tmp_p
     with pytest.raises(SourceFileError, match=r"'99999-9', absent from Loinc\.csv"):
         run(store, cut, version="stray", variants=VARIANT)
     assert table_counts(store) == before
+
+
+def test_invalid_utf8_names_the_line(store: SqlStore, tmp_path: Path) -> None:
+    path = tmp_path / "Loinc.csv"
+    path.write_bytes(TABLE.read_bytes().replace(b"Hemoglobin [Mass", b"H\xe9moglobin [Mass"))
+    with pytest.raises(SourceFileError, match="not valid utf-8") as caught:
+        run(store, path)
+    assert caught.value.line == 9

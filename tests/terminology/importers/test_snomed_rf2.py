@@ -69,3 +69,28 @@ def test_truncated_description_file_changes_nothing(store: SqlStore, tmp_path: P
         run(store, copy, version="cut")
     assert caught.value.line == 6 and caught.value.path == str(descriptions)
     assert table_counts(store) == before
+
+
+def test_duplicate_concept_names_the_rf2_file_and_line(store: SqlStore, tmp_path: Path) -> None:
+    copy = tmp_path / "release"
+    shutil.copytree(RELEASE, copy)
+    concepts = next(copy.rglob("sct2_Concept_Snapshot*.txt"))
+    lines = concepts.read_text(encoding="utf-8").splitlines(keepends=True)
+    concepts.write_text("".join([*lines, lines[3]]), encoding="utf-8")
+    with pytest.raises(
+        SourceFileError,
+        match=r"sct2_Concept_Snapshot_INT_20250101\.txt line 11: field 'code': duplicate code '64572001'",
+    ):
+        run(store, copy)
+
+
+def test_invalid_utf8_names_the_rf2_file_and_line(store: SqlStore, tmp_path: Path) -> None:
+    copy = tmp_path / "release"
+    shutil.copytree(RELEASE, copy)
+    french = next(copy.rglob("sct2_Description_Snapshot-fr*.txt"))
+    french.write_bytes(
+        french.read_bytes().replace("diabète sucré de type 2".encode(), "diab\xe8te".encode("latin-1"))
+    )
+    with pytest.raises(SourceFileError, match="not valid utf-8") as caught:
+        run(store, copy)
+    assert caught.value.path == str(french) and caught.value.line == 3
