@@ -279,39 +279,26 @@ def _store_new_version(
     started: float,
 ) -> ImportReport:
     check = BatchCheck(path, drop_unknown_parents=importer.options.unknown_parents == "drop")
+    languages: set[str] = {metadata.language} if metadata.language else set()
     try:
-        return _write_version(store, importer, source, path, metadata, checksum, started, check)
+        with store.begin_import(
+            metadata, source_format=importer.format_name, source_name=path.name, checksum=checksum
+        ) as transaction:
+            with BackgroundWriter() as writer:
+                for raw in source.batches:
+                    batch = conform(raw)
+                    check.admit(batch)
+                    languages |= _languages_in(batch)
+                    writer.put(partial(transaction.send, transaction.prepare_batch(batch)))
+                if check.count == 0:
+                    raise SourceFileError(path, "no concepts found")
+                writer.put(partial(transaction.build_keys, "concept", "designation"))
+                writer.put(partial(transaction.send, transaction.prepare_hierarchy(check.verify())))
+            system = transaction.finish(languages)
+            designation_count, edge_count = transaction.designation_count, transaction.edge_count
     except sa.exc.IntegrityError:
         check.refuse_duplicates()  # SQLite met a repeated code before verify did: say which
         raise
-
-
-def _write_version(
-    store: SqlStore,
-    importer: Importer,
-    source: ImportSource,
-    path: Path,
-    metadata: CodeSystemMetadata,
-    checksum: str,
-    started: float,
-    check: BatchCheck,
-) -> ImportReport:
-    languages: set[str] = {metadata.language} if metadata.language else set()
-    with store.begin_import(
-        metadata, source_format=importer.format_name, source_name=path.name, checksum=checksum
-    ) as transaction:
-        with BackgroundWriter() as writer:
-            for raw in source.batches:
-                batch = conform(raw)
-                check.admit(batch)
-                languages |= _languages_in(batch)
-                writer.put(partial(transaction.send, transaction.prepare_batch(batch)))
-            if check.count == 0:
-                raise SourceFileError(path, "no concepts found")
-            writer.put(partial(transaction.build_keys, "concept", "designation"))
-            writer.put(partial(transaction.send, transaction.prepare_hierarchy(check.verify())))
-        system = transaction.finish(languages)
-        designation_count, edge_count = transaction.designation_count, transaction.edge_count
     previous = store.previous_version(system)
     changes = store.changes_between(previous, system) if previous else None
     return ImportReport(

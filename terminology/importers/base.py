@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import csv
 import io
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, ClassVar, Literal
@@ -115,6 +116,49 @@ def open_counted(path: Path, progress: ProgressCallback) -> io.BufferedReader:
 def open_text(path: Path, encoding: str, progress: ProgressCallback) -> io.TextIOWrapper:
     """Open a text file behind a byte counter, decoding strictly so bad bytes are reported."""
     return io.TextIOWrapper(open_counted(path, progress), encoding=encoding, errors="strict", newline="")
+
+
+def comma_list(value: Any) -> Any:
+    """Let a list option come as ``a,b,c`` from the command line (a pydantic before-validator).
+
+    >>> comma_list("fr, en,")
+    ['fr', 'en']
+    """
+    return [part.strip() for part in value.split(",") if part.strip()] if isinstance(value, str) else value
+
+
+def dict_rows(
+    path: Path,
+    required: Sequence[str],
+    progress: ProgressCallback,
+    *,
+    kind: str,
+    delimiter: str = ",",
+    quoting: Literal[0, 1, 2, 3] = csv.QUOTE_MINIMAL,
+) -> Iterator[tuple[int, dict[str, str]]]:
+    """Rows of a UTF-8 table by column name, with the line each ends on; a missing column,
+    a row of the wrong width or a bad byte is an error naming the file and line."""
+    try:
+        with open_text(path, "utf-8-sig", progress) as handle:
+            reader = csv.DictReader(handle, delimiter=delimiter, quoting=quoting)
+            header = reader.fieldnames or []
+            missing = [column for column in required if column not in header]
+            if missing:
+                raise SourceFileError(
+                    path, f"missing {kind} column(s) {', '.join(missing)}", line=1, field=missing[0]
+                )
+            for row in reader:
+                if None in row or any(value is None for value in row.values()):
+                    raise SourceFileError(
+                        path,
+                        f"expected {len(header)} fields (truncated or misquoted row?)",
+                        line=reader.line_num,
+                    )
+                yield reader.line_num, row
+    except UnicodeDecodeError as error:
+        raise line_of_decode_error(path, "utf-8", error) from error
+    except csv.Error as error:
+        raise SourceFileError(path, f"malformed {kind} file: {error}") from error
 
 
 def require_file(path: Path) -> Path:

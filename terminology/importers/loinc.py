@@ -8,11 +8,9 @@ every variant's names become designations in their language.
 
 from __future__ import annotations
 
-import csv
 import re
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 from pydantic import Field, field_validator
 
@@ -22,9 +20,9 @@ from terminology.importers.base import (
     ImportOptions,
     ImportSource,
     ProgressCallback,
-    line_of_decode_error,
+    comma_list,
+    dict_rows,
     no_progress,
-    open_text,
     require_file,
 )
 from terminology.models import CodeSystemMetadata, ConceptRecord, Designation, DesignationUse
@@ -53,10 +51,7 @@ class LoincOptions(ImportOptions):
     variants: list[str] = Field(default_factory=list)
     """Linguistic-variant files, relative to the main table's folder."""
 
-    @field_validator("variants", mode="before")
-    @classmethod
-    def _split(cls, value: Any) -> Any:
-        return [v.strip() for v in value.split(",") if v.strip()] if isinstance(value, str) else value
+    _split = field_validator("variants", mode="before")(comma_list)
 
 
 class LoincImporter(Importer):
@@ -78,11 +73,11 @@ class LoincImporter(Importer):
     ) -> Iterator[ConceptRecord]:
         translated: dict[str, list[Designation]] = {}
         for variant in variants:
-            for _, row in _rows(variant, ("LOINC_NUM",), progress):
+            for _, row in dict_rows(variant, ("LOINC_NUM",), progress, kind="LOINC"):
                 translated.setdefault(row["LOINC_NUM"].strip(), []).extend(
                     _variant_designations(variant, row)
                 )
-        for line, row in _rows(path, ("LOINC_NUM", *AXES, "STATUS"), progress):
+        for line, row in dict_rows(path, ("LOINC_NUM", *AXES, "STATUS"), progress, kind="LOINC"):
             code = row["LOINC_NUM"].strip()
             names = [
                 Designation("en", DesignationUse.FULLY_SPECIFIED, fully_specified_name(row)),
@@ -125,30 +120,3 @@ def _variant_designations(path: Path, row: dict[str, str]) -> list[Designation]:
     related = [name.strip() for name in (row.get("RELATEDNAMES2") or "").split(";") if name.strip()]
     names.extend(Designation(language, DesignationUse.SYNONYM, name) for name in related)
     return [Designation(language, d.use, d.value) for d in names]
-
-
-def _rows(
-    path: Path, required: tuple[str, ...], progress: ProgressCallback
-) -> Iterator[tuple[int, dict[str, str]]]:
-    try:
-        with open_text(path, "utf-8-sig", progress) as handle:
-            reader = csv.DictReader(handle)
-            missing = [c for c in required if c not in (reader.fieldnames or [])]
-            if missing:
-                raise SourceFileError(
-                    path,
-                    f"missing LOINC column(s) {', '.join(missing)}; is this a LOINC table?",
-                    line=1,
-                    field=missing[0],
-                )
-            width = len(reader.fieldnames or [])
-            for row in reader:
-                if None in row or len(row) != width or any(v is None for v in row.values()):
-                    raise SourceFileError(
-                        path, "row has the wrong number of fields (truncated?)", line=reader.line_num
-                    )
-                yield reader.line_num, row
-    except UnicodeDecodeError as error:
-        raise line_of_decode_error(path, "utf-8", error) from error
-    except csv.Error as error:
-        raise SourceFileError(path, f"malformed CSV: {error}") from error

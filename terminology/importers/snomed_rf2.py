@@ -11,7 +11,6 @@ from __future__ import annotations
 import csv
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 from pydantic import Field, field_validator
 
@@ -21,9 +20,9 @@ from terminology.importers.base import (
     ImportOptions,
     ImportSource,
     ProgressCallback,
-    line_of_decode_error,
+    comma_list,
+    dict_rows,
     no_progress,
-    open_text,
     require_file,
 )
 from terminology.models import CodeSystemMetadata, ConceptRecord, Designation, DesignationUse
@@ -67,10 +66,7 @@ class SnomedOptions(ImportOptions):
     languages: list[str] = Field(default_factory=lambda: ["en"])
     """Display language preference, first found wins (e.g. ``fr,en``)."""
 
-    @field_validator("languages", mode="before")
-    @classmethod
-    def _split(cls, value: Any) -> Any:
-        return [v.strip() for v in value.split(",") if v.strip()] if isinstance(value, str) else value
+    _split = field_validator("languages", mode="before")(comma_list)
 
 
 def release_files(folder: Path) -> dict[str, list[Path]]:
@@ -165,20 +161,4 @@ def _description_use(row: dict[str, str], preferred: set[str]) -> DesignationUse
 
 def _rows(path: Path, kind: str, progress: ProgressCallback) -> Iterator[tuple[int, dict[str, str]]]:
     """Rows of a tab-separated RF2 file; RF2 never quotes, so quotes are plain characters."""
-    try:
-        with open_text(path, "utf-8-sig", progress) as handle:
-            reader = csv.DictReader(handle, delimiter="\t", quoting=csv.QUOTE_NONE)
-            header = reader.fieldnames or []
-            missing = [c for c in COLUMNS[kind] if c not in header]
-            if missing:
-                raise SourceFileError(
-                    path, f"missing RF2 column(s) {', '.join(missing)}", line=1, field=missing[0]
-                )
-            for row in reader:
-                if None in row or any(v is None for v in row.values()):
-                    raise SourceFileError(
-                        path, f"expected {len(header)} tab-separated fields", line=reader.line_num
-                    )
-                yield reader.line_num, row
-    except UnicodeDecodeError as error:
-        raise line_of_decode_error(path, "utf-8", error) from error
+    return dict_rows(path, COLUMNS[kind], progress, kind="RF2", delimiter="\t", quoting=csv.QUOTE_NONE)

@@ -25,6 +25,7 @@ from terminology.importers.base import (
     ImportOptions,
     ImportSource,
     ProgressCallback,
+    comma_list,
     line_of_decode_error,
     no_progress,
     open_text,
@@ -50,14 +51,6 @@ def _mapping(value: Any) -> dict[str, str]:
     return result
 
 
-def _listing(value: Any) -> list[str]:
-    if value is None:
-        return []
-    if isinstance(value, str):
-        return [part.strip() for part in value.split(",") if part.strip()]
-    return list(value)
-
-
 class TabularOptions(ImportOptions):
     """Options of the ``csv`` format (``-o name=value`` on the command line)."""
 
@@ -78,7 +71,7 @@ class TabularOptions(ImportOptions):
     ignore_columns: list[str] = Field(default_factory=list)
 
     _mapping_fields = field_validator("language_columns", "where", mode="before")(_mapping)
-    _list_fields = field_validator("ignore_columns", mode="before")(_listing)
+    _list_fields = field_validator("ignore_columns", mode="before")(comma_list)
 
     @field_validator("delimiter", mode="before")
     @classmethod

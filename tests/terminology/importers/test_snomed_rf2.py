@@ -65,7 +65,7 @@ def test_truncated_description_file_changes_nothing(store: SqlStore, tmp_path: P
     descriptions = next(copy.rglob("sct2_Description_Snapshot-en*.txt"))
     lines = descriptions.read_text(encoding="utf-8").splitlines(keepends=True)
     descriptions.write_text("".join(lines[:5]) + lines[5][:30], encoding="utf-8")
-    with pytest.raises(SourceFileError, match="tab-separated fields") as caught:
+    with pytest.raises(SourceFileError, match="expected 9 fields") as caught:
         run(store, copy, version="cut")
     assert caught.value.line == 6 and caught.value.path == str(descriptions)
     assert table_counts(store) == before
