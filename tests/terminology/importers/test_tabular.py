@@ -173,3 +173,41 @@ def test_misnamed_column_gets_a_suggestion(store: SqlStore, tmp_path: Path) -> N
 def test_unknown_option_is_refused() -> None:
     with pytest.raises(InvalidImportOptionError, match="colour"):
         importer_class("csv").with_options({"colour": "blue"})
+
+
+def test_columnar_and_record_paths_store_the_same_concepts(store: SqlStore, tmp_path: Path) -> None:
+    """UTF-8 files take the polars path, other encodings the record path: same result."""
+    text = (
+        "uri;code;libellé;parent_uri;synonymes;label_en;unité;actif;système\n"
+        "u:1;HB;Hémoglobine;;Hb|hémoglobinémie;Hemoglobin;g/dL;oui;labo\n"
+        "u:2;;Groupe sans code;u:1;;;;;labo\n"
+        "u:3;HBA1C; Hémoglobine glyquée ;u:2;HbA1c;Glycated hemoglobin;%;non;labo\n"
+        "u:4;X;Hors périmètre;;;;;oui;autre\n"
+    )
+    options = {
+        "delimiter": ";",
+        "display_column": "libellé",
+        "key_column": "uri",
+        "parent_column": "parent_uri",
+        "synonyms_column": "synonymes",
+        "language_columns": "en=label_en",
+        "active_column": "actif",
+        "missing_code": "use-key",
+        "where": "système=labo",
+        "ignore_columns": "système",
+    }
+    results = []
+    for number, encoding in enumerate(("utf-8", "cp1252")):
+        path = tmp_path / f"labo-{encoding}.csv"
+        path.write_bytes(text.encode(encoding))
+        importer = importer_class("csv").with_options({"encoding": encoding, **options})
+        assert (importer._fast_reader(path) is not None) is (encoding == "utf-8")  # type: ignore[attr-defined]
+        report = run(store, path, version=str(number), encoding=encoding, **options)
+        system = report.code_system
+        results.append([c.model_dump() for c in store.concepts(system, limit=100)])
+    assert results[0] == results[1]
+    by_code = {c["code"]: c for c in results[0]}
+    assert set(by_code) == {"HB", "u:2", "HBA1C"}
+    assert by_code["HBA1C"]["parents"] == ("u:2",) and by_code["u:2"]["parents"] == ("HB",)
+    assert by_code["HBA1C"]["display"] == "Hémoglobine glyquée" and by_code["HBA1C"]["active"] is False
+    assert by_code["HB"]["properties"] == {"unité": "g/dL"}
