@@ -95,11 +95,19 @@ class BatchCheck:
                 self.path, f"duplicate code {second['code']!r}{at}", field="code", **_where(second)
             )
 
+    def all_links(self) -> pl.DataFrame:
+        """Every (child, parent) link read so far, checked or not."""
+        if len(self.links) > 1:
+            self.links = [pl.concat(self.links)]
+        return self.links[0].select("child", "parent")
+
     def verify(self) -> pl.DataFrame:
-        """No code twice, every parent defined, no loop in parent links; returns the links."""
+        """No code twice, every parent defined, no loop in parent links; returns the links
+        (without those to unknown parents when they are to be dropped)."""
         self.refuse_duplicates()
         codes = pl.concat(self.seen)
-        links = pl.concat(self.links)
+        self.all_links()
+        links = self.links[0]
         if links.is_empty():
             return links.select("child", "parent")
         ranked = links.join(
@@ -293,7 +301,15 @@ def _store_new_version(
                 if check.count == 0:
                     raise SourceFileError(path, "no concepts found")
                 writer.put(partial(transaction.build_keys, "concept", "designation"))
-                writer.put(partial(transaction.send, transaction.prepare_hierarchy(check.verify())))
+                if check.drop_unknown_parents:
+                    links = check.verify()
+                    writer.put(partial(transaction.send, transaction.prepare_hierarchy(links)))
+                else:
+                    # The links are written as read while verify() runs beside the write;
+                    # if it fails, the transaction rolls back and nothing is kept.
+                    writer.put(partial(transaction.send, transaction.prepare_hierarchy(check.all_links())))
+                    check.verify()
+                writer.put(partial(transaction.build_keys, "hierarchy_edge"))
             system = transaction.finish(languages)
             designation_count, edge_count = transaction.designation_count, transaction.edge_count
     except sa.exc.IntegrityError:
