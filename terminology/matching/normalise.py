@@ -25,13 +25,20 @@ TOKEN = re.compile(r"[a-z0-9]+(?:\*[0-9]+)?(?:/[a-z0-9]+)*")
 MICRO = str.maketrans({"µ": "u", "μ": "u"})
 
 
+GLUED = re.compile(r"(?<=[a-zà-ÿ])(?=[A-ZÀ-Þ][a-zà-ÿ])")
+
+
 def canonical(text: str) -> str:
-    """Folded, with the micro sign (either code point) written ``u`` as in UCUM.
+    """Folded, with the micro sign (either code point) written ``u`` as in UCUM, and words
+    glued by a lost space split again (``personnesPsychiatrique``, common in exports that
+    concatenate a parent label and a child label).
 
     >>> canonical("µmol/L")
     'umol/l'
+    >>> canonical("Atteinte aux personnesPsychiatrique")
+    'atteinte aux personnes psychiatrique'
     """
-    return fold(text).translate(MICRO)
+    return fold(GLUED.sub(" ", text)).translate(MICRO)
 
 
 ROMAN_NUMERALS = (
