@@ -17,6 +17,7 @@ from terminology.cli.output import (
     byte_progress,
     concepts_table,
     console,
+    counted_progress,
     report_lines,
     systems_table,
 )
@@ -189,6 +190,71 @@ def concepts(
     url, version = split_reference(reference)
     system = store.code_system(url, version)
     console().print(concepts_table(system, store.concepts(system, search=search, limit=limit, offset=offset)))
+
+
+@app.command("match")
+def match_command(
+    source: Annotated[str, typer.Option(metavar="URL[|VERSION]", help="The code system to map from.")],
+    target: Annotated[str, typer.Option(metavar="URL[|VERSION]", help="The code system to map to.")],
+    rules: Annotated[
+        list[Path] | None, typer.Option("--rules", help="Code-rule file (mapping_rules/rules/*.yaml).")
+    ] = None,
+    top: Annotated[int, typer.Option("--top", min=1, max=50, help="Candidates kept per source concept.")] = 5,
+    min_score: Annotated[float, typer.Option("--min-score", min=0.0, max=1.0)] = 0.5,
+    out: Annotated[
+        str | None, typer.Option("--out", help="SSSOM TSV file, or - for standard output.")
+    ] = None,
+    project: Annotated[
+        str | None, typer.Option(help="Mapping project name (default: from the two versions).")
+    ] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+) -> None:
+    """Propose ranked candidates from SOURCE to TARGET, store them as a mapping project
+    (review starts there) and write them as SSSOM."""
+    from terminology.exporters.sssom import write_sssom
+    from terminology.matching.code_rules import load_code_rules
+    from terminology.matching.engine import match
+    from terminology.storage.projects import save_candidates
+
+    store = open_store()
+    source_system = store.code_system(*split_reference(source))
+    target_system = store.code_system(*split_reference(target))
+    code_rules = load_code_rules(list(rules or []))
+    labels = store.labels_frame(source_system).height
+    with counted_progress("matching labels", labels, enabled=not quiet and sys.stderr.isatty()) as progress:
+        found = match(
+            store,
+            source_system,
+            target_system,
+            code_rules=code_rules,
+            top_k=top,
+            min_score=min_score,
+            progress=progress,
+        )
+    name = project or f"{source_system.reference} → {target_system.reference}"
+    saved = save_candidates(
+        store,
+        name,
+        source_system,
+        target_system,
+        found,
+        rules=[str(path) for path in rules or []],
+        settings={"top": top, "min_score": min_score},
+    )
+    mapped = len({c.source_code for c in found})
+    summary = (
+        f"{name}: {len(found):,} candidates for {mapped:,} of {source_system.concept_count:,} source concepts"
+        f"{' (replaced the previous run)' if saved.replaced else ''}"
+    )
+    set_id = f"urn:concordance:mapping-set:{saved.id}"
+    if out == "-":
+        write_sssom(found, source_system, target_system, sys.stdout, mapping_set_id=set_id)
+        print(summary, file=sys.stderr)
+        return
+    if out:
+        with open(out, "w", encoding="utf-8", newline="") as handle:
+            write_sssom(found, source_system, target_system, handle, mapping_set_id=set_id)
+    console().print(summary + (f"; SSSOM written to {out}" if out else ""), markup=False)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -110,3 +110,22 @@ def byte_progress(description: str, total: int, *, enabled: bool) -> Iterator[Pr
     with bar:
         task = bar.add_task(description, total=total or None)
         yield lambda advance: bar.advance(task, advance)
+
+
+@contextmanager
+def counted_progress(description: str, total: int, *, enabled: bool) -> Iterator[ProgressCallback]:
+    """A progress bar over a count of items (labels matched, rows written)."""
+    if not enabled:
+        yield lambda _: None
+        return
+    bar = Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed:,}/{task.total:,}"),
+        TimeRemainingColumn(),
+        console=Console(stderr=True),
+        transient=True,
+    )
+    with bar:
+        task = bar.add_task(description, total=total or None)
+        yield lambda advance: bar.advance(task, advance)

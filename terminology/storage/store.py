@@ -332,6 +332,46 @@ class SqlStore:
             rows = list(connection.execute(query))
             return self._with_labels_and_parents(connection, system.id, rows)
 
+    def labels_frame(self, system: CodeSystem) -> pl.DataFrame:
+        """Every label of every concept of a version, one row each (``code``, ``label``,
+        ``language``, ``use``, ``active``), the display first: what matching compares."""
+        displays = sa.select(
+            concepts.c.code,
+            concepts.c.display.label("label"),
+            sa.literal(None, sa.String).label("language"),
+            sa.literal("display").label("use"),
+            concepts.c.active,
+        ).where(concepts.c.system_id == system.id, concepts.c.display.is_not(None))
+        others = (
+            sa.select(
+                designations.c.code,
+                designations.c.value.label("label"),
+                designations.c.language,
+                designations.c.use,
+                concepts.c.active,
+            )
+            .join(
+                concepts,
+                sa.and_(
+                    concepts.c.system_id == designations.c.system_id, concepts.c.code == designations.c.code
+                ),
+            )
+            .where(designations.c.system_id == system.id)
+        )
+        with self._reading() as connection:
+            rows = connection.execute(displays.union_all(others)).all()
+        schema = {
+            "code": pl.String,
+            "label": pl.String,
+            "language": pl.String,
+            "use": pl.String,
+            "active": pl.Boolean,
+        }
+        frame = pl.DataFrame([tuple(row) for row in rows], schema=schema, orient="row")
+        if system.languages:  # a display is in the code system's own language
+            frame = frame.with_columns(pl.col("language").fill_null(system.languages[0]))
+        return frame
+
     def children(self, system: CodeSystem, code: str) -> list[str]:
         """Codes whose parent is ``code``."""
         query = (

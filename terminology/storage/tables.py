@@ -100,3 +100,33 @@ VERSIONED_TABLES: dict[str, tuple[str, ...]] = {
 }
 """The keys each version's partition gets once its rows are in (PostgreSQL)."""
 EDGE_COLUMNS = ("system_id", "parent_code", "child_code")
+
+
+class MappingProjectRow(SQLModel, table=True):
+    """A source version aligned to a target version, with the rules and settings used."""
+
+    __tablename__ = "mapping_project"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=256, unique=True)
+    source_system_id: int = Field(foreign_key="code_system.id")
+    target_system_id: int = Field(foreign_key="code_system.id")
+    rules: list[str] = Field(default_factory=list, sa_type=JsonType)
+    settings: dict[str, Any] = Field(default_factory=dict, sa_type=JsonType)
+    matched_at: datetime = Field(sa_type=sa.DateTime(timezone=True))
+
+
+class MappingCandidateRow(SQLModel, table=True):
+    """A proposed target for a source concept; curation decides on it later."""
+
+    __tablename__ = "mapping_candidate"
+
+    project_id: int = Field(foreign_key="mapping_project.id", ondelete="CASCADE", primary_key=True)
+    source_code: str = Field(max_length=256, primary_key=True)
+    target_code: str = Field(max_length=256, primary_key=True)
+    rank: int
+    score: float
+    equivalence: str = Field(max_length=32)
+    method: str = Field(max_length=32)
+    rules: list[str] = Field(default_factory=list, sa_type=JsonType)
+    reason: str

@@ -144,3 +144,60 @@ def test_formats_lists_every_importer_and_its_options(capsys: pytest.CaptureFixt
     status, out, _ = run(capsys, "formats")
     assert status == 0
     assert "csv:" in out and "-o encoding=utf-8-sig" in out and "-o unknown_parents=error" in out
+
+
+def test_match_writes_sssom_and_stores_the_project(
+    cli_database: str, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    from sssom.parsers import parse_sssom_table
+
+    from terminology.settings import Settings
+    from terminology.storage.engine import make_engine
+    from terminology.storage.projects import project_candidates
+    from terminology.storage.store import SqlStore
+
+    run(capsys, "db", "upgrade")
+    folder = BUNDLED / "samu_nomenclature"
+    for version in ("1.9", "2.3"):
+        path = folder / f"samu_nomenclature_v{version}.csv"
+        run(
+            capsys,
+            "import",
+            "csv",
+            str(path),
+            "--url",
+            "urn:samu",
+            "--version",
+            version,
+            "--name",
+            "SAMU",
+            "-q",
+        )
+    out = tmp_path / "samu.sssom.tsv"
+    rules = Path(__file__).resolve().parents[3] / "mapping_rules" / "rules" / "nomenclature_upgrade.yaml"
+    args = (
+        "match",
+        "--source",
+        "urn:samu|1.9",
+        "--target",
+        "urn:samu|2.3",
+        "--rules",
+        str(rules),
+        "--top",
+        "3",
+    )
+    status, printed, _ = run(capsys, *args, "--out", str(out), "--project", "samu-upgrade", "-q")
+    assert status == 0 and "samu-upgrade: " in printed and "of 286 source concepts" in printed
+    mapping_set = parse_sssom_table(out)
+    assert len(mapping_set.df) > 286
+    assert set(mapping_set.df["predicate_id"]) <= {"skos:exactMatch", "skos:closeMatch"}
+    assert mapping_set.converter.expand("SAMU:C02.18.00") == "urn:samu/C02.18.00"
+    store = SqlStore(make_engine(Settings(database_url=cli_database)))
+    stored = project_candidates(store, "samu-upgrade")
+    assert len(stored) == len(mapping_set.df)
+    assert stored[0]["rank"] == 1 and stored[0]["reason"]
+    status, printed, _ = run(capsys, *args, "--project", "samu-upgrade", "-q")
+    assert "replaced the previous run" in printed
+    assert len(project_candidates(store, "samu-upgrade")) == len(stored)
+    status, printed, err = run(capsys, *args, "--out", "-", "--project", "samu-upgrade", "-q")
+    assert printed.startswith("# curie_map:") and "samu-upgrade:" in err

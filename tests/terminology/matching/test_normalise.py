@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from terminology.matching.code_rules import load_code_rules
 from terminology.matching.normalise import (
     DEFAULT_VOCABULARY,
     VocabularyFile,
@@ -66,7 +67,9 @@ def test_every_rule_file_is_valid(path: Path) -> None:
     if path.parent == DEFAULT_VOCABULARY:
         vocabulary = read_rule_file(path, VocabularyFile)
         assert vocabulary.entries or vocabulary.words
-    else:  # other rule kinds are validated by their own loaders
+    elif path.parent.name == "rules":
+        assert load_code_rules([path])
+    else:
         pytest.fail(f"no loader knows {path}")
 
 

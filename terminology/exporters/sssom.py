@@ -1,0 +1,103 @@
+"""SSSOM TSV, the exchange format of mapping sets (https://w3id.org/sssom/).
+
+Candidates become rows ranked per subject; the reason goes to ``comment`` and
+the score to ``confidence``. Identifiers are CURIEs whose prefixes the header's
+``curie_map`` expands to the code systems' canonical URLs.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from collections.abc import Iterable
+from datetime import date
+from typing import TextIO
+from urllib.parse import quote
+
+from terminology import __version__
+from terminology.matching.engine import Candidate
+from terminology.models import CodeSystem
+
+PREDICATES = {
+    "equivalent": "skos:exactMatch",
+    "relatedto": "skos:closeMatch",
+    "wider": "skos:broadMatch",
+    "narrower": "skos:narrowMatch",
+}
+JUSTIFICATION = "semapv:LexicalMatching"
+COLUMNS = (
+    "subject_id", "subject_label", "predicate_id", "object_id", "object_label",
+    "mapping_justification", "confidence", "comment",
+)  # fmt: skip
+UNSPECIFIED_LICENSE = "https://w3id.org/sssom/license/unspecified"
+
+
+def curie_prefix(system: CodeSystem, taken: set[str]) -> str:
+    """A CURIE prefix from the system's name (letters and digits), unique in the set.
+
+    Two versions of one URL share a prefix: they share the namespace.
+    """
+    base = re.sub(r"[^A-Za-z0-9]", "", system.name or "") or "CS"
+    if base[0].isdigit():
+        base = "CS" + base
+    prefix, number = base, 2
+    while prefix in taken:
+        prefix, number = f"{base}{number}", number + 1
+    return prefix
+
+
+def namespace(system: CodeSystem) -> str:
+    return system.url if system.url.endswith(("/", "#", ":")) else system.url + "/"
+
+
+def local_id(code: str) -> str:
+    """A code as a CURIE local part: characters outside the safe set are percent-encoded."""
+    return quote(code, safe="._-~")
+
+
+def write_sssom(
+    candidates: Iterable[Candidate],
+    source: CodeSystem,
+    target: CodeSystem,
+    out: TextIO,
+    *,
+    mapping_set_id: str,
+) -> int:
+    """Write a mapping set; returns the number of rows."""
+    subject_prefix = curie_prefix(source, set())
+    object_prefix = subject_prefix if target.url == source.url else curie_prefix(target, {subject_prefix})
+    curie_map = {subject_prefix: namespace(source), object_prefix: namespace(target)}
+    curie_map.update(
+        {"skos": "http://www.w3.org/2004/02/skos/core#", "semapv": "https://w3id.org/semapv/vocab/"}
+    )
+    header = [
+        "curie_map:",
+        *[f"  {prefix}: {expansion}" for prefix, expansion in curie_map.items()],
+        f"mapping_set_id: {mapping_set_id}",
+        f"license: {UNSPECIFIED_LICENSE}",
+        f"mapping_tool: concordance {__version__}",
+        f"mapping_date: {date.today().isoformat()}",
+        f"subject_source: {source.url}",
+        f"subject_source_version: {source.version}",
+        f"object_source: {target.url}",
+        f"object_source_version: {target.version}",
+    ]
+    out.write("".join(f"# {line}\n" for line in header))
+    writer = csv.writer(out, delimiter="\t", lineterminator="\n")
+    writer.writerow(COLUMNS)
+    count = 0
+    for candidate in candidates:
+        writer.writerow(
+            [
+                f"{subject_prefix}:{local_id(candidate.source_code)}",
+                candidate.source_label or "",
+                PREDICATES.get(candidate.equivalence, "skos:relatedMatch"),
+                f"{object_prefix}:{local_id(candidate.target_code)}",
+                candidate.target_label or "",
+                JUSTIFICATION,
+                f"{candidate.score:.4f}",
+                f"rank {candidate.rank}; {candidate.reason}",
+            ]
+        )
+        count += 1
+    return count

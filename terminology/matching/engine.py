@@ -1,0 +1,186 @@
+"""Candidate generation: for each source concept, a short ranked list of target concepts.
+
+Code rules propose pairs from the codes; fuzzy search proposes pairs from every
+label of both sides (the best label pair wins). Each candidate carries a score
+in [0, 1], a proposed equivalence, the method and rules that found it, and a
+reason a curator can read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import polars as pl
+from rapidfuzz import fuzz, process
+
+from terminology.matching.code_rules import CodeRule, code_rule_candidates
+from terminology.matching.normalise import Normaliser, default_normaliser
+from terminology.matching.search import LabelIndex
+from terminology.models import CodeSystem, Frozen
+from terminology.storage.store import SqlStore
+
+EQUIVALENT_FROM = 0.95
+"""A fuzzy pair scoring at least this is proposed as ``equivalent``, otherwise ``relatedto``."""
+
+
+class Candidate(Frozen):
+    source_code: str
+    source_label: str | None
+    target_code: str
+    target_label: str | None
+    rank: int
+    score: float
+    equivalence: str
+    method: str
+    rules: tuple[str, ...] = ()
+    reason: str
+
+
+def _labels(
+    store: SqlStore, system: CodeSystem, languages: set[str] | None, normaliser: Normaliser
+) -> pl.DataFrame:
+    frame = store.labels_frame(system)
+    if languages:
+        frame = frame.filter(pl.col("language").is_in(list(languages)) | (pl.col("use") == "display"))
+    normalised = [normaliser.normalise(label) for label in frame.get_column("label").to_list()]
+    return frame.with_columns(pl.Series("norm", normalised, dtype=pl.String)).filter(pl.col("norm") != "")
+
+
+def _shared_languages(source: CodeSystem, target: CodeSystem) -> set[str] | None:
+    """Labels in the languages both systems have; all labels when they share none."""
+    shared = set(source.languages) & set(target.languages)
+    return shared or None
+
+
+def _fuzzy(
+    source: pl.DataFrame, target: pl.DataFrame, top_k: int, progress: Callable[[int], None]
+) -> pl.DataFrame:
+    target_norms = target.get_column("norm").unique(maintain_order=True).to_list()
+    source_norms = source.get_column("norm").unique(maintain_order=True).to_list()
+    index = LabelIndex(target_norms)
+    rows: list[tuple[str, str, float]] = []
+    step = 500
+    for start in range(0, len(source_norms), step):
+        chunk = source_norms[start : start + step]
+        for query, hits in zip(chunk, index.search(chunk, top_k=top_k * 3), strict=True):
+            rows.extend((query, target_norms[hit.target], hit.score / 100) for hit in hits)
+        progress(len(chunk))
+    hits_frame = pl.DataFrame(
+        rows, schema={"source_norm": pl.String, "target_norm": pl.String, "score": pl.Float64}, orient="row"
+    )
+    pairs = hits_frame.join(
+        source.select("code", "label", "norm").rename(
+            {"code": "source_code", "label": "source_label", "norm": "source_norm"}
+        ),
+        on="source_norm",
+    ).join(
+        target.select("code", "label", "norm").rename(
+            {"code": "target_code", "label": "target_label", "norm": "target_norm"}
+        ),
+        on="target_norm",
+    )
+    return pairs.sort("score", descending=True).unique(["source_code", "target_code"], keep="first")
+
+
+def _display_similarity(pairs: pl.DataFrame, source: pl.DataFrame, target: pl.DataFrame) -> pl.DataFrame:
+    """Code-rule pairs with their displays and how alike those are, for score and reason."""
+    displays_s = source.filter(pl.col("use") == "display").select(
+        source_code="code", source_label="label", source_norm="norm"
+    )
+    displays_t = target.filter(pl.col("use") == "display").select(
+        target_code="code", target_label="label", target_norm="norm"
+    )
+    joined = pairs.join(displays_s.unique("source_code"), on="source_code", how="left").join(
+        displays_t.unique("target_code"), on="target_code", how="left"
+    )
+    similarity = process.cpdist(
+        joined.get_column("source_norm").fill_null("").to_list(),
+        joined.get_column("target_norm").fill_null("").to_list(),
+        scorer=fuzz.token_sort_ratio,
+        dtype=np.float32,
+    )
+    return joined.with_columns(pl.Series("label_similarity", np.asarray(similarity) / 100, dtype=pl.Float64))
+
+
+def match(
+    store: SqlStore,
+    source: CodeSystem,
+    target: CodeSystem,
+    *,
+    code_rules: list[CodeRule] | None = None,
+    normaliser: Normaliser | None = None,
+    top_k: int = 5,
+    min_score: float = 0.5,
+    progress: Callable[[int], None] = lambda _: None,
+) -> list[Candidate]:
+    """Ranked candidates for every source concept that has any above ``min_score``."""
+    normaliser = normaliser or default_normaliser()
+    languages = _shared_languages(source, target)
+    source_labels = _labels(store, source, languages, normaliser)
+    target_labels = _labels(store, target, languages, normaliser).filter(pl.col("active"))
+    fuzzy = _fuzzy(source_labels, target_labels, top_k, progress).select(
+        "source_code",
+        "target_code",
+        "source_label",
+        "target_label",
+        "score",
+        pl.lit(None, dtype=pl.String).alias("rule"),
+        pl.when(pl.col("score") >= EQUIVALENT_FROM)
+        .then(pl.lit("equivalent"))
+        .otherwise(pl.lit("relatedto"))
+        .alias("equivalence"),
+        pl.format('labels "{}" ~ "{}" {}', "source_label", "target_label", pl.col("score").round(2)).alias(
+            "reason"
+        ),
+    )
+    by_code = code_rule_candidates(
+        code_rules or [], source_labels.unique("code"), target_labels.unique("code")
+    )
+    by_code = _display_similarity(by_code, source_labels, target_labels).select(
+        "source_code",
+        "target_code",
+        "source_label",
+        "target_label",
+        (0.9 + 0.1 * pl.col("label_similarity")).alias("score"),
+        "rule",
+        "equivalence",
+        pl.format(
+            'code rule {}: {} = {}; labels "{}" ~ "{}" {}',
+            "rule",
+            "source_code",
+            "target_code",
+            "source_label",
+            "target_label",
+            pl.col("label_similarity").round(2),
+        ).alias("reason"),
+    )
+    merged = (
+        pl.concat([by_code, fuzzy])
+        .sort("score", descending=True)
+        .group_by(["source_code", "target_code"], maintain_order=True)
+        .agg(
+            pl.first("source_label", "target_label", "score", "equivalence"),
+            pl.col("rule").drop_nulls().unique(maintain_order=True).alias("rules"),
+            pl.col("reason").unique(maintain_order=True).str.join("; ").alias("reason"),
+        )
+        .filter(pl.col("score") >= min_score)
+        .sort(["source_code", "score", "target_code"], descending=[False, True, False])
+        .with_columns(pl.int_range(1, pl.len() + 1).over("source_code").alias("rank"))
+        .filter(pl.col("rank") <= top_k)
+    )
+    return [
+        Candidate(
+            source_code=row["source_code"],
+            source_label=row["source_label"],
+            target_code=row["target_code"],
+            target_label=row["target_label"],
+            rank=row["rank"],
+            score=round(row["score"], 4),
+            equivalence=row["equivalence"],
+            method="code-rule" if row["rules"] else "fuzzy",
+            rules=tuple(row["rules"]),
+            reason=row["reason"],
+        )
+        for row in merged.iter_rows(named=True)
+    ]
