@@ -86,6 +86,7 @@ class LabelIndex:
         }
         self.comparisons = 0
         self._common = max(len(labels) // 5, 1000)
+        self._everything = np.arange(len(labels), dtype=np.int32)
 
     def __len__(self) -> int:
         return len(self.labels)
@@ -95,8 +96,11 @@ class LabelIndex:
 
         Each shared key counts its inverse document frequency, so a shared rare word
         outweighs several common ones; keys filed under more than a fifth of the
-        targets say nothing and are skipped.
+        targets say nothing and are skipped. A vocabulary no larger than the budget
+        is scored whole: nothing is gained by choosing.
         """
+        if len(self.labels) <= self.budget:
+            return self._everything
         lists = [self._postings[key] for key in index_keys(query.split()) if key in self._postings]
         lists = [ids for ids in lists if len(ids) <= self._common]
         if not lists:
