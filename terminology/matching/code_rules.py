@@ -21,7 +21,8 @@ Equivalence = Literal["equivalent", "wider", "narrower", "relatedto"]
 class CodeRule(BaseModel):
     """``transform``: ``same`` (codes equal), ``strip-dots`` (``E11.9`` = ``E119``),
     ``zero-pad`` (``42`` = ``0042`` at ``width``), ``prefix`` (``prefixes`` renames the
-    start of source codes before comparing)."""
+    start of source codes before comparing). ``ignore_case`` compares without case
+    (HL7 v2 and v3 tables spell FHIR codes in capitals)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -30,6 +31,7 @@ class CodeRule(BaseModel):
     equivalence: Equivalence = "equivalent"
     width: int | None = Field(default=None, ge=1, le=64)
     prefixes: dict[str, str] = Field(default_factory=dict)
+    ignore_case: bool = False
     description: str = ""
 
     @model_validator(mode="after")
@@ -44,20 +46,20 @@ class CodeRule(BaseModel):
         if self.transform == "prefix":
             key = codes
             for old, new in self.prefixes.items():
-                key = (
-                    pl.when(key.str.starts_with(old))
-                    .then(pl.lit(new) + key.str.slice(len(old)))
-                    .otherwise(key)
-                )
-            return key
+                renamed = pl.lit(new) + key.str.slice(len(old))
+                key = pl.when(key.str.starts_with(old)).then(renamed).otherwise(key)
+            return self._cased(key)
         return self.target_key(codes)
 
     def target_key(self, codes: pl.Expr) -> pl.Expr:
         if self.transform == "strip-dots":
-            return codes.str.replace_all(".", "", literal=True)
+            return self._cased(codes.str.replace_all(".", "", literal=True))
         if self.transform == "zero-pad":
-            return codes.str.zfill(self.width or 0)
-        return codes
+            return self._cased(codes.str.zfill(self.width or 0))
+        return self._cased(codes)
+
+    def _cased(self, key: pl.Expr) -> pl.Expr:
+        return key.str.to_lowercase() if self.ignore_case else key
 
 
 class CodeRuleFile(BaseModel):

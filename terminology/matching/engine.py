@@ -15,6 +15,7 @@ import polars as pl
 from rapidfuzz import fuzz, process
 
 from terminology.matching.code_rules import CodeRule, code_rule_candidates
+from terminology.matching.ngrams import GramSpace
 from terminology.matching.normalise import Normaliser, default_normaliser
 from terminology.matching.search import LabelIndex
 from terminology.models import CodeSystem, Frozen
@@ -56,20 +57,38 @@ def _shared_languages(source: CodeSystem, target: CodeSystem) -> set[str] | None
 def _fuzzy(
     source: pl.DataFrame, target: pl.DataFrame, top_k: int, progress: Callable[[int], None]
 ) -> pl.DataFrame:
+    """Label pairs from two searches (shared words, shared character 3-grams), each pair
+    scored by the mean of its token similarity and its 3-gram cosine."""
     target_norms = target.get_column("norm").unique(maintain_order=True).to_list()
     source_norms = source.get_column("norm").unique(maintain_order=True).to_list()
     index = LabelIndex(target_norms)
-    rows: list[tuple[str, str, float]] = []
+    space = GramSpace(target_norms)
+    queries: list[int] = []
+    targets: list[int] = []
     step = 500
     for start in range(0, len(source_norms), step):
         chunk = source_norms[start : start + step]
-        for query, hits in zip(chunk, index.search(chunk, top_k=top_k * 3), strict=True):
-            rows.extend((query, target_norms[hit.target], hit.score / 100) for hit in hits)
+        pairs = {
+            (start + offset, hit.target)
+            for offset, hits in enumerate(index.search(chunk, top_k=top_k * 3))
+            for hit in hits
+        }
+        pairs |= {(start + q, t) for q, t, _ in space.neighbours(chunk, k=top_k * 3)}
+        for q, t in sorted(pairs):
+            queries.append(q)
+            targets.append(t)
         progress(len(chunk))
-    hits_frame = pl.DataFrame(
-        rows, schema={"source_norm": pl.String, "target_norm": pl.String, "score": pl.Float64}, orient="row"
+    source_texts = [source_norms[q] for q in queries]
+    target_texts = [target_norms[t] for t in targets]
+    tokens = (
+        np.asarray(process.cpdist(source_texts, target_texts, scorer=fuzz.token_sort_ratio, workers=-1)) / 100
     )
-    pairs = hits_frame.join(
+    grams = space.cosines(source_texts, targets) if queries else np.empty(0)
+    hits_frame = pl.DataFrame(
+        {"source_norm": source_texts, "target_norm": target_texts, "score": (tokens + grams) / 2},
+        schema={"source_norm": pl.String, "target_norm": pl.String, "score": pl.Float64},
+    )
+    pairs_frame = hits_frame.join(
         source.select("code", "label", "norm").rename(
             {"code": "source_code", "label": "source_label", "norm": "source_norm"}
         ),
@@ -80,7 +99,7 @@ def _fuzzy(
         ),
         on="target_norm",
     )
-    return pairs.sort("score", descending=True).unique(["source_code", "target_code"], keep="first")
+    return pairs_frame.sort("score", descending=True).unique(["source_code", "target_code"], keep="first")
 
 
 def _display_similarity(pairs: pl.DataFrame, source: pl.DataFrame, target: pl.DataFrame) -> pl.DataFrame:

@@ -56,3 +56,8 @@ def test_broken_rule_files(tmp_path: Path, text: str, line: int | None, message:
     with pytest.raises(RuleFileError, match=message) as caught:
         load_code_rules([path])
     assert caught.value.line == line
+
+
+def test_ignore_case() -> None:
+    rule = CodeRule(id="any-case", transform="same", ignore_case=True)
+    assert pairs(rule, ["old", "home"], ["OLD", "H"]) == {("old", "OLD")}

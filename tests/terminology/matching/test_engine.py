@@ -39,9 +39,12 @@ def test_samu_version_upgrade_against_the_curated_table(store: SqlStore) -> None
     top1 = sum(ranked.get(code, [""])[0] in targets for code, targets in gold.items()) / len(gold)
     recall5 = sum(bool(set(ranked.get(code, [])) & targets) for code, targets in gold.items()) / len(gold)
     assert top1 >= 0.75 and recall5 >= 0.85  # measured 0.80 and 0.89 when written
-    first = next(c for c in found if c.source_code == "C02.05.03" and c.rank == 1)
-    assert first.target_code == "C02.18.00"
-    assert first.reason.startswith('labels "Atteinte aux personnesPsychiatrique" ~ "Problème psychiatrique')
+    curated = next(c for c in found if (c.source_code, c.target_code) == ("C02.05.03", "C02.18.00"))
+    assert curated.rank <= 5 and curated.method == "fuzzy"
+    assert curated.source_label in {"Psychiatrique", "Atteinte aux personnesPsychiatrique"}  # best label pair
+    assert curated.reason.startswith(
+        f'labels "{curated.source_label}" ~ "Problème psychiatrique, menace de suicide"'
+    )
 
 
 def test_code_rule_candidates_rank_first_and_say_why(store: SqlStore, tmp_path: Path) -> None:
