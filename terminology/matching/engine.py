@@ -63,6 +63,7 @@ def _fuzzy(
     source_norms = source.get_column("norm").unique(maintain_order=True).to_list()
     index = LabelIndex(target_norms)
     space = GramSpace(target_norms)
+    vectors = space.vectors(source_norms)
     queries: list[int] = []
     targets: list[int] = []
     step = 500
@@ -73,7 +74,7 @@ def _fuzzy(
             for offset, hits in enumerate(index.search(chunk, top_k=top_k * 3))
             for hit in hits
         }
-        pairs |= {(start + q, t) for q, t, _ in space.neighbours(chunk, k=top_k * 3)}
+        pairs |= {(start + q, t) for q, t, _ in space.neighbours(vectors[start : start + step], k=top_k * 3)}
         for q, t in sorted(pairs):
             queries.append(q)
             targets.append(t)
@@ -83,7 +84,7 @@ def _fuzzy(
     tokens = (
         np.asarray(process.cpdist(source_texts, target_texts, scorer=fuzz.token_sort_ratio, workers=-1)) / 100
     )
-    grams = space.cosines(source_texts, targets) if queries else np.empty(0)
+    grams = space.cosines(vectors, queries, targets) if queries else np.empty(0)
     hits_frame = pl.DataFrame(
         {"source_norm": source_texts, "target_norm": target_texts, "score": (tokens + grams) / 2},
         schema={"source_norm": pl.String, "target_norm": pl.String, "score": pl.Float64},

@@ -33,7 +33,7 @@ class GramSpace:
     product is a cosine.
 
     >>> space = GramSpace(["glucose sang", "potassium sang"])
-    >>> near, far = space.cosines(["glucose", "glucose"], [0, 1])
+    >>> near, far = space.cosines(space.vectors(["glucose"]), [0, 0], [0, 1])
     >>> bool(near > far)
     True
     """
@@ -62,26 +62,29 @@ class GramSpace:
         norms[norms == 0] = 1
         return sparse.csr_matrix(sparse.diags(1 / norms) @ matrix)
 
-    def neighbours(self, queries: Sequence[str], k: int, chunk: int = 256) -> list[tuple[int, int, float]]:
-        """(query, target, cosine) for the ``k`` nearest targets of each query."""
-        vectors = self.vectors(queries)
+    def neighbours(
+        self, vectors: sparse.csr_matrix, k: int, chunk: int = 2048
+    ) -> list[tuple[int, int, float]]:
+        """(query row, target, cosine) for the ``k`` nearest targets of each query vector.
+        Scores stay sparse: only targets sharing a 3-gram with the query are looked at."""
         found: list[tuple[int, int, float]] = []
         for start in range(0, vectors.shape[0], chunk):
-            scores = (vectors[start : start + chunk] @ self._by_column).toarray()
-            width = min(k, scores.shape[1])
-            top = np.argpartition(-scores, width - 1, axis=1)[:, :width]
-            for offset, columns in enumerate(top):
+            scores = sparse.csr_matrix(vectors[start : start + chunk] @ self._by_column)
+            for offset in range(scores.shape[0]):
+                begin, end = scores.indptr[offset], scores.indptr[offset + 1]
+                values, columns = scores.data[begin:end], scores.indices[begin:end]
+                if len(values) > k:
+                    keep = np.argpartition(-values, k - 1)[:k]
+                    values, columns = values[keep], columns[keep]
                 found.extend(
-                    (start + offset, int(c), float(scores[offset, c]))
-                    for c in columns
-                    if scores[offset, c] > 0
+                    (start + offset, int(c), float(v)) for c, v in zip(columns, values, strict=True) if v > 0
                 )
         return found
 
     def cosines(
-        self, queries: Sequence[str], targets: Sequence[int]
+        self, vectors: sparse.csr_matrix, rows: Sequence[int], targets: Sequence[int]
     ) -> np.ndarray[Any, np.dtype[np.float64]]:
-        """The cosine of each (query label, target number) pair."""
-        left = self.vectors(queries)
+        """The cosine of each (query row, target number) pair."""
+        left = vectors[np.asarray(rows, dtype=np.int64)]
         right = self.targets[np.asarray(targets, dtype=np.int64)]
         return np.asarray(left.multiply(right).sum(axis=1)).ravel()
