@@ -14,10 +14,9 @@ import click
 import typer
 
 from terminology.cli.output import (
-    byte_progress,
     concepts_table,
     console,
-    counted_progress,
+    progress_bar,
     report_lines,
     systems_table,
 )
@@ -97,7 +96,7 @@ def run_import(
         if path.exists()
         else 0
     )
-    with byte_progress(f"importing {path.name}", size, enabled=show_progress) as progress:
+    with progress_bar(f"importing {path.name}", size, enabled=show_progress) as progress:
         return import_code_system(store, importer, path, overrides=metadata, progress=progress)
 
 
@@ -221,7 +220,9 @@ def match_command(
     target_system = store.code_system(*split_reference(target))
     code_rules = load_code_rules(list(rules or []))
     labels = store.labels_frame(source_system).height
-    with counted_progress("matching labels", labels, enabled=not quiet and sys.stderr.isatty()) as progress:
+    with progress_bar(
+        "matching labels", labels, enabled=not quiet and sys.stderr.isatty(), unit="items"
+    ) as progress:
         found = match(
             store,
             source_system,

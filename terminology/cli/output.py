@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Literal
 
 from rich.console import Console
 from rich.progress import (
@@ -93,35 +94,23 @@ def report_lines(report: ImportReport) -> list[str]:
 
 
 @contextmanager
-def byte_progress(description: str, total: int, *, enabled: bool) -> Iterator[ProgressCallback]:
-    """A progress bar over the bytes of the source files."""
+def progress_bar(
+    description: str, total: int, *, enabled: bool, unit: Literal["bytes", "items"] = "bytes"
+) -> Iterator[ProgressCallback]:
+    """A progress bar on stderr over bytes of source files or a count of items; the
+    callback it yields is what importers and the matcher call as they advance."""
     if not enabled:
         yield lambda _: None
         return
-    bar = Progress(
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        DownloadColumn(),
-        TransferSpeedColumn(),
-        TimeRemainingColumn(),
-        console=Console(stderr=True),
-        transient=True,
+    amount = (
+        [DownloadColumn(), TransferSpeedColumn()]
+        if unit == "bytes"
+        else [TextColumn("{task.completed:,}/{task.total:,}")]
     )
-    with bar:
-        task = bar.add_task(description, total=total or None)
-        yield lambda advance: bar.advance(task, advance)
-
-
-@contextmanager
-def counted_progress(description: str, total: int, *, enabled: bool) -> Iterator[ProgressCallback]:
-    """A progress bar over a count of items (labels matched, rows written)."""
-    if not enabled:
-        yield lambda _: None
-        return
     bar = Progress(
         TextColumn("[bold]{task.description}"),
         BarColumn(),
-        TextColumn("{task.completed:,}/{task.total:,}"),
+        *amount,
         TimeRemainingColumn(),
         console=Console(stderr=True),
         transient=True,
