@@ -135,3 +135,18 @@ class ImportReport(Frozen):
     previous_version: str | None = None
     changes: CodeChanges | None = None
     seconds: float = 0.0
+
+
+class Candidate(Frozen):
+    """A proposed target for a source concept, as matching ranks it; curators decide."""
+
+    source_code: str
+    source_label: str | None
+    target_code: str
+    target_label: str | None
+    rank: int
+    score: float
+    equivalence: str
+    method: str
+    rules: tuple[str, ...] = ()
+    reason: str

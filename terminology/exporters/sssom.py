@@ -15,8 +15,7 @@ from typing import TextIO
 from urllib.parse import quote
 
 from terminology import __version__
-from terminology.matching.engine import Candidate
-from terminology.models import CodeSystem
+from terminology.models import Candidate, CodeSystem
 
 PREDICATES = {
     "equivalent": "skos:exactMatch",

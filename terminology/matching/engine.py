@@ -18,24 +18,11 @@ from terminology.matching.code_rules import CodeRule, code_rule_candidates
 from terminology.matching.ngrams import GramSpace
 from terminology.matching.normalise import Normaliser, default_normaliser
 from terminology.matching.search import LabelIndex
-from terminology.models import CodeSystem, Frozen
+from terminology.models import Candidate, CodeSystem
 from terminology.storage.store import SqlStore
 
 EQUIVALENT_FROM = 0.95
 """A fuzzy pair scoring at least this is proposed as ``equivalent``, otherwise ``relatedto``."""
-
-
-class Candidate(Frozen):
-    source_code: str
-    source_label: str | None
-    target_code: str
-    target_label: str | None
-    rank: int
-    score: float
-    equivalence: str
-    method: str
-    rules: tuple[str, ...] = ()
-    reason: str
 
 
 def _labels(

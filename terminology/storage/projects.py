@@ -8,8 +8,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from terminology.matching.engine import Candidate
-from terminology.models import CodeSystem, Frozen
+from terminology.models import Candidate, CodeSystem, Frozen
 from terminology.storage.store import SqlStore
 from terminology.storage.tables import MappingCandidateRow, MappingProjectRow
 
