@@ -23,6 +23,8 @@ from terminology.storage.store import SqlStore
 
 EQUIVALENT_FROM = 0.95
 """A fuzzy pair scoring at least this is proposed as ``equivalent``, otherwise ``relatedto``."""
+WIDER_BELOW = 0.75
+"""When no target scores this much, the parent of the best one is proposed as ``wider``."""
 
 
 def _labels(
@@ -110,6 +112,58 @@ def _display_similarity(pairs: pl.DataFrame, source: pl.DataFrame, target: pl.Da
     return joined.with_columns(pl.Series("label_similarity", np.asarray(similarity) / 100, dtype=pl.Float64))
 
 
+def _method(rules: list[str]) -> str:
+    if "hierarchy-wider" in rules:
+        return "hierarchy"
+    return "code-rule" if rules else "fuzzy"
+
+
+def _wider_parents(
+    store: SqlStore, target: CodeSystem, proposed: pl.DataFrame, target_labels: pl.DataFrame, below: float
+) -> pl.DataFrame:
+    """For sources whose best target stays under :data:`WIDER_BELOW`, that target's parents
+    with equivalence ``wider``: a specific concept may be missing from the target while
+    its general concept is right. The parent keeps the best score, so it ranks beside it."""
+    weak = (
+        proposed.sort("score", descending=True)
+        .unique("source_code", keep="first")
+        .filter(pl.col("score") < below)
+        .select(
+            "source_code",
+            "source_label",
+            pl.col("target_code").alias("child"),
+            pl.col("target_label").alias("child_label"),
+            "score",
+        )
+    )
+    displays = (
+        target_labels.filter(pl.col("use") == "display")
+        .unique("code")
+        .select(pl.col("code").alias("target_code"), pl.col("label").alias("target_label"))
+    )
+    parents = store.parents_frame(target).rename({"code": "child", "parent": "target_code"})
+    return (
+        weak.join(parents, on="child")
+        .join(displays, on="target_code", how="left")
+        .select(
+            "source_code",
+            "target_code",
+            "source_label",
+            "target_label",
+            "score",
+            pl.lit("hierarchy-wider").alias("rule"),
+            pl.lit("wider").alias("equivalence"),
+            pl.format(
+                'hierarchy: no target above {}; "{}" is the parent of the best match "{}" ({})',
+                pl.lit(below),
+                "target_label",
+                "child_label",
+                pl.col("score").round(2),
+            ).alias("reason"),
+        )
+    )
+
+
 def match(
     store: SqlStore,
     source: CodeSystem,
@@ -119,6 +173,7 @@ def match(
     normaliser: Normaliser | None = None,
     top_k: int = 5,
     min_score: float = 0.5,
+    wider_below: float = WIDER_BELOW,
     progress: Callable[[int], None] = lambda _: None,
 ) -> list[Candidate]:
     """Ranked candidates for every source concept that has any above ``min_score``."""
@@ -162,9 +217,10 @@ def match(
             pl.col("label_similarity").round(2),
         ).alias("reason"),
     )
+    proposed = pl.concat([by_code, fuzzy])
+    proposed = pl.concat([proposed, _wider_parents(store, target, proposed, target_labels, wider_below)])
     merged = (
-        pl.concat([by_code, fuzzy])
-        .sort("score", descending=True)
+        proposed.sort("score", descending=True)
         .group_by(["source_code", "target_code"], maintain_order=True)
         .agg(
             pl.first("source_label", "target_label", "score", "equivalence"),
@@ -172,7 +228,8 @@ def match(
             pl.col("reason").unique(maintain_order=True).str.join("; ").alias("reason"),
         )
         .filter(pl.col("score") >= min_score)
-        .sort(["source_code", "score", "target_code"], descending=[False, True, False])
+        .with_columns((pl.col("equivalence") == "wider").alias("general"))
+        .sort(["source_code", "score", "general", "target_code"], descending=[False, True, False, False])
         .with_columns(pl.int_range(1, pl.len() + 1).over("source_code").alias("rank"))
         .filter(pl.col("rank") <= top_k)
     )
@@ -185,7 +242,7 @@ def match(
             rank=row["rank"],
             score=round(row["score"], 4),
             equivalence=row["equivalence"],
-            method="code-rule" if row["rules"] else "fuzzy",
+            method=_method(row["rules"]),
             rules=tuple(row["rules"]),
             reason=row["reason"],
         )

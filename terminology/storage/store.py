@@ -372,6 +372,15 @@ class SqlStore:
             frame = frame.with_columns(pl.col("language").fill_null(system.languages[0]))
         return frame
 
+    def parents_frame(self, system: CodeSystem) -> pl.DataFrame:
+        """Every parent link of a version (``code``, ``parent``)."""
+        query = sa.select(edges.c.child_code, edges.c.parent_code).where(edges.c.system_id == system.id)
+        with self._reading() as connection:
+            rows = connection.execute(query).all()
+        return pl.DataFrame(
+            [tuple(row) for row in rows], schema={"code": pl.String, "parent": pl.String}, orient="row"
+        )
+
     def children(self, system: CodeSystem, code: str) -> list[str]:
         """Codes whose parent is ``code``."""
         query = (

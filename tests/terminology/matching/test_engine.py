@@ -75,3 +75,32 @@ def test_code_rule_candidates_rank_first_and_say_why(store: SqlStore, tmp_path: 
     assert found[("E119", 2)].target_code == "E11.8" and found[("E119", 2)].method == "fuzzy"
     hypertension = found[("I10", 1)]
     assert hypertension.method == "code-rule" and 0.9 < hypertension.score < 1.0  # labels differ a little
+
+
+def test_parent_is_proposed_wider_when_no_target_is_close(store: SqlStore, tmp_path: Path) -> None:
+    """Cholera due to V. cholerae O139 has no subcategory in WHO ICD-10: its best lexical
+    match is the O1 subcategory, and the category above it is the honest answer."""
+    local = tmp_path / "local.csv"
+    local.write_text(
+        "code,display\nO139,Choléra à Vibrio cholerae O139 Bengal\nCHOL,Choléra\n", encoding="utf-8"
+    )
+    cim = tmp_path / "cim.csv"
+    cim.write_text(
+        "code,display,parent\nA00,Choléra,\nA00.0,A Vibrio cholerae 01 biovar cholerae,A00\n"
+        "A00.1,A Vibrio cholerae 01 biovar El Tor,A00\nA00.9,Choléra sans précision,A00\n",
+        encoding="utf-8",
+    )
+    source = load(store, local, "urn:local", "1")
+    target = load(store, cim, "urn:cim", "1")
+    found = match(store, source, target, top_k=5, min_score=0.0, wider_below=0.8)
+    o139 = {c.target_code: c for c in found if c.source_code == "O139"}
+    best, wider = o139["A00.0"], o139["A00"]
+    assert best.rank == 1 and best.score < 0.8
+    assert (wider.rank, wider.score) == (2, best.score)  # as good, but less specific
+    assert (wider.equivalence, wider.method, wider.rules) == ("wider", "hierarchy", ("hierarchy-wider",))
+    assert 'is the parent of the best match "A Vibrio cholerae 01 biovar cholerae"' in wider.reason
+    cholera = [c for c in found if c.source_code == "CHOL"]
+    assert cholera[0].target_code == "A00" and all(c.method != "hierarchy" for c in cholera)
+    assert not any(
+        c.method == "hierarchy" for c in match(store, source, target, min_score=0.0, wider_below=0.5)
+    )
