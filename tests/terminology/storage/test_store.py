@@ -107,3 +107,40 @@ def test_unmigrated_database_asks_for_upgrade(tmp_path: Path) -> None:
         SqlStore(engine).code_systems()
     with engine.connect() as connection:
         assert sa.inspect(connection).get_table_names() == []
+
+
+def test_concurrent_imports_of_one_version_store_it_once(
+    database_url: str, store: SqlStore, tmp_path: Path
+) -> None:
+    """Two curators importing the same release at once: one stores it, the other is told."""
+    import threading
+
+    from tests.conftest import table_counts
+
+    path = tmp_path / "codes.csv"
+    path.write_text(V1, encoding="utf-8")
+    outcomes: list[str] = []
+
+    def importing() -> None:
+        own = SqlStore(make_engine(Settings(database_url=database_url)))
+        try:
+            report = import_code_system(
+                own,
+                importer_class("csv").with_options({}),
+                path,
+                overrides=CodeSystemMetadata(url="urn:test:codes", version="1"),
+            )
+            outcomes.append(report.outcome.value)
+        except VersionConflictError:
+            outcomes.append("conflict")
+        finally:
+            own.engine.dispose()
+
+    threads = [threading.Thread(target=importing) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert sorted(outcomes) in (["created", "unchanged"], ["conflict", "created"])
+    assert [s.version for s in store.code_systems()] == ["1"]
+    assert table_counts(store)["concept"] == 4
