@@ -32,8 +32,8 @@ from scipy import sparse
 
 from terminology.importers import importer_class
 from terminology.importing import import_code_system
-from terminology.matching.code_rules import load_code_rules
 from terminology.matching.engine import match
+from terminology.matching.rules import RuleSet, load_rules
 from terminology.models import CodeSystem, CodeSystemMetadata
 from terminology.settings import Settings
 from terminology.storage import migrate
@@ -76,7 +76,8 @@ def samu_tasks(store: SqlStore) -> Iterator[Task]:
                 pairs = gold[(row["source_version"], row["target_version"])]
                 pairs.setdefault(row["source_code"], (set(), "equivalent"))[0].add(row["target_code"])
     for (source, target), pairs in gold.items():
-        yield Task(systems[source], systems[target], pairs, [RULES / "nomenclature_upgrade.yaml"])
+        rules = [RULES / "nomenclature_upgrade.yaml", RULES / "samu_nomenclature.yaml"]
+        yield Task(systems[source], systems[target], pairs, rules)
 
 
 def hl7_tasks(store: SqlStore, workdir: Path) -> Iterator[Task]:
@@ -177,9 +178,18 @@ def tfidf_top(store: SqlStore, task: Task, k: int = 5) -> dict[str, list[str]]:
 
 
 def concordance_top(store: SqlStore, task: Task, with_rules: bool, k: int = 5) -> dict[str, list[str]]:
-    rules = load_code_rules(task.rules) if with_rules else []
+    rules = load_rules(task.rules) if with_rules else RuleSet()
     ranked: dict[str, list[str]] = defaultdict(list)
-    for candidate in match(store, task.source, task.target, code_rules=rules, top_k=k, min_score=0.0):
+    found = match(
+        store,
+        task.source,
+        task.target,
+        code_rules=rules.code,
+        property_rules=rules.properties,
+        top_k=k,
+        min_score=0.0,
+    )
+    for candidate in found:
         ranked[candidate.source_code].append(candidate.target_code)
     return ranked
 

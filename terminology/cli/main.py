@@ -211,14 +211,14 @@ def match_command(
     """Propose ranked candidates from SOURCE to TARGET, store them as a mapping project
     (review starts there) and write them as SSSOM."""
     from terminology.exporters.sssom import write_sssom
-    from terminology.matching.code_rules import load_code_rules
     from terminology.matching.engine import match
+    from terminology.matching.rules import load_rules
     from terminology.storage.projects import save_candidates
 
     store = open_store()
     source_system = store.code_system(*split_reference(source))
     target_system = store.code_system(*split_reference(target))
-    code_rules = load_code_rules(list(rules or []))
+    rule_set = load_rules(list(rules or []))
     labels = store.labels_frame(source_system).height
     with progress_bar(
         "matching labels", labels, enabled=not quiet and sys.stderr.isatty(), unit="items"
@@ -227,7 +227,8 @@ def match_command(
             store,
             source_system,
             target_system,
-            code_rules=code_rules,
+            code_rules=rule_set.code,
+            property_rules=rule_set.properties,
             top_k=top,
             min_score=min_score,
             progress=progress,

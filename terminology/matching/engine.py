@@ -17,6 +17,7 @@ from rapidfuzz import fuzz, process
 from terminology.matching.code_rules import CodeRule, code_rule_candidates
 from terminology.matching.ngrams import GramSpace
 from terminology.matching.normalise import Normaliser, default_normaliser
+from terminology.matching.property_rules import PropertyRule, apply_property_rules
 from terminology.matching.search import LabelIndex
 from terminology.models import Candidate, CodeSystem
 from terminology.storage.store import SqlStore
@@ -170,6 +171,7 @@ def match(
     target: CodeSystem,
     *,
     code_rules: list[CodeRule] | None = None,
+    property_rules: list[PropertyRule] | None = None,
     normaliser: Normaliser | None = None,
     top_k: int = 5,
     min_score: float = 0.5,
@@ -219,6 +221,7 @@ def match(
     )
     proposed = pl.concat([by_code, fuzzy])
     proposed = pl.concat([proposed, _wider_parents(store, target, proposed, target_labels, wider_below)])
+    proposed = apply_property_rules(property_rules or [], store, source, target, proposed)
     merged = (
         proposed.sort("score", descending=True)
         .group_by(["source_code", "target_code"], maintain_order=True)

@@ -372,6 +372,20 @@ class SqlStore:
             frame = frame.with_columns(pl.col("language").fill_null(system.languages[0]))
         return frame
 
+    def property_frame(self, system: CodeSystem, name: str) -> pl.DataFrame:
+        """One property of every concept that has it (``code``, ``value``), as text."""
+        query = sa.select(concepts.c.code, concepts.c.properties).where(
+            concepts.c.system_id == system.id, concepts.c.properties.is_not(None)
+        )
+        with self._reading() as connection:
+            rows = connection.execute(query).all()
+        values = [(code, _json_value(properties).get(name)) for code, properties in rows]
+        return pl.DataFrame(
+            [(code, str(value)) for code, value in values if value not in (None, "")],
+            schema={"code": pl.String, "value": pl.String},
+            orient="row",
+        )
+
     def parents_frame(self, system: CodeSystem) -> pl.DataFrame:
         """Every parent link of a version (``code``, ``parent``)."""
         query = sa.select(edges.c.child_code, edges.c.parent_code).where(edges.c.system_id == system.id)

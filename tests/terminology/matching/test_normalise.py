@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 
-from terminology.matching.code_rules import load_code_rules
 from terminology.matching.normalise import (
     DEFAULT_VOCABULARY,
     VocabularyFile,
@@ -15,6 +14,7 @@ from terminology.matching.normalise import (
     load_vocabulary,
 )
 from terminology.matching.rule_files import RuleFileError, read_rule_file
+from terminology.matching.rules import load_rules
 from tests.conftest import BUNDLED, ROOT
 
 
@@ -68,7 +68,7 @@ def test_every_rule_file_is_valid(path: Path) -> None:
         vocabulary = read_rule_file(path, VocabularyFile)
         assert vocabulary.entries or vocabulary.words
     elif path.parent.name == "rules":
-        assert load_code_rules([path])
+        assert len(load_rules([path])) > 0
     else:
         pytest.fail(f"no loader knows {path}")
 
