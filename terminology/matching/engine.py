@@ -33,14 +33,16 @@ def _labels(
 ) -> pl.DataFrame:
     frame = store.labels_frame(system)
     if languages:
-        frame = frame.filter(pl.col("language").is_in(list(languages)) | (pl.col("use") == "display"))
+        primary = pl.col("language").str.split("-").list.first()
+        frame = frame.filter(primary.is_in(list(languages)) | (pl.col("use") == "display"))
     normalised = [normaliser.normalise(label) for label in frame.get_column("label").to_list()]
     return frame.with_columns(pl.Series("norm", normalised, dtype=pl.String)).filter(pl.col("norm") != "")
 
 
 def _shared_languages(source: CodeSystem, target: CodeSystem) -> set[str] | None:
-    """Labels in the languages both systems have; all labels when they share none."""
-    shared = set(source.languages) & set(target.languages)
+    """Labels in the languages both systems have (``fr`` and ``fr-FR`` are one language
+    here); all labels when they share none. Displays always count."""
+    shared = {tag.split("-")[0] for tag in source.languages} & {tag.split("-")[0] for tag in target.languages}
     return shared or None
 
 

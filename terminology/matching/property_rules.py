@@ -14,6 +14,7 @@ from typing import Literal
 import polars as pl
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from terminology.matching.normalise import default_normaliser
 from terminology.matching.rule_files import read_rule_file
 from terminology.models import CodeSystem
 from terminology.storage.store import SqlStore
@@ -26,6 +27,9 @@ class PropertyRule(BaseModel):
     property: str = Field(min_length=1)
     target_property: str | None = None
     """The target's property name when it differs from the source's."""
+    from_label: dict[str, list[str]] = Field(default_factory=dict)
+    """Read the source's value from its label instead: a word of the label (compared
+    normalised) gives the target values it agrees with, e.g. ``sang: [Bld]``."""
     effect: Literal["require-equal", "boost"]
     boost: float = Field(default=0.0, ge=0.0, le=0.2)
     description: str = ""
@@ -49,11 +53,54 @@ def load_property_rules(path: Path) -> list[PropertyRule]:
     return read_rule_file(path, PropertyRuleFile).rules
 
 
+def _label_values(rule: PropertyRule, labels: pl.Series) -> pl.DataFrame:
+    """For each source label, the target values its first telling word agrees with."""
+    normaliser = default_normaliser()
+    phrases = {normaliser.normalise(word): values for word, values in rule.from_label.items()}
+    table = dict(sorted(phrases.items(), key=lambda item: -len(item[0].split())))  # most specific first
+    rows: list[tuple[str, str]] = []
+    for label in labels.unique().drop_nulls().to_list():
+        tokens = normaliser.normalise(label)
+        padded = f" {tokens} "
+        allowed = next((values for word, values in table.items() if f" {word} " in padded), None)
+        if allowed is not None:
+            rows.extend((label, value) for value in allowed)
+    return pl.DataFrame(rows, schema={"source_label": pl.String, "allowed": pl.String}, orient="row")
+
+
+def _apply_label_rule(
+    rule: PropertyRule, store: SqlStore, target: CodeSystem, pairs: pl.DataFrame
+) -> pl.DataFrame:
+    allowed = _label_values(rule, pairs.get_column("source_label"))
+    targets = store.property_frame(target, rule.target_property or rule.property).rename(
+        {"code": "target_code", "value": "target_value"}
+    )
+    told = allowed.group_by("source_label").agg(pl.col("allowed"))
+    values = pairs.join(told, on="source_label", how="left").join(targets, on="target_code", how="left")
+    both = pl.col("allowed").is_not_null() & pl.col("target_value").is_not_null()
+    agree = both & pl.col("allowed").list.contains(pl.col("target_value"))
+    if rule.effect == "require-equal":
+        return values.filter(~both | agree).drop("allowed", "target_value")
+    return values.with_columns(
+        pl.when(agree)
+        .then((pl.col("score") + rule.boost).clip(upper_bound=1.0))
+        .otherwise("score")
+        .alias("score"),
+        pl.when(agree)
+        .then(pl.format("{}; rule {} +{}", "reason", pl.lit(rule.id), pl.lit(rule.boost)))
+        .otherwise("reason")
+        .alias("reason"),
+    ).drop("allowed", "target_value")
+
+
 def apply_property_rules(
     rules: list[PropertyRule], store: SqlStore, source: CodeSystem, target: CodeSystem, pairs: pl.DataFrame
 ) -> pl.DataFrame:
     """Candidate pairs after constraints (dropped) and boosts (score raised, reason told)."""
     for rule in rules:
+        if rule.from_label:
+            pairs = _apply_label_rule(rule, store, target, pairs)
+            continue
         values = pairs.join(
             store.property_frame(source, rule.property).rename(
                 {"code": "source_code", "value": "source_value"}

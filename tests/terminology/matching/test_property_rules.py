@@ -77,3 +77,32 @@ def test_broken_property_rule_files(tmp_path: Path, text: str, line: int, messag
     with pytest.raises(RuleFileError, match=message) as caught:
         load_rules([path])
     assert caught.value.line == line and str(caught.value).startswith(f"{path}:{line}:")
+
+
+def test_specimen_in_a_local_lab_label_must_agree_with_loinc_system(store: SqlStore, tmp_path: Path) -> None:
+    from tests.conftest import FIXTURES
+
+    loinc = import_code_system(
+        store,
+        importer_class("loinc").with_options({}),
+        FIXTURES / "loinc" / "Loinc.csv",
+        overrides=CodeSystemMetadata(version="2.80"),
+    ).code_system
+    local = tmp_path / "labo.csv"
+    local.write_text(
+        "code,display\nGLY-SG,Glucose sang\nGLY-SER,Glucose sérum\nK,Potassium\n", encoding="utf-8"
+    )
+    labo = import_code_system(
+        store,
+        importer_class("csv").with_options({}),
+        local,
+        overrides=CodeSystemMetadata(url="urn:chu:labo", version="1", language="fr"),
+    ).code_system
+    rules = load_rules([Path(__file__).resolve().parents[3] / "mapping_rules" / "rules" / "lab_loinc.yaml"])
+    found = match(store, labo, loinc, min_score=0.0, property_rules=rules.properties)
+    by_source: dict[str, list[str]] = {}
+    for candidate in found:
+        by_source.setdefault(candidate.source_code, []).append(candidate.target_code)
+    assert by_source["GLY-SG"][0] == "15074-8" and "14749-6" not in by_source["GLY-SG"]  # Bld, not Ser/Plas
+    assert by_source["GLY-SER"][0] == "14749-6" and "15074-8" not in by_source["GLY-SER"]
+    assert "2823-3" in by_source["K"]  # no specimen named: nothing is constrained
