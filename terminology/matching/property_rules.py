@@ -68,19 +68,34 @@ def _label_values(rule: PropertyRule, labels: pl.Series) -> pl.DataFrame:
     return pl.DataFrame(rows, schema={"source_label": pl.String, "allowed": pl.String}, orient="row")
 
 
-def _apply_label_rule(
-    rule: PropertyRule, store: SqlStore, target: CodeSystem, pairs: pl.DataFrame
+def _accepted_values(
+    rule: PropertyRule, store: SqlStore, source: CodeSystem, pairs: pl.DataFrame
 ) -> pl.DataFrame:
-    allowed = _label_values(rule, pairs.get_column("source_label"))
+    """The pairs with ``accepted``: the target values each source agrees with, read from its
+    label (``from_label``) or from its own property; null when the source says nothing."""
+    if rule.from_label:
+        told = (
+            _label_values(rule, pairs.get_column("source_label"))
+            .group_by("source_label")
+            .agg(pl.col("allowed").alias("accepted"))
+        )
+        return pairs.join(told, on="source_label", how="left")
+    own = store.property_frame(source, rule.property).select(
+        pl.col("code").alias("source_code"), pl.concat_list("value").alias("accepted")
+    )
+    return pairs.join(own, on="source_code", how="left")
+
+
+def _enforce(rule: PropertyRule, store: SqlStore, target: CodeSystem, pairs: pl.DataFrame) -> pl.DataFrame:
+    """Drop (``require-equal``) or raise (``boost``) the pairs whose target value is accepted."""
     targets = store.property_frame(target, rule.target_property or rule.property).rename(
         {"code": "target_code", "value": "target_value"}
     )
-    told = allowed.group_by("source_label").agg(pl.col("allowed"))
-    values = pairs.join(told, on="source_label", how="left").join(targets, on="target_code", how="left")
-    both = pl.col("allowed").is_not_null() & pl.col("target_value").is_not_null()
-    agree = both & pl.col("allowed").list.contains(pl.col("target_value"))
+    values = pairs.join(targets, on="target_code", how="left")
+    both = pl.col("accepted").is_not_null() & pl.col("target_value").is_not_null()
+    agree = both & pl.col("accepted").list.contains(pl.col("target_value"))
     if rule.effect == "require-equal":
-        return values.filter(~both | agree).drop("allowed", "target_value")
+        return values.filter(~both | agree).drop("accepted", "target_value")
     return values.with_columns(
         pl.when(agree)
         .then((pl.col("score") + rule.boost).clip(upper_bound=1.0))
@@ -90,7 +105,7 @@ def _apply_label_rule(
         .then(pl.format("{}; rule {} +{}", "reason", pl.lit(rule.id), pl.lit(rule.boost)))
         .otherwise("reason")
         .alias("reason"),
-    ).drop("allowed", "target_value")
+    ).drop("accepted", "target_value")
 
 
 def apply_property_rules(
@@ -98,35 +113,5 @@ def apply_property_rules(
 ) -> pl.DataFrame:
     """Candidate pairs after constraints (dropped) and boosts (score raised, reason told)."""
     for rule in rules:
-        if rule.from_label:
-            pairs = _apply_label_rule(rule, store, target, pairs)
-            continue
-        values = pairs.join(
-            store.property_frame(source, rule.property).rename(
-                {"code": "source_code", "value": "source_value"}
-            ),
-            on="source_code",
-            how="left",
-        ).join(
-            store.property_frame(target, rule.target_property or rule.property).rename(
-                {"code": "target_code", "value": "target_value"}
-            ),
-            on="target_code",
-            how="left",
-        )
-        both = pl.col("source_value").is_not_null() & pl.col("target_value").is_not_null()
-        agree = both & (pl.col("source_value") == pl.col("target_value"))
-        if rule.effect == "require-equal":
-            pairs = values.filter(~both | agree).drop("source_value", "target_value")
-        else:
-            pairs = values.with_columns(
-                pl.when(agree)
-                .then((pl.col("score") + rule.boost).clip(upper_bound=1.0))
-                .otherwise("score")
-                .alias("score"),
-                pl.when(agree)
-                .then(pl.format("{}; rule {} +{}", "reason", pl.lit(rule.id), pl.lit(rule.boost)))
-                .otherwise("reason")
-                .alias("reason"),
-            ).drop("source_value", "target_value")
+        pairs = _enforce(rule, store, target, _accepted_values(rule, store, source, pairs))
     return pairs
