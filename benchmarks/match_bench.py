@@ -5,10 +5,13 @@ Usage: ``python benchmarks/match_bench.py [--queries 2000] [--targets 100000] [-
 Targets: real labels of CIM-10 FR (French), CIM-11 MMS (French and English) and
 ICD-10-CM 2026 (English), normalised, de-duplicated, sampled to ``--targets``.
 Queries: ICD-10 WHO 2019 English titles (``data/icd10_who_2019``), the
-cross-edition search a coder does. The exhaustive scan (same scorer, every
-target) runs on a random sample of the queries and is scaled up. Recall@5
-counts ties: a query is recalled when each of the index's top 5 scores at least
-the exhaustive 5th best.
+cross-edition search a coder does. The scorer is the engine's pair score
+(:func:`terminology.matching.search.label_similarity`: rapidfuzz
+``token_sort_ratio`` and 3-gram cosine). The exhaustive scan runs it on every
+pair (``rapidfuzz.process.cdist`` on both cores, cosines from one sparse
+product) for a random sample of the queries and is scaled up. Recall@5 counts
+ties: a query is recalled when each of the index's top 5 scores at least the
+exhaustive 5th best.
 """
 
 from __future__ import annotations
@@ -77,7 +80,7 @@ def main() -> int:
     sample = sorted(random.Random(args.seed).sample(range(len(queries)), min(args.sample, len(queries))))
     started = time.perf_counter()
     _, exhaustive_scores = exhaustive_search(
-        targets, [queries[i] for i in sample], top_k=5, scorer=index.scorer
+        targets, [queries[i] for i in sample], top_k=5, space=index.space
     )
     exhaustive_seconds = (time.perf_counter() - started) * len(queries) / len(sample)
 
@@ -88,13 +91,18 @@ def main() -> int:
         recalled += len(ours) == 5 and min(ours) >= fifth_best - 1e-4
     recall = recalled / len(sample)
     avoided = 1 - index.comparisons / (len(queries) * len(targets))
+    touched = index.touched / (len(queries) * len(targets))
     speedup = exhaustive_seconds / indexed_seconds
 
     print(f"{len(queries):,} queries against {len(targets):,} target labels (index built in {built:.2f} s)")
     print(f"{'search':<28} {'seconds':>9}")
     print(f"{'indexed':<28} {indexed_seconds:>9.2f}")
     print(f"{'exhaustive (scaled from ' + str(len(sample)) + ')':<28} {exhaustive_seconds:>9.2f}")
-    print(f"speed-up {speedup:,.0f}x, comparisons avoided {avoided:.2%}, tie-aware recall@5 {recall:.3f}")
+    print(f"speed-up {speedup:,.0f}x, tie-aware recall@5 {recall:.3f}")
+    print(
+        f"pairs scored {1 - avoided:.2%} (comparisons avoided {avoided:.2%}); "
+        f"pairs met through the index's postings {touched:.1%}"
+    )
     ok = recall >= 0.99 and speedup >= 200
     print("OK" if ok else "FAIL: needs recall@5 >= 0.99 and a 200x speed-up")
     return 0 if ok else 1

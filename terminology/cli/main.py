@@ -198,6 +198,13 @@ def match_command(
     rules: Annotated[
         list[Path] | None, typer.Option("--rules", help="Code-rule file (mapping_rules/rules/*.yaml).")
     ] = None,
+    memory: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--memory",
+            help="CSV of validated pairs (source_label, target_system, target_code[, equivalence, origin]).",
+        ),
+    ] = None,
     top: Annotated[int, typer.Option("--top", min=1, max=50, help="Candidates kept per source concept.")] = 5,
     min_score: Annotated[float, typer.Option("--min-score", min=0.0, max=1.0)] = 0.5,
     out: Annotated[
@@ -212,6 +219,7 @@ def match_command(
     (review starts there) and write them as SSSOM."""
     from terminology.exporters.sssom import write_sssom
     from terminology.matching.engine import match
+    from terminology.matching.memory import MappingMemory, load_memory
     from terminology.matching.rules import load_rules
     from terminology.storage.projects import save_candidates
 
@@ -219,6 +227,7 @@ def match_command(
     source_system = store.code_system(*split_reference(source))
     target_system = store.code_system(*split_reference(target))
     rule_set = load_rules(list(rules or []))
+    remembered = sum((load_memory(path) for path in memory or []), MappingMemory())
     labels = store.labels_frame(source_system).height
     with progress_bar(
         "matching labels", labels, enabled=not quiet and sys.stderr.isatty(), unit="items"
@@ -229,6 +238,7 @@ def match_command(
             target_system,
             code_rules=rule_set.code,
             property_rules=rule_set.properties,
+            memory=remembered,
             top_k=top,
             min_score=min_score,
             progress=progress,
@@ -241,7 +251,7 @@ def match_command(
         target_system,
         found,
         rules=[str(path) for path in rules or []],
-        settings={"top": top, "min_score": min_score},
+        settings={"top": top, "min_score": min_score, "memory": [str(path) for path in memory or []]},
     )
     mapped = len({c.source_code for c in found})
     summary = (

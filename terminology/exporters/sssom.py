@@ -23,7 +23,13 @@ PREDICATES = {
     "wider": "skos:broadMatch",
     "narrower": "skos:narrowMatch",
 }
-JUSTIFICATION = "semapv:LexicalMatching"
+JUSTIFICATIONS = {
+    "fuzzy": "semapv:LexicalMatching",
+    "code-rule": "semapv:BackgroundKnowledgeBasedMatching",
+    "memory": "semapv:BackgroundKnowledgeBasedMatching",
+    "hierarchy": "semapv:StructuralMatching",
+}
+"""How each matching method justifies a mapping, in the SEMAPV vocabulary SSSOM uses."""
 COLUMNS = (
     "subject_id", "subject_label", "predicate_id", "object_id", "object_label",
     "mapping_justification", "confidence", "comment",
@@ -93,7 +99,7 @@ def write_sssom(
                 PREDICATES.get(candidate.equivalence, "skos:relatedMatch"),
                 f"{object_prefix}:{local_id(candidate.target_code)}",
                 candidate.target_label or "",
-                JUSTIFICATION,
+                JUSTIFICATIONS.get(candidate.method, "semapv:UnspecifiedMatching"),
                 f"{candidate.score:.4f}",
                 f"rank {candidate.rank}; {candidate.reason}",
             ]

@@ -15,7 +15,7 @@ import polars as pl
 from rapidfuzz import fuzz, process
 
 from terminology.matching.code_rules import CodeRule, code_rule_candidates
-from terminology.matching.ngrams import GramSpace
+from terminology.matching.memory import MEMORY_RULE, MappingMemory, memory_candidates
 from terminology.matching.normalise import Normaliser, default_normaliser
 from terminology.matching.property_rules import PropertyRule, apply_property_rules
 from terminology.matching.search import LabelIndex
@@ -49,36 +49,25 @@ def _shared_languages(source: CodeSystem, target: CodeSystem) -> set[str] | None
 def _fuzzy(
     source: pl.DataFrame, target: pl.DataFrame, top_k: int, progress: Callable[[int], None]
 ) -> pl.DataFrame:
-    """Label pairs from two searches (shared words, shared character 3-grams), each pair
-    scored by the mean of its token similarity and its 3-gram cosine."""
+    """Label pairs from the 3-gram index (:mod:`terminology.matching.search`), each scored
+    by :func:`~terminology.matching.search.label_similarity`."""
     target_norms = target.get_column("norm").unique(maintain_order=True).to_list()
     source_norms = source.get_column("norm").unique(maintain_order=True).to_list()
     index = LabelIndex(target_norms)
-    space = GramSpace(target_norms)
-    vectors = space.vectors(source_norms)
-    queries: list[int] = []
-    targets: list[int] = []
-    step = 500
+    source_texts: list[str] = []
+    target_texts: list[str] = []
+    scores: list[float] = []
+    step = 2000
     for start in range(0, len(source_norms), step):
         chunk = source_norms[start : start + step]
-        pairs = {
-            (start + offset, hit.target)
-            for offset, hits in enumerate(index.search(chunk, top_k=top_k * 3))
-            for hit in hits
-        }
-        pairs |= {(start + q, t) for q, t, _ in space.neighbours(vectors[start : start + step], k=top_k * 3)}
-        for q, t in sorted(pairs):
-            queries.append(q)
-            targets.append(t)
+        for query, hits in zip(chunk, index.search(chunk, top_k=top_k * 3), strict=True):
+            for hit in hits:
+                source_texts.append(query)
+                target_texts.append(target_norms[hit.target])
+                scores.append(hit.score)
         progress(len(chunk))
-    source_texts = [source_norms[q] for q in queries]
-    target_texts = [target_norms[t] for t in targets]
-    tokens = (
-        np.asarray(process.cpdist(source_texts, target_texts, scorer=fuzz.token_sort_ratio, workers=-1)) / 100
-    )
-    grams = space.cosines(vectors, queries, targets) if queries else np.empty(0)
     hits_frame = pl.DataFrame(
-        {"source_norm": source_texts, "target_norm": target_texts, "score": (tokens + grams) / 2},
+        {"source_norm": source_texts, "target_norm": target_texts, "score": scores},
         schema={"source_norm": pl.String, "target_norm": pl.String, "score": pl.Float64},
     )
     pairs_frame = hits_frame.join(
@@ -116,6 +105,8 @@ def _display_similarity(pairs: pl.DataFrame, source: pl.DataFrame, target: pl.Da
 
 
 def _method(rules: list[str]) -> str:
+    if MEMORY_RULE in rules:
+        return "memory"
     if "hierarchy-wider" in rules:
         return "hierarchy"
     return "code-rule" if rules else "fuzzy"
@@ -174,6 +165,7 @@ def match(
     *,
     code_rules: list[CodeRule] | None = None,
     property_rules: list[PropertyRule] | None = None,
+    memory: MappingMemory | None = None,
     normaliser: Normaliser | None = None,
     top_k: int = 5,
     min_score: float = 0.5,
@@ -221,7 +213,14 @@ def match(
             pl.col("label_similarity").round(2),
         ).alias("reason"),
     )
-    proposed = pl.concat([by_code, fuzzy])
+    remembered = memory_candidates(
+        memory or MappingMemory(),
+        normaliser,
+        target.url,
+        source_labels,
+        target_labels.filter(pl.col("use") == "display").select(target_code="code", target_label="label"),
+    )
+    proposed = pl.concat([by_code, remembered, fuzzy])
     proposed = pl.concat([proposed, _wider_parents(store, target, proposed, target_labels, wider_below)])
     proposed = apply_property_rules(property_rules or [], store, source, target, proposed)
     merged = (

@@ -201,3 +201,49 @@ def test_match_writes_sssom_and_stores_the_project(
     assert len(project_candidates(store, "samu-upgrade")) == len(stored)
     status, printed, err = run(capsys, *args, "--out", "-", "--project", "samu-upgrade", "-q")
     assert printed.startswith("# curie_map:") and "samu-upgrade:" in err
+
+
+def test_match_with_a_memory_file_offers_validated_pairs(
+    cli_database: str, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    import polars as pl
+
+    run(capsys, "db", "upgrade")
+    pairs = pl.read_csv(BUNDLED / "hl7_conceptmaps" / "fhir_r4_conceptmap_pairs.csv", infer_schema=False)
+    status = pairs.filter(
+        (pl.col("target_system") == "http://hl7.org/fhir/resource-status")
+        & pl.col("source_display").is_not_null()
+    )
+    task = status.filter(pl.col("conceptmap_id") == "sc-task-status")
+    for side, url in (("source", "urn:task-status"), ("target", "http://hl7.org/fhir/resource-status")):
+        path = tmp_path / f"{side}.csv"
+        task.select(code=f"{side}_code", display=f"{side}_display").unique("code").write_csv(path)
+        run(capsys, "import", "csv", str(path), "--url", url, "--version", "1", "--name", side, "-q")
+    memory = tmp_path / "memory.csv"
+    status.filter(pl.col("conceptmap_id") != "sc-task-status").select(
+        source_label="source_display", target_system="target_system", target_code="target_code"
+    ).write_csv(memory)
+    status_code, out, err = run(
+        capsys,
+        "match",
+        "--source",
+        "urn:task-status|1",
+        "--target",
+        "http://hl7.org/fhir/resource-status|1",
+        "--memory",
+        str(memory),
+        "--out",
+        "-",
+        "-q",
+    )
+    assert status_code == 0, err
+    rows = [line.split("\t") for line in out.splitlines() if line.startswith("source:in-progress\t")]
+    assert rows[0][3] == "target:active" and rows[0][5] == "semapv:BackgroundKnowledgeBasedMatching"
+    assert "validated before" in rows[0][7]
+    broken = tmp_path / "broken.csv"
+    broken.write_text("source_label,target_system\nx,y\n", encoding="utf-8")
+    status_code, _, err = run(
+        capsys, "match", "--source", "urn:task-status|1", "--target",
+        "http://hl7.org/fhir/resource-status|1", "--memory", str(broken), "-q",
+    )  # fmt: skip
+    assert status_code == 1 and f"{broken}:1:" in err and "target_code" in err
