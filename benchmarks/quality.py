@@ -212,6 +212,8 @@ def concordance_top(store: SqlStore, task: Task, with_rules: bool, k: int = 5) -
         task.target,
         code_rules=rules.code,
         property_rules=rules.properties,
+        label_rewrites=rules.rewrites,
+        chapter_rules=rules.chapters,
         memory=task.memory if with_rules else None,
         top_k=k,
         min_score=0.0,

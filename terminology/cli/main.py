@@ -238,6 +238,8 @@ def match_command(
             target_system,
             code_rules=rule_set.code,
             property_rules=rule_set.properties,
+            label_rewrites=rule_set.rewrites,
+            chapter_rules=rule_set.chapters,
             memory=remembered,
             top_k=top,
             min_score=min_score,

@@ -9,12 +9,15 @@ reason a curator can read.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Literal
 
 import numpy as np
 import polars as pl
 from rapidfuzz import fuzz, process
 
+from terminology.matching.chapter_rules import ChapterRule, apply_chapter_rules
 from terminology.matching.code_rules import CodeRule, code_rule_candidates
+from terminology.matching.label_rewrites import LabelRewrite, rewrite_labels
 from terminology.matching.memory import MEMORY_RULE, MappingMemory, memory_candidates
 from terminology.matching.normalise import Normaliser, default_normaliser
 from terminology.matching.property_rules import PropertyRule, apply_property_rules
@@ -26,17 +29,31 @@ EQUIVALENT_FROM = 0.95
 """A fuzzy pair scoring at least this is proposed as ``equivalent``, otherwise ``relatedto``."""
 WIDER_BELOW = 0.75
 """When no target scores this much, the parent of the best one is proposed as ``wider``."""
+CONTEXT_BOOST = 0.05
+"""Added to a candidate under the target its source's parent is best mapped to."""
+CONTEXT_RULE = "hierarchy-context"
 
 
 def _labels(
-    store: SqlStore, system: CodeSystem, languages: set[str] | None, normaliser: Normaliser
+    store: SqlStore,
+    system: CodeSystem,
+    languages: set[str] | None,
+    normaliser: Normaliser,
+    rewrites: list[LabelRewrite],
+    side: Literal["source", "target"],
 ) -> pl.DataFrame:
+    """Every label to compare, with ``norm`` (rewritten, then normalised) and the ids of
+    the ``rewrites`` that changed it; ``label`` stays as the curator will read it."""
     frame = store.labels_frame(system)
     if languages:
         primary = pl.col("language").str.split("-").list.first()
         frame = frame.filter(primary.is_in(list(languages)) | (pl.col("use") == "display"))
-    normalised = [normaliser.normalise(label) for label in frame.get_column("label").to_list()]
-    return frame.with_columns(pl.Series("norm", normalised, dtype=pl.String)).filter(pl.col("norm") != "")
+    rewritten, fired = rewrite_labels(frame.get_column("label").to_list(), rewrites, side)
+    normalised = [normaliser.normalise(label) for label in rewritten]
+    return frame.with_columns(
+        pl.Series("norm", normalised, dtype=pl.String),
+        pl.Series("rewrites", fired, dtype=pl.List(pl.String)),
+    ).filter(pl.col("norm") != "")
 
 
 def _shared_languages(source: CodeSystem, target: CodeSystem) -> set[str] | None:
@@ -71,13 +88,13 @@ def _fuzzy(
         schema={"source_norm": pl.String, "target_norm": pl.String, "score": pl.Float64},
     )
     pairs_frame = hits_frame.join(
-        source.select("code", "label", "norm").rename(
-            {"code": "source_code", "label": "source_label", "norm": "source_norm"}
+        source.select(
+            source_code="code", source_label="label", source_norm="norm", source_rewrites="rewrites"
         ),
         on="source_norm",
     ).join(
-        target.select("code", "label", "norm").rename(
-            {"code": "target_code", "label": "target_label", "norm": "target_norm"}
+        target.select(
+            target_code="code", target_label="label", target_norm="norm", target_rewrites="rewrites"
         ),
         on="target_norm",
     )
@@ -158,6 +175,59 @@ def _wider_parents(
     )
 
 
+def _parent_context(
+    store: SqlStore, source: CodeSystem, target: CodeSystem, proposed: pl.DataFrame, boost: float
+) -> pl.DataFrame:
+    """Raise the candidates that sit under the target the source's parent is best mapped to:
+    "Choléra, sans précision" under "Choléra" belongs under the parent's target too. The
+    parent's best target comes from the same run, so no pass is needed in between."""
+    if boost <= 0 or proposed.is_empty():
+        return proposed
+    best = (
+        proposed.sort("score", descending=True)
+        .unique("source_code", keep="first")
+        .select(parent="source_code", parent_label="source_label", parent_target="target_code")
+    )
+    links = store.parents_frame(target)
+    ancestors = pl.concat(
+        [
+            links,
+            links.join(links, left_on="parent", right_on="code").select("code", parent="parent_right"),
+        ]
+    ).unique()
+    numbered = proposed.with_row_index("pair")
+    in_context = (
+        numbered.select("pair", "source_code", "target_code")
+        .join(store.parents_frame(source).rename({"code": "source_code"}), on="source_code")
+        .join(best, on="parent")
+        .join(
+            ancestors.rename({"code": "target_code", "parent": "parent_target"}),
+            on=["target_code", "parent_target"],
+        )
+        .unique("pair", keep="first")
+        .select("pair", "parent_label", "parent_target")
+    )
+    told = pl.col("parent_target").is_not_null()
+    raised = numbered.join(in_context, on="pair", how="left").with_columns(
+        pl.when(told).then((pl.col("score") + boost).clip(upper_bound=1.0)).otherwise("score"),
+        pl.when(told)
+        .then(
+            pl.format(
+                '{}; context: parent "{}" is best mapped to {}, above this target +{}',
+                "reason",
+                "parent_label",
+                "parent_target",
+                pl.lit(boost),
+            )
+        )
+        .otherwise("reason"),
+    )
+    # The context rule is recorded on a copy of the row, so the rule that found it stays too.
+    return pl.concat([raised, raised.filter(told).with_columns(pl.lit(CONTEXT_RULE).alias("rule"))]).drop(
+        "pair", "parent_label", "parent_target"
+    )
+
+
 def match(
     store: SqlStore,
     source: CodeSystem,
@@ -166,31 +236,44 @@ def match(
     code_rules: list[CodeRule] | None = None,
     property_rules: list[PropertyRule] | None = None,
     memory: MappingMemory | None = None,
+    label_rewrites: list[LabelRewrite] | None = None,
+    chapter_rules: list[ChapterRule] | None = None,
     normaliser: Normaliser | None = None,
     top_k: int = 5,
     min_score: float = 0.5,
     wider_below: float = WIDER_BELOW,
+    context_boost: float = CONTEXT_BOOST,
     progress: Callable[[int], None] = lambda _: None,
 ) -> list[Candidate]:
     """Ranked candidates for every source concept that has any above ``min_score``."""
     normaliser = normaliser or default_normaliser()
     languages = _shared_languages(source, target)
-    source_labels = _labels(store, source, languages, normaliser)
-    target_labels = _labels(store, target, languages, normaliser).filter(pl.col("active"))
-    fuzzy = _fuzzy(source_labels, target_labels, top_k, progress).select(
-        "source_code",
-        "target_code",
-        "source_label",
-        "target_label",
-        "score",
-        pl.lit(None, dtype=pl.String).alias("rule"),
-        pl.when(pl.col("score") >= EQUIVALENT_FROM)
-        .then(pl.lit("equivalent"))
-        .otherwise(pl.lit("relatedto"))
-        .alias("equivalence"),
-        pl.format('labels "{}" ~ "{}" {}', "source_label", "target_label", pl.col("score").round(2)).alias(
-            "reason"
-        ),
+    rewrites = label_rewrites or []
+    source_labels = _labels(store, source, languages, normaliser, rewrites, "source")
+    target_labels = _labels(store, target, languages, normaliser, rewrites, "target").filter(pl.col("active"))
+    fired = pl.concat_list("source_rewrites", "target_rewrites").list.unique(maintain_order=True)
+    fuzzy = (
+        _fuzzy(source_labels, target_labels, top_k, progress)
+        .select(
+            "source_code",
+            "target_code",
+            "source_label",
+            "target_label",
+            "score",
+            fired.alias("rule"),
+            pl.when(pl.col("score") >= EQUIVALENT_FROM)
+            .then(pl.lit("equivalent"))
+            .otherwise(pl.lit("relatedto"))
+            .alias("equivalence"),
+            pl.format('labels "{}" ~ "{}" {}', "source_label", "target_label", pl.col("score").round(2))
+            .add(
+                pl.when(fired.list.len() > 0)
+                .then(pl.lit("; rewritten by ") + fired.list.join(", "))
+                .otherwise(pl.lit(""))
+            )
+            .alias("reason"),
+        )
+        .explode("rule", empty_as_null=True)
     )
     by_code = code_rule_candidates(
         code_rules or [], source_labels.unique("code"), target_labels.unique("code")
@@ -223,6 +306,8 @@ def match(
     proposed = pl.concat([by_code, remembered, fuzzy])
     proposed = pl.concat([proposed, _wider_parents(store, target, proposed, target_labels, wider_below)])
     proposed = apply_property_rules(property_rules or [], store, source, target, proposed)
+    proposed = apply_chapter_rules(chapter_rules or [], store, source, target, proposed)
+    proposed = _parent_context(store, source, target, proposed, context_boost)
     merged = (
         proposed.sort("score", descending=True)
         .group_by(["source_code", "target_code"], maintain_order=True)

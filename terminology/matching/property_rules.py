@@ -30,6 +30,9 @@ class PropertyRule(BaseModel):
     from_label: dict[str, list[str]] = Field(default_factory=dict)
     """Read the source's value from its label instead: a word of the label (compared
     normalised) gives the target values it agrees with, e.g. ``sang: [Bld]``."""
+    values: dict[str, list[str]] = Field(default_factory=dict)
+    """Translate the source's own value first (compared normalised), e.g. a local list's
+    unit column ``mmol/L: [SCnc]`` against the LOINC PROPERTY axis."""
     effect: Literal["require-equal", "boost"]
     boost: float = Field(default=0.0, ge=0.0, le=0.2)
     description: str = ""
@@ -38,6 +41,8 @@ class PropertyRule(BaseModel):
     def _boost_needs_amount(self) -> PropertyRule:
         if self.effect == "boost" and self.boost == 0:
             raise ValueError("a boost rule needs a boost amount (0 < boost <= 0.2)")
+        if self.from_label and self.values:
+            raise ValueError("a rule reads the source's value from its label or translates it, not both")
         return self
 
 
@@ -72,7 +77,8 @@ def _accepted_values(
     rule: PropertyRule, store: SqlStore, source: CodeSystem, pairs: pl.DataFrame
 ) -> pl.DataFrame:
     """The pairs with ``accepted``: the target values each source agrees with, read from its
-    label (``from_label``) or from its own property; null when the source says nothing."""
+    label (``from_label``), translated from its own property (``values``) or equal to it;
+    null when the source says nothing (or says something the table does not know)."""
     if rule.from_label:
         told = (
             _label_values(rule, pairs.get_column("source_label"))
@@ -80,10 +86,17 @@ def _accepted_values(
             .agg(pl.col("allowed").alias("accepted"))
         )
         return pairs.join(told, on="source_label", how="left")
-    own = store.property_frame(source, rule.property).select(
-        pl.col("code").alias("source_code"), pl.concat_list("value").alias("accepted")
-    )
-    return pairs.join(own, on="source_code", how="left")
+    own = store.property_frame(source, rule.property)
+    if rule.values:
+        normalise = default_normaliser().normalise
+        table = {normalise(value): targets for value, targets in rule.values.items()}
+        translated = [table.get(normalise(value)) for value in own.get_column("value").to_list()]
+        own = own.with_columns(pl.Series("accepted", translated, dtype=pl.List(pl.String))).drop_nulls(
+            "accepted"
+        )
+    else:
+        own = own.with_columns(pl.concat_list("value").alias("accepted"))
+    return pairs.join(own.select(source_code="code", accepted="accepted"), on="source_code", how="left")
 
 
 def _enforce(rule: PropertyRule, store: SqlStore, target: CodeSystem, pairs: pl.DataFrame) -> pl.DataFrame:

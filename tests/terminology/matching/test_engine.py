@@ -104,3 +104,40 @@ def test_parent_is_proposed_wider_when_no_target_is_close(store: SqlStore, tmp_p
     assert not any(
         c.method == "hierarchy" for c in match(store, source, target, min_score=0.0, wider_below=0.5)
     )
+
+
+def test_the_source_parent_gives_context(store: SqlStore, tmp_path: Path) -> None:
+    """A child labelled only "sans précision" is placed under the target its parent maps to
+    (real CIM-10 codes and labels)."""
+    local = tmp_path / "local.csv"
+    local.write_text(
+        "code,display,parent\nP1,Choléra,\nC1,Forme sans précision,P1\nP2,Paratyphoïde,\nC2,Forme sans précision,P2\n",
+        encoding="utf-8",
+    )
+    cim = tmp_path / "cim.csv"
+    cim.write_text(
+        'code,display,parent\nA00,Choléra,\nA00.9,"Choléra, sans précision",A00\n'
+        'A01,Fièvres typhoïde et paratyphoïde,\nA01.4,"Paratyphoïde, sans précision",A01\n',
+        encoding="utf-8",
+    )
+    options = {"parent_column": "parent"}
+    source = import_code_system(
+        store, importer_class("csv").with_options(options), local,
+        overrides=CodeSystemMetadata(url="urn:local", version="1", language="fr"),
+    ).code_system  # fmt: skip
+    target = import_code_system(
+        store, importer_class("csv").with_options(options), cim,
+        overrides=CodeSystemMetadata(url="urn:cim10", version="1", language="fr"),
+    ).code_system  # fmt: skip
+    best = {c.source_code: c for c in match(store, source, target, min_score=0.0) if c.rank == 1}
+    assert best["P1"].target_code == "A00" and best["P2"].target_code == "A01"
+    assert best["C1"].target_code == "A00.9" and best["C2"].target_code == "A01.4"
+    assert "hierarchy-context" in best["C1"].rules
+    assert 'context: parent "Choléra" is best mapped to A00' in best["C1"].reason
+    without = {
+        c.source_code: c
+        for c in match(store, source, target, min_score=0.0, context_boost=0.0)
+        if c.rank == 1
+    }
+    assert "hierarchy-context" not in without["C1"].rules
+    assert without["C1"].score < best["C1"].score

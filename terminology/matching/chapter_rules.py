@@ -1,0 +1,121 @@
+"""Chapter correspondence: a classification's chapters only map to some chapters of another.
+
+A CIM-11 infectious disease belongs in CIM-10 chapter I (or, where CIM-11
+regrouped, in the organ chapter CIM-10 kept it in); matching it against the
+whole of CIM-10 invites look-alike labels from unrelated chapters. A file of
+``kind: chapter-correspondence`` lists, for each source chapter (the code of a
+root of the source hierarchy), the target chapters its concepts may map to.
+``restrict`` drops pairs that leave them; ``boost`` only raises pairs that
+stay. Source chapters the file does not list are not constrained.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+import polars as pl
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from terminology.matching.rule_files import read_rule_file
+from terminology.models import CodeSystem
+from terminology.storage.store import SqlStore
+
+
+class ChapterPair(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    source: str = Field(min_length=1)
+    target: list[str] = Field(min_length=1)
+    note: str = ""
+
+
+class ChapterRule(BaseModel):
+    """One correspondence table between the chapters of two hierarchies."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    kind: Literal["chapter-correspondence"]
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
+    description: str = ""
+    effect: Literal["restrict", "boost"] = "restrict"
+    boost: float = Field(default=0.0, ge=0.0, le=0.2)
+    chapters: list[ChapterPair] = Field(min_length=1)
+
+    @field_validator("chapters")
+    @classmethod
+    def _each_source_once(cls, chapters: list[ChapterPair]) -> list[ChapterPair]:
+        sources = [pair.source for pair in chapters]
+        repeated = sorted({code for code in sources if sources.count(code) > 1})
+        if repeated:
+            raise ValueError(f"source chapter listed twice: {', '.join(repeated)}")
+        return chapters
+
+    @model_validator(mode="after")
+    def _boost_needs_amount(self) -> ChapterRule:
+        if self.effect == "boost" and self.boost == 0:
+            raise ValueError("a boost rule needs a boost amount (0 < boost <= 0.2)")
+        return self
+
+    def table(self) -> pl.DataFrame:
+        return pl.DataFrame(
+            [(pair.source, target) for pair in self.chapters for target in pair.target],
+            schema={"source_root": pl.String, "allowed_root": pl.String},
+            orient="row",
+        )
+
+
+def load_chapter_rule(path: Path) -> ChapterRule:
+    return read_rule_file(path, ChapterRule)
+
+
+def roots(store: SqlStore, system: CodeSystem) -> pl.DataFrame:
+    """Every concept with the root(s) of the hierarchy above it (``code``, ``root``); a
+    concept without parents is its own root."""
+    links = store.parents_frame(system)
+    codes = store.labels_frame(system).select("code").unique()
+    frontier = codes.join(links, on="code", how="left").select("code", pl.col("parent").alias("above"))
+    for _ in range(64):  # deeper than any classification; cycles are refused at import
+        climbed = frontier.join(links, left_on="above", right_on="code", how="left")
+        if climbed.get_column("parent").null_count() == climbed.height:
+            break
+        frontier = climbed.select(
+            "code", pl.when(pl.col("parent").is_null()).then("above").otherwise("parent").alias("above")
+        ).unique()
+    return frontier.select("code", pl.col("above").fill_null(pl.col("code")).alias("root")).unique()
+
+
+def apply_chapter_rules(
+    rules: list[ChapterRule], store: SqlStore, source: CodeSystem, target: CodeSystem, pairs: pl.DataFrame
+) -> pl.DataFrame:
+    """Pairs after each chapter rule: dropped when they leave the allowed target chapters
+    (``restrict``) or raised when they stay in them (``boost``)."""
+    if not rules or pairs.is_empty():
+        return pairs
+    source_roots = roots(store, source).rename({"code": "source_code", "root": "source_root"})
+    target_roots = roots(store, target).rename({"code": "target_code", "root": "target_root"})
+    for rule in rules:
+        table = rule.table()
+        numbered = pairs.with_row_index("pair")
+        located = numbered.select("pair", "source_code", "target_code").join(
+            source_roots, on="source_code", how="left"
+        )
+        constrained = located.join(table.select("source_root").unique(), on="source_root", how="semi")
+        staying = (
+            constrained.join(target_roots, on="target_code", how="left")
+            .join(table, left_on=["source_root", "target_root"], right_on=["source_root", "allowed_root"])
+            .select("pair")
+            .unique()
+        )
+        stays = pl.col("pair").is_in(staying.get_column("pair").implode())
+        leaves = pl.col("pair").is_in(constrained.get_column("pair").implode()) & ~stays
+        if rule.effect == "restrict":
+            pairs = numbered.filter(~leaves).drop("pair")
+        else:
+            pairs = numbered.with_columns(
+                pl.when(stays).then((pl.col("score") + rule.boost).clip(upper_bound=1.0)).otherwise("score"),
+                pl.when(stays)
+                .then(pl.format("{}; rule {} +{}", "reason", pl.lit(rule.id), pl.lit(rule.boost)))
+                .otherwise("reason"),
+            ).drop("pair")
+    return pairs

@@ -1,0 +1,113 @@
+"""Label rewrites and chapter correspondences, on real CIM-10 / CIM-11 labels and chapters."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from terminology.importers import importer_class
+from terminology.importing import import_code_system
+from terminology.matching.chapter_rules import roots
+from terminology.matching.engine import match
+from terminology.matching.rule_files import RuleFileError
+from terminology.matching.rules import load_rules
+from terminology.models import CodeSystemMetadata
+from terminology.storage.store import SqlStore
+
+RULES = Path(__file__).resolve().parents[3] / "mapping_rules" / "rules"
+INFECTIOUS = "http://id.who.int/icd/entity/1435254666"
+NERVOUS = "http://id.who.int/icd/entity/1296093776"
+
+# Real CIM-11 MMS entities and labels (data/cim11_fr), a few levels deep.
+CIM11 = f"""code,display,parent
+{INFECTIOUS},Certaines maladies infectieuses ou parasitaires,
+1B1,Tuberculose,{INFECTIOUS}
+1B12.4,"Tuberculose miliaire aigüe, localisation non précisée",1B1
+1B2,Lèpre SAI,{INFECTIOUS}
+{NERVOUS},Maladies du système nerveux,
+8B11,Accident vasculaire cérébral ischémique,{NERVOUS}
+8B2,Épilepsie ou crises épileptiques,{NERVOUS}
+"""
+# Real CIM-10 codes and French labels (data/cim10_fr), with their chapters.
+CIM10 = """code,display,parent
+I,Certaines maladies infectieuses et parasitaires,
+A19,Tuberculose miliaire,I
+A19.9,"Tuberculose miliaire, sans précision",A19
+A30.9,"Lèpre, sans précision",I
+VI,Maladies du système nerveux,
+G40,Épilepsie,VI
+IX,Maladies de l'appareil circulatoire,
+I63,Infarctus cérébral,IX
+XIX,"Lésions traumatiques, empoisonnements et certaines autres conséquences de causes externes",
+T36,Intoxication par antibiotiques systémiques,XIX
+Z99,Tuberculose miliaire (lieu de soins),XIX
+"""
+
+
+def load(store: SqlStore, tmp_path: Path, name: str, text: str, url: str):
+    path = tmp_path / f"{name}.csv"
+    path.write_text(text, encoding="utf-8")
+    metadata = CodeSystemMetadata(url=url, version="1", language="fr", name=name)
+    importer = importer_class("csv").with_options({"parent_column": "parent"})
+    return import_code_system(store, importer, path, overrides=metadata).code_system
+
+
+def test_roots_are_the_chapters(store: SqlStore, tmp_path: Path) -> None:
+    cim11 = load(store, tmp_path, "cim11", CIM11, "urn:cim11")
+    found = dict(roots(store, cim11).iter_rows())
+    assert found["1B12.4"] == INFECTIOUS and found["8B11"] == NERVOUS and found[INFECTIOUS] == INFECTIOUS
+
+
+def test_rewrites_and_chapters_shape_the_cim11_to_cim10_candidates(store: SqlStore, tmp_path: Path) -> None:
+    cim11 = load(store, tmp_path, "cim11", CIM11, "urn:cim11")
+    cim10 = load(store, tmp_path, "cim10", CIM10, "urn:cim10")
+    rules = load_rules([RULES / "cim11_cim10_chapters.yaml", RULES / "cim11_cim10_labels.yaml"])
+
+    def proposals(**options: object) -> dict[str, list]:
+        by_source: dict[str, list] = {}
+        for candidate in match(store, cim11, cim10, min_score=0.0, **options):  # type: ignore[arg-type]
+            by_source.setdefault(candidate.source_code, []).append(candidate)
+        return by_source
+
+    plain = proposals()
+    ruled = proposals(label_rewrites=rules.rewrites, chapter_rules=rules.chapters)
+    assert "Z99" in {c.target_code for c in plain["1B12.4"]}  # a look-alike from another chapter
+    assert "Z99" not in {c.target_code for c in ruled["1B12.4"]}  # chapter 01 never maps to XIX
+    best = ruled["1B12.4"][0]
+    assert best.target_code == "A19.9" and "cim11-non-precise" in best.rules
+    assert "rewritten by cim11-non-precise" in best.reason
+    assert best.score > next(c.score for c in plain["1B12.4"] if c.target_code == "A19.9")
+    leprosy = ruled["1B2"][0]
+    assert leprosy.target_code == "A30.9" and leprosy.rules[0] == "cim11-sai"
+    stroke = {c.target_code for c in ruled["8B11"]}
+    assert "I63" in stroke  # stroke left circulatory diseases for chapter 08: IX stays allowed
+    assert all(c.source_label == c.source_label.strip() for c in ruled["1B12.4"])
+    assert ruled["1B12.4"][0].source_label.endswith("localisation non précisée")  # curators see the original
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "message"),
+    [
+        (
+            "kind: label-rewrites\nrules:\n  - id: bad\n    pattern: '(unclosed'\n",
+            4,
+            "not a regular expression",
+        ),
+        ("kind: label-rewrites\nrules:\n  - id: x\n    pattern: a\n    side: left\n", 5, "Input should be"),
+        (
+            "kind: chapter-correspondence\nid: c\nchapters:\n  - {source: A, target: [I]}\n"
+            "  - {source: A, target: [II]}\n",
+            4,
+            "source chapter listed twice: A",
+        ),
+        ("kind: chapter-correspondence\nid: c\nchapters:\n  - {source: A, target: []}\n", 4, "at least 1"),
+    ],
+)
+def test_broken_rewrite_and_chapter_files(tmp_path: Path, text: str, line: int, message: str) -> None:
+    path = tmp_path / "rules.yaml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(RuleFileError) as caught:
+        load_rules([path])
+    assert caught.value.line == line and message in str(caught.value)
+    assert str(caught.value).startswith(f"{path}:{line}:")
