@@ -13,6 +13,7 @@ from typing import Annotated, Any
 import click
 import typer
 
+from terminology.cli.curation import members_app, users_app
 from terminology.cli.output import (
     concepts_table,
     console,
@@ -39,6 +40,8 @@ app = typer.Typer(
 )
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+app.add_typer(users_app, name="users")
+app.add_typer(members_app, name="members")
 
 
 def open_store() -> SqlStore:

@@ -16,12 +16,17 @@ from urllib.parse import quote
 
 from terminology import __version__
 from terminology.models import Candidate, CodeSystem
+from terminology.review.workflow import MappingRow
 
 PREDICATES = {
     "equivalent": "skos:exactMatch",
     "relatedto": "skos:closeMatch",
+    "equal": "skos:exactMatch",
     "wider": "skos:broadMatch",
+    "subsumes": "skos:broadMatch",
     "narrower": "skos:narrowMatch",
+    "specializes": "skos:narrowMatch",
+    "inexact": "skos:closeMatch",
 }
 JUSTIFICATIONS = {
     "fuzzy": "semapv:LexicalMatching",
@@ -105,4 +110,83 @@ def write_sssom(
             ]
         )
         count += 1
+    return count
+
+
+DECISION_COLUMNS = (
+    "subject_id", "subject_label", "predicate_id", "predicate_modifier", "object_id", "object_label",
+    "mapping_justification", "author_id", "reviewer_id", "mapping_date", "comment",
+)  # fmt: skip
+
+
+def write_decisions_sssom(
+    rows: Iterable[MappingRow],
+    target_displays: dict[str, str],
+    source: CodeSystem,
+    target: CodeSystem,
+    out: TextIO,
+    *,
+    mapping_set_id: str,
+) -> int:
+    """Curators' decisions as a mapping set: accepted rows as mappings, rejected ones as
+    negative mappings (``predicate_modifier: Not``), an accepted "no map" as
+    ``sssom:NoTermFound``; people as ``concordance.user:`` CURIEs. Rows not yet decided
+    (unmapped, draft, in review, conflict) are left out."""
+    subject_prefix = curie_prefix(source, set())
+    object_prefix = subject_prefix if target.url == source.url else curie_prefix(target, {subject_prefix})
+    curie_map = {
+        subject_prefix: namespace(source),
+        object_prefix: namespace(target),
+        "skos": "http://www.w3.org/2004/02/skos/core#",
+        "semapv": "https://w3id.org/semapv/vocab/",
+        "sssom": "https://w3id.org/sssom/",
+        "concordance.user": "urn:concordance:user/",
+    }
+    header = [
+        "curie_map:",
+        *[f"  {prefix}: {expansion}" for prefix, expansion in curie_map.items()],
+        f"mapping_set_id: {mapping_set_id}",
+        f"license: {UNSPECIFIED_LICENSE}",
+        f"mapping_tool: concordance {__version__}",
+        f"subject_source: {source.url}",
+        f"subject_source_version: {source.version}",
+        f"object_source: {target.url}",
+        f"object_source_version: {target.version}",
+    ]
+    out.write("".join(f"# {line}\n" for line in header))
+    writer = csv.writer(out, delimiter="\t", lineterminator="\n")
+    writer.writerow(DECISION_COLUMNS)
+
+    def person(name: str | None) -> str:
+        return "|".join(f"concordance.user:{local_id(part)}" for part in (name or "").split("+") if part)
+
+    count = 0
+    for row in rows:
+        if row.status.value not in ("accepted", "rejected"):
+            continue
+        modifier = "Not" if row.status.value == "rejected" else ""
+        when = row.updated_at.date().isoformat() if row.updated_at else ""
+        pairs = [
+            (f"{object_prefix}:{local_id(t.code)}", target_displays.get(t.code, ""), t.equivalence)
+            for t in row.targets
+        ]
+        if row.no_map or not pairs:
+            pairs = [("sssom:NoTermFound", "", "equivalent")]
+        for object_id, object_label, equivalence in pairs:
+            writer.writerow(
+                [
+                    f"{subject_prefix}:{local_id(row.source_code)}",
+                    row.source_label or "",
+                    PREDICATES.get(equivalence, "skos:relatedMatch"),
+                    modifier,
+                    object_id,
+                    object_label,
+                    "semapv:ManualMappingCuration",
+                    person(row.author),
+                    person(row.reviewer),
+                    when,
+                    row.comment or "",
+                ]
+            )
+            count += 1
     return count

@@ -293,3 +293,27 @@ def exhaustive_search(
     top = np.argpartition(-scores, kth=min(top_k, scores.shape[1] - 1), axis=1)[:, :top_k]
     ordered = np.take_along_axis(top, np.argsort(-np.take_along_axis(scores, top, axis=1), axis=1), axis=1)
     return ordered, np.take_along_axis(scores, ordered, axis=1)
+
+
+def pair_similarity(left: str, right: str) -> float:
+    """The pair score of two labels on their own, for a target a curator picked by hand:
+    the same blend as :func:`label_similarity`, with plain 3-gram counts (no vocabulary
+    to weigh them against).
+
+    >>> round(pair_similarity("glucose sang", "glucose sang"), 2), pair_similarity("", "x")
+    (1.0, 0.0)
+    """
+    if not left or not right:
+        return 0.0
+
+    def grams(text: str) -> dict[str, int]:
+        padded = f" {text} "
+        counts: dict[str, int] = {}
+        for start in range(len(padded) - 2):
+            counts[padded[start : start + 3]] = counts.get(padded[start : start + 3], 0) + 1
+        return counts
+
+    a, b = grams(left), grams(right)
+    dot = sum(count * b.get(gram, 0) for gram, count in a.items())
+    norm = (sum(c * c for c in a.values()) * sum(c * c for c in b.values())) ** 0.5
+    return float(label_similarity(fuzz.token_sort_ratio(left, right), dot / norm if norm else 0.0))

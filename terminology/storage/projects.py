@@ -35,8 +35,16 @@ def save_candidates(
     rules: Sequence[str],
     settings: dict[str, Any],
 ) -> MappingProject:
-    """Store candidates under a project, in one transaction. Matching again under the same
-    name replaces the candidates (no curator decision exists yet to keep)."""
+    """Store candidates under a project, in one transaction, and open a review row for every
+    source concept. Matching again under the same name replaces the candidates; the
+    curators' rows and decisions stay."""
+    from terminology.storage.curation import open_rows
+
+    labels = store.labels_frame(source)
+    displays = labels.filter(labels["use"] == "display").unique("code", keep="first").sort("code")
+    concepts = list(
+        zip(displays.get_column("code").to_list(), displays.get_column("label").to_list(), strict=True)
+    )
     rows = [
         {
             "source_code": c.source_code,
@@ -50,11 +58,12 @@ def save_candidates(
         }
         for c in found
     ]
-    values = {
+    project_settings: dict[str, Any] = {"review": "single", **settings}
+    values: dict[str, Any] = {
         "source_system_id": source.id,
         "target_system_id": target.id,
         "rules": list(rules),
-        "settings": settings,
+        "settings": project_settings,
         "matched_at": datetime.now(UTC),
     }
     with store.engine.begin() as connection:
@@ -65,10 +74,15 @@ def save_candidates(
             ).scalar_one()
         else:
             project_id = existing
+            kept = connection.execute(
+                sa.select(projects.c.settings).where(projects.c.id == project_id)
+            ).scalar()
+            values["settings"] = {**project_settings, "review": (kept or {}).get("review", "single")}
             connection.execute(projects.update().where(projects.c.id == project_id).values(**values))
             connection.execute(candidates.delete().where(candidates.c.project_id == project_id))
         if rows:
             connection.execute(candidates.insert(), [{"project_id": project_id, **row} for row in rows])
+        open_rows(connection, project_id, concepts)
     return MappingProject(
         id=project_id,
         name=name,

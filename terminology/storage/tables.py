@@ -130,3 +130,76 @@ class MappingCandidateRow(SQLModel, table=True):
     method: str = Field(max_length=32)
     rules: list[str] = Field(default_factory=list, sa_type=JsonType)
     reason: str
+
+
+class UserRow(SQLModel, table=True):
+    """A person (or an interface) who calls the API; only a hash of the token is kept."""
+
+    __tablename__ = "app_user"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=128, unique=True)
+    token_hash: str = Field(max_length=64, unique=True)
+    created_at: datetime = Field(sa_type=sa.DateTime(timezone=True))
+
+
+class ProjectMemberRow(SQLModel, table=True):
+    """A user's role in one mapping project."""
+
+    __tablename__ = "project_member"
+
+    project_id: int = Field(foreign_key="mapping_project.id", ondelete="CASCADE", primary_key=True)
+    user_id: int = Field(foreign_key="app_user.id", ondelete="CASCADE", primary_key=True)
+    role: str = Field(max_length=16)
+
+
+class MappingRowRow(SQLModel, table=True):
+    """The current decision for one source concept of a project; ``version`` guards edits."""
+
+    __tablename__ = "mapping_row"
+
+    project_id: int = Field(foreign_key="mapping_project.id", ondelete="CASCADE", primary_key=True)
+    source_code: str = Field(max_length=256, primary_key=True)
+    source_label: str | None = None
+    status: str = Field(max_length=16, index=True)
+    targets: list[dict[str, Any]] = Field(default_factory=list, sa_type=JsonType)
+    no_map: bool = False
+    comment: str | None = None
+    flagged: bool = False
+    flag_reason: str | None = None
+    assignee: str | None = Field(default=None, max_length=128)
+    author: str | None = Field(default=None, max_length=260)
+    reviewer: str | None = Field(default=None, max_length=128)
+    version: int = 1
+    updated_at: datetime | None = Field(default=None, sa_type=sa.DateTime(timezone=True))
+    updated_by: str | None = Field(default=None, max_length=128)
+
+
+class MappingAnswerRow(SQLModel, table=True):
+    """One author's blind answer in double review, hidden from the other author."""
+
+    __tablename__ = "mapping_answer"
+
+    project_id: int = Field(foreign_key="mapping_project.id", ondelete="CASCADE", primary_key=True)
+    source_code: str = Field(max_length=256, primary_key=True)
+    author: str = Field(max_length=128, primary_key=True)
+    targets: list[dict[str, Any]] = Field(default_factory=list, sa_type=JsonType)
+    no_map: bool = False
+    comment: str | None = None
+    answered_at: datetime = Field(sa_type=sa.DateTime(timezone=True))
+
+
+class MappingEventRow(SQLModel, table=True):
+    """The append-only audit trail: who changed which row, when, from what, to what, why."""
+
+    __tablename__ = "mapping_event"
+
+    id: int | None = Field(default=None, primary_key=True)
+    project_id: int = Field(foreign_key="mapping_project.id", ondelete="CASCADE", index=True)
+    source_code: str = Field(max_length=256)
+    at: datetime = Field(sa_type=sa.DateTime(timezone=True))
+    actor: str = Field(max_length=128)
+    action: str = Field(max_length=32)
+    before: dict[str, Any] | None = Field(default=None, sa_type=JsonType)
+    after: dict[str, Any] | None = Field(default=None, sa_type=JsonType)
+    comment: str | None = None

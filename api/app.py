@@ -1,0 +1,27 @@
+"""The FastAPI application: a thin edge over :mod:`terminology`."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from api import curation
+from api.errors import install_error_handlers
+from terminology import __version__
+from terminology.settings import Settings, get_settings
+from terminology.storage.engine import make_engine
+from terminology.storage.store import SqlStore
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the app for ``settings`` (the environment's by default); the database engine
+    is made here, when an app is made, never at import time."""
+    settings = settings or get_settings()
+    app = FastAPI(
+        title="Concordance",
+        version=__version__,
+        summary="Terminology mapping: curation API, review page and FHIR terminology services.",
+    )
+    app.state.store = SqlStore(make_engine(settings))
+    install_error_handlers(app)
+    app.include_router(curation.router, prefix="/api")
+    return app

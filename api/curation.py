@@ -1,0 +1,416 @@
+"""Curation routes under ``/api``: projects, work queues, decisions, history, exports.
+
+Every write carries the row version it was computed from (``If-Match``); a stale one
+gets 412 with the current row, never an overwrite.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Header, Query, Response
+from fastapi.responses import PlainTextResponse
+
+from api.deps import Caller, Member, Membership, Store
+from api.errors import PreconditionRequiredError
+from api.schemas import (
+    AnswerPublic,
+    BulkIn,
+    BulkResult,
+    CandidatePublic,
+    ChosenTarget,
+    DecisionIn,
+    EventPublic,
+    ProjectPatch,
+    ProjectPublic,
+    RowDetail,
+    RowPage,
+    RowPublic,
+)
+from terminology.errors import ConcordanceError
+from terminology.matching.normalise import default_normaliser
+from terminology.matching.search import pair_similarity
+from terminology.models import CodeSystem
+from terminology.review.double import reconcile, record_answer
+from terminology.review.workflow import (
+    Decision,
+    MappingRow,
+    Role,
+    Status,
+    Target,
+    accept_candidate,
+    allowed_actions,
+    decide,
+)
+from terminology.storage import curation
+from terminology.storage.store import SqlStore
+
+router = APIRouter(tags=["curation"])
+CSV_COLUMNS = (
+    "source_code", "source_label", "status", "target_code", "target_label", "equivalence", "no_map", "author",
+    "reviewer", "comment", "version", "updated_at",
+)  # fmt: skip
+
+
+def _system(store: SqlStore, system_id: int) -> CodeSystem:
+    return next(system for system in store.code_systems() if system.id == system_id)
+
+
+def _project_public(store: SqlStore, member: Membership) -> ProjectPublic:
+    project = member.project
+    return ProjectPublic(
+        id=project.id,
+        name=project.name,
+        review=project.review,
+        source=_system(store, project.source_system_id).reference,
+        target=_system(store, project.target_system_id).reference,
+        role=member.actor.role.value,
+        counts=curation.status_counts(store, project),
+    )
+
+
+@router.get("/projects", summary="The mapping projects you are a member of")
+def list_projects(store: Store, user: Caller) -> list[ProjectPublic]:
+    found = []
+    for project in curation.list_projects(store, user):
+        role = curation.role_of(store, project, user)
+        assert role is not None
+        from terminology.review.workflow import Actor
+
+        found.append(_project_public(store, Membership(project, Actor(name=user.name, role=role))))
+    return found
+
+
+@router.get("/projects/{project_id}", summary="A project, your role in it and its progress")
+def get_project(store: Store, member: Member) -> ProjectPublic:
+    return _project_public(store, member)
+
+
+@router.patch("/projects/{project_id}", summary="Switch single / blind double review (admin)")
+def patch_project(store: Store, member: Member, patch: ProjectPatch) -> ProjectPublic:
+    member.require(Role.ADMIN)
+    updated = curation.set_review_mode(store, member.project, patch.review)
+    return _project_public(store, Membership(updated, member.actor))
+
+
+@router.get("/projects/{project_id}/rows", summary="A work queue: filtered, sorted, paginated rows")
+def list_rows(
+    store: Store,
+    member: Member,
+    status: Annotated[list[Status] | None, Query()] = None,
+    assignee: str | None = None,
+    mine: bool = False,
+    flagged: bool | None = None,
+    min_score: Annotated[float | None, Query(ge=0, le=1)] = None,
+    max_score: Annotated[float | None, Query(ge=0, le=1)] = None,
+    q: Annotated[str | None, Query(max_length=200, description="Text in the source code or label")] = None,
+    sort: curation.SortKey = "source_code",
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> RowPage:
+    query = curation.RowQuery(
+        status=tuple(status or ()),
+        assignee=member.actor.name if mine else assignee,
+        flagged=flagged,
+        min_score=min_score,
+        max_score=max_score,
+        text=q,
+        sort=sort,
+        limit=limit,
+        offset=offset,
+    )
+    page, total = curation.list_rows(store, member.project, query)
+    return RowPage(
+        total=total, offset=offset, limit=limit, items=[RowPublic.of(row, best) for row, best in page]
+    )
+
+
+def _concept_context(store: SqlStore, system: CodeSystem, code: str) -> dict[str, Any]:
+    concept = store.concept(system, code)
+    if concept is None:
+        return {"code": code, "display": None}
+    return {
+        "code": concept.code,
+        "display": concept.display,
+        "parents": [
+            {"code": parent, "display": (found.display if (found := store.concept(system, parent)) else None)}
+            for parent in concept.parents
+        ],
+        "synonyms": [
+            {"label": d.value, "language": d.language, "use": d.use}
+            for d in concept.designations
+            if d.value != concept.display
+        ],
+        "properties": concept.properties,
+        "active": concept.active,
+    }
+
+
+def _chosen(store: SqlStore, member: Membership, row: MappingRow) -> list[ChosenTarget]:
+    """Each chosen target scored for this very pair now, so no stale score is shown."""
+    normalise = default_normaliser().normalise
+    target_system = _system(store, member.project.target_system_id)
+    chosen = []
+    for target in row.targets:
+        concept = store.concept(target_system, target.code)
+        display = concept.display if concept else None
+        score = (
+            pair_similarity(normalise(row.source_label or ""), normalise(display or "")) if display else None
+        )
+        reason = (
+            f'labels "{row.source_label}" ~ "{display}" {score:.2f}'
+            if score is not None
+            else f"{target.code} is not in {target_system.reference}"
+        )
+        chosen.append(
+            ChosenTarget(
+                code=target.code, display=display, equivalence=target.equivalence, score=score, reason=reason
+            )
+        )
+    return chosen
+
+
+def _detail(store: SqlStore, member: Membership, row: MappingRow) -> RowDetail:
+    project = member.project
+    target_system = _system(store, project.target_system_id)
+    candidates = []
+    for found in curation.row_candidates(store, project, row.source_code):
+        concept = store.concept(target_system, found["target_code"])
+        candidates.append(CandidatePublic(**found, target_label=concept.display if concept else None))
+    answers = []
+    if project.review == "double":
+        visible = curation.answers_for(store, project, row.source_code)
+        if member.actor.role not in (Role.RECONCILER, Role.ADMIN):
+            visible = tuple(answer for answer in visible if answer.author == member.actor.name)
+        answers = [AnswerPublic(**answer.model_dump()) for answer in visible]
+    actions = allowed_actions(row, member.actor.role)
+    if row.status == Status.CONFLICT and member.actor.role in (Role.RECONCILER, Role.ADMIN):
+        actions.append("reconcile")
+    return RowDetail(
+        row=RowPublic.of(row),
+        source=_concept_context(store, _system(store, project.source_system_id), row.source_code),
+        candidates=candidates,
+        chosen=_chosen(store, member, row),
+        allowed_actions=actions,
+        answers=answers,
+    )
+
+
+@router.get("/projects/{project_id}/rows/{source_code:path}/history", summary="A row's audit trail")
+def row_history(store: Store, member: Member, source_code: str) -> list[EventPublic]:
+    curation.get_row(store, member.project, source_code)
+    return [
+        EventPublic(**event.model_dump()) for event in curation.history(store, member.project, source_code)
+    ]
+
+
+@router.get("/projects/{project_id}/rows/{source_code:path}", summary="A row with its context and candidates")
+def get_row(store: Store, member: Member, source_code: str, response: Response) -> RowDetail:
+    row = curation.get_row(store, member.project, source_code)
+    response.headers["ETag"] = RowPublic.etag_of(row)
+    return _detail(store, member, row)
+
+
+def _expected_version(if_match: str | None) -> int:
+    if not if_match:
+        raise PreconditionRequiredError("send If-Match with the ETag of the row you decided on")
+    value = if_match.strip().removeprefix("W/").strip('"')
+    if not value.isdigit():
+        raise PreconditionRequiredError(f'If-Match must be a row ETag such as "3", not {if_match!r}')
+    return int(value)
+
+
+def _apply(store: SqlStore, member: Membership, row: MappingRow, decision: DecisionIn) -> MappingRow:
+    """Compute and save one decision (single or double review)."""
+    project = member.project
+    targets = tuple(decision.targets)
+    if decision.action == "reconcile":
+        asked = Decision(
+            action="no_map" if decision.no_map else "map", targets=targets, comment=decision.comment
+        )
+        return curation.save_decision(
+            store, row, reconcile(row, asked, member.actor), action="reconcile", comment=decision.comment
+        )
+    asked = Decision(
+        action=decision.action, targets=targets, assignee=decision.assignee, comment=decision.comment
+    )
+    if project.review == "double" and decision.action in ("map", "no_map"):
+        answers = curation.answers_for(store, project, row.source_code)
+        after, answer = record_answer(row, answers, asked, member.actor)
+        return curation.save_decision(
+            store, row, after, action=f"answer-{decision.action}", comment=decision.comment, answer=answer
+        )
+    return curation.save_decision(
+        store, row, decide(row, asked, member.actor), action=decision.action, comment=decision.comment
+    )
+
+
+@router.post(
+    "/projects/{project_id}/rows/{source_code:path}/decisions",
+    summary="Decide on a row (needs If-Match: the row's ETag)",
+    responses={412: {"description": "The row changed since; the body carries the current row"}},
+)
+def post_decision(
+    store: Store,
+    member: Member,
+    source_code: str,
+    decision: DecisionIn,
+    response: Response,
+    if_match: Annotated[str | None, Header()] = None,
+) -> RowDetail:
+    expected = _expected_version(if_match)
+    row = curation.get_row(store, member.project, source_code)
+    if row.version != expected:
+        raise curation.StaleVersionError(row)
+    saved = _apply(store, member, row, decision)
+    response.headers["ETag"] = RowPublic.etag_of(saved)
+    return _detail(store, member, saved)
+
+
+@router.post("/projects/{project_id}/bulk-decisions", summary="One decision on many rows")
+def post_bulk(store: Store, member: Member, bulk: BulkIn) -> BulkResult:
+    project = member.project
+    applied: list[str] = []
+    refused: list[dict[str, str]] = []
+    if bulk.action == "accept-candidates":
+        member.require(Role.REVIEWER)
+        for code, candidate in _qualifying_candidates(store, member, bulk):
+            try:
+                row = curation.get_row(store, project, code)
+                after = accept_candidate(
+                    row,
+                    Target(code=candidate["target_code"], equivalence=candidate["equivalence"]),
+                    member.actor,
+                    method=candidate["method"],
+                )
+                curation.save_decision(
+                    store, row, after, action="accept-candidate", comment=bulk.comment or candidate["reason"]
+                )
+                applied.append(code)
+            except ConcordanceError as error:
+                refused.append({"source_code": code, "reason": str(error)})
+        return BulkResult(applied=applied, refused=refused)
+    for code in bulk.codes:
+        try:
+            row = curation.get_row(store, project, code)
+            _apply(
+                store,
+                member,
+                row,
+                DecisionIn(action=bulk.action, assignee=bulk.assignee, comment=bulk.comment),
+            )
+            applied.append(code)
+        except ConcordanceError as error:
+            refused.append({"source_code": code, "reason": str(error)})
+    return BulkResult(applied=applied, refused=refused)
+
+
+def _qualifying_candidates(
+    store: SqlStore, member: Membership, bulk: BulkIn
+) -> list[tuple[str, dict[str, Any]]]:
+    """The best candidate of every open row (or of the listed rows) that meets the bar."""
+    query = curation.RowQuery(
+        status=(Status.UNMAPPED, Status.DRAFT, Status.IN_REVIEW, Status.REJECTED),
+        codes=tuple(bulk.codes),
+        min_score=bulk.min_score,
+        limit=1_000_000,
+    )
+    page, _ = curation.list_rows(store, member.project, query)
+    chosen = []
+    for row, _best in page:
+        found = curation.row_candidates(store, member.project, row.source_code)
+        if not found:
+            continue
+        best = found[0]
+        if bulk.min_score is not None and best["score"] < bulk.min_score:
+            continue
+        if bulk.method is not None and best["method"] != bulk.method:
+            continue
+        chosen.append((row.source_code, best))
+    return chosen
+
+
+@router.get("/projects/{project_id}/history", summary="The project's audit trail (JSON or CSV)")
+def project_history(
+    store: Store, member: Member, format: Annotated[str, Query(pattern="^(json|csv)$")] = "json"
+) -> Any:
+    found = curation.history(store, member.project)
+    if format == "csv":
+        return PlainTextResponse(
+            curation.history_csv(found),
+            media_type="text/csv; charset=utf-8",
+            headers={
+                "Content-Disposition": f'attachment; filename="project-{member.project.id}-history.csv"'
+            },
+        )
+    return [EventPublic(**event.model_dump()) for event in found]
+
+
+@router.get("/projects/{project_id}/targets", summary="Search the target system to pick a target")
+def search_targets(
+    store: Store,
+    member: Member,
+    q: Annotated[str, Query(min_length=1, max_length=200)],
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+) -> list[dict[str, Any]]:
+    system = _system(store, member.project.target_system_id)
+    return [
+        {"code": concept.code, "display": concept.display, "active": concept.active}
+        for concept in store.concepts(system, search=q, limit=limit, offset=0)
+    ]
+
+
+@router.get("/projects/{project_id}/export", summary="Current decisions as SSSOM TSV or CSV")
+def export_decisions(
+    store: Store, member: Member, format: Annotated[str, Query(pattern="^(sssom|csv)$")] = "sssom"
+) -> PlainTextResponse:
+    from terminology.exporters.sssom import write_decisions_sssom
+
+    project = member.project
+    source, target = _system(store, project.source_system_id), _system(store, project.target_system_id)
+    page, _ = curation.list_rows(
+        store,
+        project,
+        curation.RowQuery(
+            status=(Status.ACCEPTED, Status.REJECTED, Status.IN_REVIEW, Status.DRAFT), limit=10**7
+        ),
+    )
+    rows = [row for row, _ in page]
+    labels = store.labels_frame(target)
+    displays = dict(
+        zip(
+            labels.filter(labels["use"] == "display").get_column("code").to_list(),
+            labels.filter(labels["use"] == "display").get_column("label").to_list(),
+            strict=True,
+        )
+    )
+    out = io.StringIO()
+    if format == "sssom":
+        write_decisions_sssom(
+            rows, displays, source, target, out, mapping_set_id=f"urn:concordance:project:{project.id}"
+        )
+        return PlainTextResponse(out.getvalue(), media_type="text/tab-separated-values; charset=utf-8")
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
+    for row in rows:
+        chosen: list[tuple[str, str]] = [(t.code, t.equivalence) for t in row.targets] or [("", "")]
+        for target_code, equivalence in chosen:
+            writer.writerow(
+                [
+                    row.source_code,
+                    row.source_label or "",
+                    row.status.value,
+                    target_code,
+                    displays.get(target_code, ""),
+                    equivalence,
+                    row.no_map,
+                    row.author or "",
+                    row.reviewer or "",
+                    row.comment or "",
+                    row.version,
+                    row.updated_at.isoformat() if row.updated_at else "",
+                ]
+            )
+    return PlainTextResponse(out.getvalue(), media_type="text/csv; charset=utf-8")

@@ -1,0 +1,59 @@
+"""Typed dependencies: the store, the caller, and the caller's role in a project."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Header, Path, Request
+
+from api.errors import ForbiddenError, NotAuthenticatedError
+from terminology.review.workflow import RANK, Actor, Role
+from terminology.storage.curation import Project, User, get_project, role_of, user_for_token
+from terminology.storage.store import SqlStore
+
+
+def store_of(request: Request) -> SqlStore:
+    store: SqlStore = request.app.state.store
+    return store
+
+
+Store = Annotated[SqlStore, Depends(store_of)]
+
+
+def caller(store: Store, authorization: Annotated[str | None, Header()] = None) -> User:
+    scheme, _, token = (authorization or "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise NotAuthenticatedError(
+            "send Authorization: Bearer <token> (concordance users add NAME makes one)"
+        )
+    user = user_for_token(store, token.strip())
+    if user is None:
+        raise NotAuthenticatedError("unknown or revoked token")
+    return user
+
+
+Caller = Annotated[User, Depends(caller)]
+
+
+@dataclass(frozen=True)
+class Membership:
+    project: Project
+    actor: Actor
+
+    def require(self, role: Role) -> None:
+        if RANK[self.actor.role] < RANK[role]:
+            raise ForbiddenError(
+                f"this needs the role {role.value}; {self.actor.name} is {self.actor.role.value}"
+            )
+
+
+def membership(store: Store, user: Caller, project_id: Annotated[int, Path(ge=1)]) -> Membership:
+    project = get_project(store, project_id)
+    role = role_of(store, project, user)
+    if role is None:
+        raise ForbiddenError(f"{user.name} is not a member of project {project.name!r}")
+    return Membership(project, Actor(name=user.name, role=role))
+
+
+Member = Annotated[Membership, Depends(membership)]

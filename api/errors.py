@@ -1,0 +1,88 @@
+"""Domain errors become JSON ``{"code", "message"}`` responses here, and only here."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+
+from terminology.errors import CodeSystemNotFoundError, ConcordanceError
+from terminology.review.workflow import InvalidDecision, InvalidTransition, NotAllowed
+from terminology.storage.curation import (
+    ProjectNotFoundError,
+    RowNotFoundError,
+    StaleVersionError,
+    UnknownUserError,
+)
+
+
+class NotAuthenticatedError(ConcordanceError):
+    code = "not-authenticated"
+
+
+class ForbiddenError(ConcordanceError):
+    code = "forbidden"
+
+
+class PreconditionRequiredError(ConcordanceError):
+    code = "precondition-required"
+
+
+STATUS: list[tuple[type[Exception], int, str]] = [
+    (NotAuthenticatedError, 401, "not-authenticated"),
+    (ForbiddenError, 403, "forbidden"),
+    (NotAllowed, 403, "forbidden"),
+    (ProjectNotFoundError, 404, "not-found"),
+    (RowNotFoundError, 404, "not-found"),
+    (CodeSystemNotFoundError, 404, "not-found"),
+    (UnknownUserError, 404, "unknown-user"),
+    (InvalidTransition, 409, "invalid-transition"),
+    (StaleVersionError, 412, "stale-version"),
+    (InvalidDecision, 422, "invalid-decision"),
+    (PreconditionRequiredError, 428, "precondition-required"),
+]
+
+
+def error_body(code: str, message: str, **extra: Any) -> dict[str, Any]:
+    return {"code": code, "message": message, **extra}
+
+
+def _render(error: Exception) -> JSONResponse:
+    for kind, status, code in STATUS:
+        if isinstance(error, kind):
+            extra: dict[str, Any] = {}
+            headers: dict[str, str] = {}
+            if isinstance(error, StaleVersionError):
+                from api.schemas import RowPublic
+
+                extra["current"] = RowPublic.of(error.current).model_dump(mode="json")
+                headers["ETag"] = RowPublic.etag_of(error.current)
+            if status == 401:
+                headers["WWW-Authenticate"] = "Bearer"
+            return JSONResponse(error_body(code, str(error), **extra), status_code=status, headers=headers)
+    return JSONResponse(error_body("bad-request", str(error)), status_code=400)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """One handler per family; anything else is a 500 without internals."""
+
+    async def domain(_: Request, error: Exception) -> JSONResponse:
+        return _render(error)
+
+    async def invalid_request(_: Request, error: Exception) -> JSONResponse:
+        assert isinstance(error, RequestValidationError)
+        details = [
+            {"field": ".".join(str(part) for part in item["loc"]), "message": item["msg"]}
+            for item in error.errors()
+        ]
+        message = "; ".join(f"{d['field']}: {d['message']}" for d in details)
+        return JSONResponse(error_body("invalid-request", message, details=details), status_code=422)
+
+    async def unexpected(_: Request, __: Exception) -> JSONResponse:
+        return JSONResponse(error_body("internal-error", "the server could not answer"), status_code=500)
+
+    app.add_exception_handler(ConcordanceError, domain)
+    app.add_exception_handler(RequestValidationError, invalid_request)
+    app.add_exception_handler(Exception, unexpected)

@@ -1,0 +1,136 @@
+"""What the curation API reads and returns (kept apart from domain and database models)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from terminology.review.workflow import Action, MappingRow, Target
+
+
+class RowPublic(BaseModel):
+    source_code: str
+    source_label: str | None
+    status: str
+    targets: list[Target]
+    no_map: bool
+    comment: str | None
+    flagged: bool
+    flag_reason: str | None
+    assignee: str | None
+    author: str | None
+    reviewer: str | None
+    version: int
+    updated_at: datetime | None
+    updated_by: str | None
+    best_score: float | None = None
+
+    @classmethod
+    def of(cls, row: MappingRow, best_score: float | None = None) -> RowPublic:
+        return cls(
+            **row.model_dump(exclude={"project_id", "targets"}),
+            targets=list(row.targets),
+            best_score=best_score,
+        )
+
+    @staticmethod
+    def etag_of(row: MappingRow) -> str:
+        return f'"{row.version}"'
+
+
+class CandidatePublic(BaseModel):
+    target_code: str
+    target_label: str | None = None
+    rank: int
+    score: float
+    equivalence: str
+    method: str
+    rules: list[str]
+    reason: str
+
+
+class ChosenTarget(BaseModel):
+    """A chosen target with its score and reason computed for this very pair."""
+
+    code: str
+    display: str | None
+    equivalence: str
+    score: float | None
+    reason: str
+
+
+class AnswerPublic(BaseModel):
+    author: str
+    targets: list[Target]
+    no_map: bool
+    comment: str | None
+
+
+class RowDetail(BaseModel):
+    row: RowPublic
+    source: dict[str, Any]
+    candidates: list[CandidatePublic]
+    chosen: list[ChosenTarget]
+    allowed_actions: list[str]
+    answers: list[AnswerPublic] = Field(default_factory=list)
+    """Double review: the reconciler sees both answers; an author sees only their own."""
+
+
+class RowPage(BaseModel):
+    total: int
+    offset: int
+    limit: int
+    items: list[RowPublic]
+
+
+class DecisionIn(BaseModel):
+    action: Action | Literal["reconcile"]
+    targets: list[Target] = Field(default_factory=list)
+    assignee: str | None = None
+    comment: str | None = None
+    no_map: bool = False
+    """With ``reconcile``: settle the conflict as "no map"."""
+
+
+class BulkIn(BaseModel):
+    """Either the same decision on listed rows, or ``accept-candidates``: accept the best
+    candidate of every open row whose score and method qualify."""
+
+    action: Literal["accept", "reject", "submit", "assign", "flag", "unflag", "accept-candidates"]
+    codes: list[str] = Field(default_factory=list, max_length=10_000)
+    min_score: float | None = Field(default=None, ge=0, le=1)
+    method: str | None = None
+    assignee: str | None = None
+    comment: str | None = None
+
+
+class BulkResult(BaseModel):
+    applied: list[str]
+    refused: list[dict[str, str]]
+
+
+class ProjectPublic(BaseModel):
+    id: int
+    name: str
+    review: Literal["single", "double"]
+    source: str
+    target: str
+    role: str
+    counts: dict[str, int]
+
+
+class ProjectPatch(BaseModel):
+    review: Literal["single", "double"]
+
+
+class EventPublic(BaseModel):
+    id: int
+    source_code: str
+    at: datetime
+    actor: str
+    action: str
+    before: dict[str, Any] | None
+    after: dict[str, Any] | None
+    comment: str | None

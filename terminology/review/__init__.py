@@ -1,0 +1,1 @@
+"""Curation: the review workflow, blind double mapping, users and the audit trail."""

@@ -1,0 +1,255 @@
+"""The curation workflow: statuses, roles, and decisions as pure functions.
+
+Each source concept of a mapping project has one :class:`MappingRow`. A
+decision never mutates a row: :func:`decide` checks who may do what from which
+status and returns the new row (version + 1), so the storage layer only has to
+write it if nobody else wrote first. Statuses follow Snap2SNOMED / Usagi
+practice::
+
+    unmapped ──map / no-map──▶ draft ──submit──▶ in_review ──accept──▶ accepted
+        ▲                        ▲  ◀──reject── (rejected) ◀──reject──┘    │
+        └────────── reopen ──────┴──────────────── reopen ─────────────────┘
+
+"No map" is an explicit decision (``no_map``), not an absence. ``flag`` marks a
+row as needing attention without changing its status. In blind double review,
+two authors answer separately; differing answers put the row in ``conflict``
+until a reconciler chooses (:mod:`terminology.review.double`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Literal
+
+from pydantic import Field
+
+from terminology.errors import ConcordanceError
+from terminology.models import Frozen
+
+
+class Status(StrEnum):
+    UNMAPPED = "unmapped"
+    DRAFT = "draft"
+    IN_REVIEW = "in_review"
+    ACCEPTED = "accepted"
+    REJECTED = "rejected"
+    CONFLICT = "conflict"
+
+
+class Role(StrEnum):
+    """Roles per project; each role includes the powers of the ones before it, except
+    that only reconcilers (and admins) settle double-review conflicts."""
+
+    VIEWER = "viewer"
+    AUTHOR = "author"
+    REVIEWER = "reviewer"
+    RECONCILER = "reconciler"
+    ADMIN = "admin"
+
+
+RANK = {Role.VIEWER: 0, Role.AUTHOR: 1, Role.REVIEWER: 2, Role.RECONCILER: 3, Role.ADMIN: 4}
+
+Equivalence = Literal[
+    "relatedto", "equivalent", "equal", "wider", "subsumes", "narrower", "specializes", "inexact",
+    "unmatched", "disjoint",
+]  # fmt: skip
+"""FHIR R4 ConceptMap equivalence codes."""
+
+
+class Target(Frozen):
+    """A chosen target concept (one-to-many maps carry several)."""
+
+    code: str = Field(min_length=1, max_length=256)
+    equivalence: Equivalence = "equivalent"
+
+
+class MappingRow(Frozen):
+    """A source concept's current mapping decision in a project."""
+
+    project_id: int
+    source_code: str
+    source_label: str | None = None
+    status: Status = Status.UNMAPPED
+    targets: tuple[Target, ...] = ()
+    no_map: bool = False
+    comment: str | None = None
+    flagged: bool = False
+    flag_reason: str | None = None
+    assignee: str | None = None
+    author: str | None = None
+    reviewer: str | None = None
+    version: int = 1
+    updated_at: datetime | None = None
+    updated_by: str | None = None
+
+
+class Actor(Frozen):
+    """Who acts, with their role in the row's project."""
+
+    name: str
+    role: Role
+
+
+Action = Literal[
+    "map", "no_map", "submit", "accept", "reject", "reopen", "flag", "unflag", "assign", "comment"
+]
+
+
+class Decision(Frozen):
+    """What a curator asks for. ``targets`` for ``map``; ``assignee`` for ``assign``;
+    ``comment`` may come with any action (a reason for ``reject`` and ``flag``)."""
+
+    action: Action
+    targets: tuple[Target, ...] = ()
+    assignee: str | None = None
+    comment: str | None = None
+
+
+class CurationError(ConcordanceError):
+    """A decision that cannot be applied; ``code`` is stable for API clients."""
+
+    code = "curation-error"
+
+
+class InvalidTransition(CurationError):
+    code = "invalid-transition"
+
+
+class NotAllowed(CurationError):
+    code = "forbidden"
+
+
+class InvalidDecision(CurationError):
+    code = "invalid-decision"
+
+
+class Rule(Frozen):
+    sources: frozenset[Status]
+    to: Status | None
+    """None keeps the status."""
+    role: Role
+
+
+EDITABLE = frozenset({Status.UNMAPPED, Status.DRAFT, Status.REJECTED})
+ANY = frozenset(Status)
+RULES: dict[str, Rule] = {
+    "map": Rule(sources=EDITABLE, to=Status.DRAFT, role=Role.AUTHOR),
+    "no_map": Rule(sources=EDITABLE, to=Status.DRAFT, role=Role.AUTHOR),
+    "submit": Rule(sources=frozenset({Status.DRAFT}), to=Status.IN_REVIEW, role=Role.AUTHOR),
+    "accept": Rule(sources=frozenset({Status.IN_REVIEW}), to=Status.ACCEPTED, role=Role.REVIEWER),
+    "reject": Rule(
+        sources=frozenset({Status.IN_REVIEW, Status.ACCEPTED}), to=Status.REJECTED, role=Role.REVIEWER
+    ),
+    "reopen": Rule(
+        sources=frozenset({Status.IN_REVIEW, Status.ACCEPTED, Status.REJECTED}),
+        to=Status.DRAFT,
+        role=Role.AUTHOR,
+    ),
+    "flag": Rule(sources=ANY, to=None, role=Role.AUTHOR),
+    "unflag": Rule(sources=ANY, to=None, role=Role.AUTHOR),
+    "assign": Rule(sources=ANY, to=None, role=Role.REVIEWER),
+    "comment": Rule(sources=ANY, to=None, role=Role.AUTHOR),
+}
+"""Which statuses each action starts from, where it leads, and the least role it needs."""
+
+
+def allowed_actions(row: MappingRow, role: Role) -> list[str]:
+    """The actions ``role`` may take on ``row`` now (what the review page offers).
+
+    >>> allowed_actions(MappingRow(project_id=1, source_code="A"), Role.AUTHOR)
+    ['map', 'no_map', 'flag', 'unflag', 'comment']
+    """
+    return [
+        name for name, rule in RULES.items() if row.status in rule.sources and RANK[role] >= RANK[rule.role]
+    ]
+
+
+def _check(row: MappingRow, decision: Decision, actor: Actor) -> Rule:
+    rule = RULES[decision.action]
+    if RANK[actor.role] < RANK[rule.role]:
+        raise NotAllowed(
+            f"{decision.action} needs the role {rule.role.value}; {actor.name} is {actor.role.value}"
+        )
+    if row.status not in rule.sources:
+        starts = ", ".join(sorted(status.value for status in rule.sources))
+        raise InvalidTransition(
+            f"cannot {decision.action} {row.source_code}: it is {row.status.value} (allowed from {starts})"
+        )
+    if decision.action == "map" and not decision.targets:
+        raise InvalidDecision("map needs at least one target")
+    if decision.action in ("reject", "flag") and not (decision.comment or "").strip():
+        raise InvalidDecision(f"{decision.action} needs a reason (comment)")
+    if decision.action == "accept" and row.author == actor.name and actor.role != Role.ADMIN:
+        raise NotAllowed(f"{actor.name} authored {row.source_code}; another reviewer must accept it")
+    return rule
+
+
+def decide(row: MappingRow, decision: Decision, actor: Actor, *, now: datetime | None = None) -> MappingRow:
+    """The row after ``decision`` by ``actor``, or an error saying why not.
+
+    >>> author, reviewer = Actor(name="ana", role=Role.AUTHOR), Actor(name="rui", role=Role.REVIEWER)
+    >>> row = MappingRow(project_id=1, source_code="GLY")
+    >>> row = decide(row, Decision(action="map", targets=(Target(code="15074-8"),)), author)
+    >>> row = decide(decide(row, Decision(action="submit"), author), Decision(action="accept"), reviewer)
+    >>> row.status.value, row.author, row.reviewer, row.version
+    ('accepted', 'ana', 'rui', 4)
+    """
+    rule = _check(row, decision, actor)
+    changes: dict[str, object] = {
+        "version": row.version + 1,
+        "updated_at": now or datetime.now(UTC),
+        "updated_by": actor.name,
+    }
+    if rule.to is not None:
+        changes["status"] = rule.to
+    if decision.comment is not None and decision.action not in ("flag",):
+        changes["comment"] = decision.comment
+    match decision.action:
+        case "map":
+            changes.update(
+                targets=unique_targets(decision.targets), no_map=False, author=actor.name, reviewer=None
+            )
+        case "no_map":
+            changes.update(targets=(), no_map=True, author=actor.name, reviewer=None)
+        case "accept" | "reject":
+            changes["reviewer"] = actor.name
+        case "reopen":
+            changes["reviewer"] = None
+        case "flag":
+            changes.update(flagged=True, flag_reason=decision.comment)
+        case "unflag":
+            changes.update(flagged=False, flag_reason=None)
+        case "assign":
+            changes["assignee"] = decision.assignee
+    return row.model_copy(update=changes)
+
+
+def unique_targets(targets: Iterable[Target]) -> tuple[Target, ...]:
+    seen: dict[str, Target] = {}
+    for target in targets:
+        seen.setdefault(target.code, target)
+    return tuple(seen.values())
+
+
+def accept_candidate(row: MappingRow, target: Target, actor: Actor, *, method: str) -> MappingRow:
+    """Bulk acceptance of a matching candidate by a reviewer: the row is accepted with the
+    candidate as its target and ``matching:<method>`` as its author, so the audit trail
+    keeps apart what a person chose from what a rule proposed and a person approved."""
+    if RANK[actor.role] < RANK[Role.REVIEWER]:
+        raise NotAllowed(f"accepting candidates needs the role reviewer; {actor.name} is {actor.role.value}")
+    if row.status not in EDITABLE | {Status.IN_REVIEW}:
+        raise InvalidTransition(f"cannot accept a candidate for {row.source_code}: it is {row.status.value}")
+    return row.model_copy(
+        update={
+            "status": Status.ACCEPTED,
+            "targets": (target,),
+            "no_map": False,
+            "author": f"matching:{method}",
+            "reviewer": actor.name,
+            "version": row.version + 1,
+            "updated_at": datetime.now(UTC),
+            "updated_by": actor.name,
+        }
+    )

@@ -1,0 +1,513 @@
+"""Curation storage: users and roles, mapping rows, blind answers and the audit trail.
+
+Decisions are computed by :mod:`terminology.review.workflow` as new rows; this
+module writes a new row only if the version it was computed from is still the
+stored one (optimistic concurrency), together with its audit event, in one
+transaction. Nothing is ever overwritten silently and events are never updated.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from terminology.errors import ConcordanceError
+from terminology.models import Frozen
+from terminology.review.double import Answer
+from terminology.review.workflow import MappingRow, Role, Status, Target
+from terminology.storage.store import SqlStore
+from terminology.storage.tables import (
+    MappingAnswerRow,
+    MappingCandidateRow,
+    MappingEventRow,
+    MappingProjectRow,
+    MappingRowRow,
+    ProjectMemberRow,
+    UserRow,
+)
+
+users = UserRow.__table__  # type: ignore[attr-defined]
+members = ProjectMemberRow.__table__  # type: ignore[attr-defined]
+rows_table = MappingRowRow.__table__  # type: ignore[attr-defined]
+answers_table = MappingAnswerRow.__table__  # type: ignore[attr-defined]
+events = MappingEventRow.__table__  # type: ignore[attr-defined]
+projects = MappingProjectRow.__table__  # type: ignore[attr-defined]
+candidates = MappingCandidateRow.__table__  # type: ignore[attr-defined]
+
+
+class UnknownUserError(ConcordanceError):
+    code = "unknown-user"
+
+
+class ProjectNotFoundError(ConcordanceError):
+    code = "not-found"
+
+
+class RowNotFoundError(ConcordanceError):
+    code = "not-found"
+
+
+class StaleVersionError(ConcordanceError):
+    """Someone saved the row since the version the decision was computed from."""
+
+    code = "stale-version"
+
+    def __init__(self, current: MappingRow) -> None:
+        self.current = current
+        super().__init__(
+            f"{current.source_code} changed since you loaded it (now version {current.version}, "
+            f"{current.status.value}, by {current.updated_by}); reload and decide again"
+        )
+
+
+class User(Frozen):
+    id: int
+    name: str
+
+
+class Project(Frozen):
+    id: int
+    name: str
+    source_system_id: int
+    target_system_id: int
+    review: Literal["single", "double"] = "single"
+
+
+class Event(Frozen):
+    id: int
+    source_code: str
+    at: datetime
+    actor: str
+    action: str
+    before: dict[str, Any] | None
+    after: dict[str, Any] | None
+    comment: str | None
+
+
+def hash_token(token: str) -> str:
+    """Tokens are 256-bit random strings, so one SHA-256 suffices (no password stretching)."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def create_user(store: SqlStore, name: str) -> tuple[User, str]:
+    """A new user and their bearer token, shown once; only its hash is stored."""
+    token = "cc_" + secrets.token_urlsafe(32)
+    with store.engine.begin() as connection:
+        user_id = connection.execute(
+            users.insert()
+            .values(name=name, token_hash=hash_token(token), created_at=datetime.now(UTC))
+            .returning(users.c.id)
+        ).scalar_one()
+    return User(id=user_id, name=name), token
+
+
+def user_for_token(store: SqlStore, token: str) -> User | None:
+    with store.engine.connect() as connection:
+        row = connection.execute(
+            sa.select(users.c.id, users.c.name).where(users.c.token_hash == hash_token(token))
+        ).first()
+    return User(id=row.id, name=row.name) if row is not None else None
+
+
+def find_user(store: SqlStore, name: str) -> User:
+    with store.engine.connect() as connection:
+        row = connection.execute(sa.select(users.c.id, users.c.name).where(users.c.name == name)).first()
+    if row is None:
+        raise UnknownUserError(f"no user named {name!r}")
+    return User(id=row.id, name=row.name)
+
+
+def _project(row: Any) -> Project:
+    review = (row.settings or {}).get("review", "single")
+    return Project(
+        id=row.id,
+        name=row.name,
+        source_system_id=row.source_system_id,
+        target_system_id=row.target_system_id,
+        review=review,
+    )
+
+
+def list_projects(store: SqlStore, user: User | None = None) -> list[Project]:
+    """Every project, or those ``user`` is a member of."""
+    query = sa.select(projects).order_by(projects.c.id)
+    if user is not None:
+        query = query.join(members, members.c.project_id == projects.c.id).where(members.c.user_id == user.id)
+    with store.engine.connect() as connection:
+        return [_project(row) for row in connection.execute(query)]
+
+
+def get_project(store: SqlStore, project: int | str) -> Project:
+    column = projects.c.id if isinstance(project, int) else projects.c.name
+    with store.engine.connect() as connection:
+        row = connection.execute(sa.select(projects).where(column == project)).first()
+    if row is None:
+        raise ProjectNotFoundError(f"no mapping project {project!r}")
+    return _project(row)
+
+
+def set_review_mode(store: SqlStore, project: Project, review: Literal["single", "double"]) -> Project:
+    with store.engine.begin() as connection:
+        settings = connection.execute(
+            sa.select(projects.c.settings).where(projects.c.id == project.id)
+        ).scalar()
+        connection.execute(
+            projects.update()
+            .where(projects.c.id == project.id)
+            .values(settings={**(settings or {}), "review": review})
+        )
+    return project.model_copy(update={"review": review})
+
+
+def add_member(store: SqlStore, project: Project, user: User, role: Role) -> None:
+    """Give ``user`` a role in ``project`` (replacing the one they had)."""
+    with store.engine.begin() as connection:
+        connection.execute(
+            members.delete().where(members.c.project_id == project.id, members.c.user_id == user.id)
+        )
+        connection.execute(members.insert().values(project_id=project.id, user_id=user.id, role=role.value))
+
+
+def role_of(store: SqlStore, project: Project, user: User) -> Role | None:
+    with store.engine.connect() as connection:
+        value = connection.execute(
+            sa.select(members.c.role).where(members.c.project_id == project.id, members.c.user_id == user.id)
+        ).scalar()
+    return Role(value) if value is not None else None
+
+
+def open_rows(connection: Connection, project_id: int, source: Sequence[tuple[str, str | None]]) -> int:
+    """An ``unmapped`` row for every source concept that has none yet; decisions already
+    made are kept. Returns the number of rows added."""
+    existing = set(
+        connection.execute(
+            sa.select(rows_table.c.source_code).where(rows_table.c.project_id == project_id)
+        ).scalars()
+    )
+    new: list[dict[str, Any]] = [
+        {
+            "project_id": project_id,
+            "source_code": code,
+            "source_label": label,
+            "status": Status.UNMAPPED.value,
+            "targets": [],
+            "no_map": False,
+            "flagged": False,
+            "version": 1,
+        }
+        for code, label in source
+        if code not in existing
+    ]
+    if new:
+        connection.execute(rows_table.insert(), new)
+    return len(new)
+
+
+def _to_row(record: Any) -> MappingRow:
+    return MappingRow(
+        project_id=record.project_id,
+        source_code=record.source_code,
+        source_label=record.source_label,
+        status=Status(record.status),
+        targets=tuple(Target(**target) for target in record.targets or []),
+        no_map=record.no_map,
+        comment=record.comment,
+        flagged=record.flagged,
+        flag_reason=record.flag_reason,
+        assignee=record.assignee,
+        author=record.author,
+        reviewer=record.reviewer,
+        version=record.version,
+        updated_at=record.updated_at,
+        updated_by=record.updated_by,
+    )
+
+
+def _values(row: MappingRow) -> dict[str, Any]:
+    return {
+        "status": row.status.value,
+        "targets": [target.model_dump() for target in row.targets],
+        "no_map": row.no_map,
+        "comment": row.comment,
+        "flagged": row.flagged,
+        "flag_reason": row.flag_reason,
+        "assignee": row.assignee,
+        "author": row.author,
+        "reviewer": row.reviewer,
+        "version": row.version,
+        "updated_at": row.updated_at,
+        "updated_by": row.updated_by,
+    }
+
+
+def _audit(row: MappingRow) -> dict[str, Any]:
+    values = _values(row)
+    values["updated_at"] = row.updated_at.isoformat() if row.updated_at else None
+    return values
+
+
+def get_row(store: SqlStore, project: Project, source_code: str) -> MappingRow:
+    with store.engine.connect() as connection:
+        return _row_in(connection, project.id, source_code)
+
+
+def _row_in(connection: Connection, project_id: int, source_code: str) -> MappingRow:
+    record = connection.execute(
+        sa.select(rows_table).where(
+            rows_table.c.project_id == project_id, rows_table.c.source_code == source_code
+        )
+    ).first()
+    if record is None:
+        raise RowNotFoundError(f"no row {source_code!r} in project {project_id}")
+    return _to_row(record)
+
+
+SortKey = Literal["source_code", "-source_code", "score", "-score", "updated_at", "-updated_at"]
+
+
+@dataclass(frozen=True)
+class RowQuery:
+    """Filters, order and page of a work queue."""
+
+    status: Sequence[Status] = ()
+    assignee: str | None = None
+    flagged: bool | None = None
+    min_score: float | None = None
+    max_score: float | None = None
+    text: str | None = None
+    sort: Literal["source_code", "-source_code", "score", "-score", "updated_at", "-updated_at"] = (
+        "source_code"
+    )
+    limit: int = 50
+    offset: int = 0
+    codes: Sequence[str] = field(default_factory=tuple)
+
+
+def _best_scores(project_id: int) -> Any:
+    return (
+        sa.select(candidates.c.source_code, sa.func.max(candidates.c.score).label("best_score"))
+        .where(candidates.c.project_id == project_id)
+        .group_by(candidates.c.source_code)
+        .subquery()
+    )
+
+
+def list_rows(
+    store: SqlStore, project: Project, query: RowQuery
+) -> tuple[list[tuple[MappingRow, float | None]], int]:
+    """A page of rows with their best candidate score, and how many rows match in all."""
+    best = _best_scores(project.id)
+    conditions: list[Any] = [rows_table.c.project_id == project.id]
+    if query.status:
+        conditions.append(rows_table.c.status.in_([status.value for status in query.status]))
+    if query.assignee is not None:
+        conditions.append(rows_table.c.assignee == query.assignee)
+    if query.flagged is not None:
+        conditions.append(rows_table.c.flagged == query.flagged)
+    if query.min_score is not None:
+        conditions.append(best.c.best_score >= query.min_score)
+    if query.max_score is not None:
+        conditions.append(best.c.best_score <= query.max_score)
+    if query.codes:
+        conditions.append(rows_table.c.source_code.in_(list(query.codes)))
+    if query.text:
+        pattern = f"%{query.text.lower()}%"
+        conditions.append(
+            sa.or_(
+                sa.func.lower(rows_table.c.source_code).like(pattern),
+                sa.func.lower(rows_table.c.source_label).like(pattern),
+            )
+        )
+    joined = rows_table.outerjoin(best, best.c.source_code == rows_table.c.source_code)
+    column = {
+        "source_code": rows_table.c.source_code,
+        "score": best.c.best_score,
+        "updated_at": rows_table.c.updated_at,
+    }[query.sort.lstrip("-")]
+    order = column.desc().nulls_last() if query.sort.startswith("-") else column.asc().nulls_first()
+    select = (
+        sa.select(rows_table, best.c.best_score)
+        .select_from(joined)
+        .where(*conditions)
+        .order_by(order, rows_table.c.source_code)
+        .limit(query.limit)
+        .offset(query.offset)
+    )
+    count = sa.select(sa.func.count()).select_from(joined).where(*conditions)
+    with store.engine.connect() as connection:
+        page = [(_to_row(record), record.best_score) for record in connection.execute(select)]
+        total = connection.execute(count).scalar_one()
+    return page, total
+
+
+def status_counts(store: SqlStore, project: Project) -> dict[str, int]:
+    with store.engine.connect() as connection:
+        counted = connection.execute(
+            sa.select(rows_table.c.status, sa.func.count())
+            .where(rows_table.c.project_id == project.id)
+            .group_by(rows_table.c.status)
+        ).all()
+        flagged = connection.execute(
+            sa.select(sa.func.count()).where(rows_table.c.project_id == project.id, rows_table.c.flagged)
+        ).scalar_one()
+    counts = {status.value: 0 for status in Status}
+    counts.update({status: number for status, number in counted})
+    counts["flagged"] = flagged
+    return counts
+
+
+def save_decision(
+    store: SqlStore,
+    before: MappingRow,
+    after: MappingRow,
+    *,
+    action: str,
+    comment: str | None = None,
+    answer: Answer | None = None,
+) -> MappingRow:
+    """Write ``after`` if the stored row is still ``before`` (same version), with its audit
+    event and, in double review, the author's answer; otherwise :class:`StaleVersionError`."""
+    with store.engine.begin() as connection:
+        written = connection.execute(
+            rows_table.update()
+            .where(
+                rows_table.c.project_id == before.project_id,
+                rows_table.c.source_code == before.source_code,
+                rows_table.c.version == before.version,
+            )
+            .values(**_values(after))
+        ).rowcount
+        if written != 1:
+            raise StaleVersionError(_row_in(connection, before.project_id, before.source_code))
+        if answer is not None:
+            connection.execute(
+                answers_table.delete().where(
+                    answers_table.c.project_id == before.project_id,
+                    answers_table.c.source_code == before.source_code,
+                    answers_table.c.author == answer.author,
+                )
+            )
+            connection.execute(
+                answers_table.insert().values(
+                    project_id=before.project_id,
+                    source_code=before.source_code,
+                    author=answer.author,
+                    targets=[target.model_dump() for target in answer.targets],
+                    no_map=answer.no_map,
+                    comment=answer.comment,
+                    answered_at=after.updated_at or datetime.now(UTC),
+                )
+            )
+        connection.execute(
+            events.insert().values(
+                project_id=before.project_id,
+                source_code=before.source_code,
+                at=after.updated_at or datetime.now(UTC),
+                actor=after.updated_by or "",
+                action=action,
+                before=_audit(before),
+                after=_audit(after)
+                if answer is None
+                else {"answer": answer.model_dump(mode="json"), **_audit(after)},
+                comment=comment,
+            )
+        )
+    return after
+
+
+def answers_for(store: SqlStore, project: Project, source_code: str) -> tuple[Answer, ...]:
+    with store.engine.connect() as connection:
+        records = connection.execute(
+            sa.select(answers_table)
+            .where(answers_table.c.project_id == project.id, answers_table.c.source_code == source_code)
+            .order_by(answers_table.c.answered_at)
+        ).all()
+    return tuple(
+        Answer(
+            author=record.author,
+            targets=tuple(Target(**target) for target in record.targets),
+            no_map=record.no_map,
+            comment=record.comment,
+        )
+        for record in records
+    )
+
+
+def history(store: SqlStore, project: Project, source_code: str | None = None) -> list[Event]:
+    """Events oldest first, of one row or of the whole project."""
+    query = sa.select(events).where(events.c.project_id == project.id).order_by(events.c.id)
+    if source_code is not None:
+        query = query.where(events.c.source_code == source_code)
+    with store.engine.connect() as connection:
+        return [
+            Event(
+                id=record.id,
+                source_code=record.source_code,
+                at=record.at,
+                actor=record.actor,
+                action=record.action,
+                before=record.before,
+                after=record.after,
+                comment=record.comment,
+            )
+            for record in connection.execute(query)
+        ]
+
+
+def history_csv(found: Sequence[Event]) -> str:
+    """The audit trail as CSV (one line per change, states as JSON)."""
+    import json
+
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(
+        [
+            "id",
+            "at",
+            "actor",
+            "source_code",
+            "action",
+            "from_status",
+            "to_status",
+            "comment",
+            "before",
+            "after",
+        ]
+    )
+    for event in found:
+        writer.writerow(
+            [
+                event.id,
+                event.at.isoformat(),
+                event.actor,
+                event.source_code,
+                event.action,
+                (event.before or {}).get("status", ""),
+                (event.after or {}).get("status", ""),
+                event.comment or "",
+                json.dumps(event.before, ensure_ascii=False, sort_keys=True),
+                json.dumps(event.after, ensure_ascii=False, sort_keys=True),
+            ]
+        )
+    return out.getvalue()
+
+
+def row_candidates(store: SqlStore, project: Project, source_code: str) -> list[dict[str, Any]]:
+    with store.engine.connect() as connection:
+        return [
+            dict(record._mapping)
+            for record in connection.execute(
+                sa.select(candidates)
+                .where(candidates.c.project_id == project.id, candidates.c.source_code == source_code)
+                .order_by(candidates.c.rank)
+            )
+        ]
