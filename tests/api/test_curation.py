@@ -95,7 +95,7 @@ def test_authentication_and_roles(world: World) -> None:
     assert wrong.status_code == 401
     outsider = world.client.get(url, headers=world.as_("outsider"))
     assert outsider.status_code == 403 and outsider.json()["code"] == "forbidden"
-    row, etag = world.row("viewer", "C02.05.03")
+    _, etag = world.row("viewer", "C02.05.03")
     denied = world.decide("viewer", "C02.05.03", etag, action="map", targets=[{"code": "C02.18.00"}])
     assert denied.status_code == 403 and "needs the role author" in denied.json()["message"]
     assert world.row("viewer", "C02.05.03")[0]["row"]["status"] == "unmapped"
