@@ -4,6 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export CONCORDANCE_DATABASE_URL ?= sqlite:///concordance.db
+PORT ?= 8000
 
 .PHONY: demo test lint bench clean
 
@@ -19,6 +20,8 @@ $(STAMP): pyproject.toml | $(BIN)/python
 demo: $(STAMP)
 	$(BIN)/concordance db upgrade
 	$(BIN)/concordance load data/bundled.toml
+	$(BIN)/concordance review-demo --url http://127.0.0.1:$(PORT)
+	$(BIN)/uvicorn --factory api.app:create_app --host 127.0.0.1 --port $(PORT)
 
 ## test: set up .venv and run every test (SQLite and PostgreSQL), then lint and type-check
 test: $(STAMP)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from api import curation
+from api import curation, review_page
 from api.errors import install_error_handlers
 from terminology import __version__
 from terminology.settings import Settings, get_settings
@@ -24,4 +24,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.store = SqlStore(make_engine(settings))
     install_error_handlers(app)
     app.include_router(curation.router, prefix="/api")
+    app.include_router(review_page.router)
     return app

@@ -19,3 +19,15 @@ def test_unreachable_postgres_skips_outside_ci(monkeypatch: pytest.MonkeyPatch) 
     monkeypatch.delenv("CI", raising=False)
     with pytest.raises(pytest.skip.Exception, match="required when CI=true"):
         harness.postgres_or_fail()
+
+
+def test_missing_chromium_fails_under_ci(monkeypatch: pytest.MonkeyPatch) -> None:
+    import tests.api.test_review_page as browser_tests
+
+    monkeypatch.setattr(browser_tests, "CHROMIUM", "/nonexistent/chromium")
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception, match="Chromium is required"):
+        browser_tests.chromium_or_fail()
+    monkeypatch.delenv("CI")
+    with pytest.raises(pytest.skip.Exception, match="apt-get install chromium"):
+        browser_tests.chromium_or_fail()

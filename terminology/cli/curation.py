@@ -38,3 +38,46 @@ def add_member(
     found = curation.get_project(store, int(project) if project.isdigit() else project)
     curation.add_member(store, found, curation.find_user(store, user), role)
     typer.echo(f"{user} is {role.value} in {found.name!r}")
+
+
+@users_app.command("token")
+def new_token(name: Annotated[str, typer.Argument(help="User name (created if missing).")]) -> None:
+    """Print a new token for a user; their previous token stops working."""
+    user, token = curation.ensure_user(_store(), name)
+    typer.echo(f"{user.name}\t{token}")
+
+
+def open_demo_review(store: SqlStore, *, url: str = "http://127.0.0.1:8000") -> str:
+    """Match the bundled SAMU-Hub nomenclature 1.9 → 2.3 into a review project and give the
+    ``demo`` user the admin role in it; returns what to print."""
+    from pathlib import Path
+
+    from terminology.matching.engine import match
+    from terminology.matching.rules import load_rules
+    from terminology.storage.projects import save_candidates
+
+    system = "urn:concordance:codesystem:samu-hub-nomenclature"
+    old, new = store.code_system(system, "1.9"), store.code_system(system, "2.3")
+    rules_folder = Path(__file__).resolve().parents[2] / "mapping_rules" / "rules"
+    paths = [rules_folder / "nomenclature_upgrade.yaml", rules_folder / "samu_nomenclature.yaml"]
+    rules = load_rules(paths)
+    found = match(store, old, new, code_rules=rules.code, property_rules=rules.properties, top_k=5)
+    saved = save_candidates(
+        store, "SAMU-Hub 1.9 → 2.3", old, new, found, rules=[str(p) for p in paths], settings={"top": 5}
+    )
+    project = curation.get_project(store, saved.id)
+    user, token = curation.ensure_user(store, "demo")
+    curation.add_member(store, project, user, Role.ADMIN)
+    return (
+        f"Review project {project.name!r}: {saved.candidate_count:,} candidates for "
+        f"{old.concept_count} source codes.\n"
+        f"Review page: {url}/review?project={project.id}#token={token}\n"
+        f"API token for user 'demo' (admin): {token}"
+    )
+
+
+def review_demo(
+    url: Annotated[str, typer.Option(help="Where the server will listen.")] = "http://127.0.0.1:8000",
+) -> None:
+    """Open the demo review project (SAMU-Hub 1.9 → 2.3) and print its page and token."""
+    typer.echo(open_demo_review(_store(), url=url))

@@ -13,7 +13,7 @@ from typing import Annotated, Any
 import click
 import typer
 
-from terminology.cli.curation import members_app, users_app
+from terminology.cli.curation import members_app, review_demo, users_app
 from terminology.cli.output import (
     concepts_table,
     console,
@@ -42,6 +42,7 @@ db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(users_app, name="users")
 app.add_typer(members_app, name="members")
+app.command("review-demo")(review_demo)
 
 
 def open_store() -> SqlStore:

@@ -511,3 +511,20 @@ def row_candidates(store: SqlStore, project: Project, source_code: str) -> list[
                 .order_by(candidates.c.rank)
             )
         ]
+
+
+def ensure_user(store: SqlStore, name: str) -> tuple[User, str]:
+    """The user named ``name`` with a fresh token (created if missing; an old token stops
+    working)."""
+    token = "cc_" + secrets.token_urlsafe(32)
+    with store.engine.begin() as connection:
+        found = connection.execute(sa.select(users.c.id).where(users.c.name == name)).scalar()
+        if found is None:
+            found = connection.execute(
+                users.insert()
+                .values(name=name, token_hash=hash_token(token), created_at=datetime.now(UTC))
+                .returning(users.c.id)
+            ).scalar_one()
+        else:
+            connection.execute(users.update().where(users.c.id == found).values(token_hash=hash_token(token)))
+    return User(id=found, name=name), token

@@ -52,6 +52,11 @@ class World:
 
 @pytest.fixture
 def world(store: SqlStore, database_url: str) -> Iterator[World]:
+    yield from build_world(store, database_url)
+
+
+def build_world(store: SqlStore, database_url: str) -> Iterator[World]:
+    """The SAMU-Hub 1.9 → 2.3 project with one user per role, and a client of the app."""
     systems = {}
     for version in ("1.9", "2.3"):
         metadata = CodeSystemMetadata(url="urn:samu", version=version, language="fr", name="SAMU")

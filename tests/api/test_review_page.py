@@ -1,0 +1,213 @@
+"""The review page in a real headless Chromium against a real server (uvicorn on loopback).
+
+Debian's ``chromium`` is driven by Playwright with its executable path given; no browser
+is downloaded. Under CI=true a missing browser fails the run instead of skipping it.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+import uvicorn
+
+from api.app import create_app
+from terminology.review.workflow import Role
+from terminology.settings import Settings
+from terminology.storage import curation, migrate
+from terminology.storage.engine import make_engine
+from terminology.storage.store import SqlStore
+from tests.api.test_curation import World, build_world
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+
+
+def chromium_or_fail() -> None:
+    if os.path.exists(CHROMIUM):
+        return
+    if os.environ.get("CI") == "true":
+        pytest.fail(
+            f"Chromium is required for the browser tests and is not at {CHROMIUM} (.ci/run installs it)"
+        )
+    pytest.skip("Chromium is not installed (apt-get install chromium)")
+
+
+@dataclass
+class Server:
+    url: str
+    world: World
+
+
+@pytest.fixture
+def world(tmp_path: Path) -> Iterator[World]:
+    """The browser tests run on SQLite; the API tests run every case on both databases."""
+    database_url = f"sqlite:///{tmp_path / 'review.db'}"
+    engine = make_engine(Settings(database_url=database_url))
+    migrate.upgrade(engine)
+    yield from build_world(SqlStore(engine), database_url)
+    engine.dispose()
+
+
+@pytest.fixture
+def server(world: World) -> Iterator[Server]:
+    chromium_or_fail()
+    database_url = str(world.store.engine.url)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    config = uvicorn.Config(
+        create_app(Settings(database_url=database_url)), host="127.0.0.1", port=port, log_level="warning"
+    )
+    running = uvicorn.Server(config)
+    thread = threading.Thread(target=running.run, daemon=True)
+    thread.start()
+    for _ in range(100):
+        if running.started:
+            break
+        time.sleep(0.05)
+    yield Server(f"http://127.0.0.1:{port}", world)
+    running.should_exit = True
+    thread.join(timeout=10)
+
+
+@pytest.fixture
+def browser() -> Iterator[object]:
+    from playwright.sync_api import sync_playwright
+
+    chromium_or_fail()
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS, headless=True)
+        yield launched
+        launched.close()
+
+
+def sign_in(browser, server: Server, user: str):  # type: ignore[no-untyped-def]
+    page = browser.new_page(viewport={"width": 1400, "height": 900})
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.goto(f"{server.url}/review?project={server.world.project.id}")
+    page.fill("#token", server.world.tokens[user])
+    page.click("#login-form button[type=submit]")
+    page.wait_for_selector("#candidates tbody tr")
+    page.errors = errors
+    return page
+
+
+def row_status(page, code: str) -> str:  # type: ignore[no-untyped-def]
+    return page.locator(f'#queue li[data-code="{code}"] .status').inner_text()
+
+
+def test_review_a_queue_with_the_keyboard(server: Server, browser) -> None:  # type: ignore[no-untyped-def]
+    page = sign_in(browser, server, "author")
+    assert page.locator("#queue li").count() == 286
+    assert page.locator("#queue-foot").inner_text() == "286 lignes"
+    first = page.locator("#source-code").inner_text()
+    assert first == "C02.05.03"
+    assert "choisir le candidat" in page.locator("#shortcuts").inner_text()  # shortcuts are visible
+    page.keyboard.press("2")
+    page.wait_for_selector("#row-status.draft")
+    chosen = page.locator("#chosen [data-chosen]").first.get_attribute("data-chosen")
+    second_candidate = page.locator("#candidates tbody tr").nth(1).get_attribute("data-target")
+    assert chosen == second_candidate
+    page.keyboard.press("e")  # change equivalence
+    page.wait_for_function("document.querySelector('#chosen .status').textContent === 'wider'")
+    page.keyboard.press("s")
+    page.wait_for_selector("#row-status.in_review")
+    assert row_status(page, first) == "in_review"
+    page.keyboard.press("j")
+    page.wait_for_function(f"document.querySelector('#source-code').textContent !== '{first}'")
+    second = page.locator("#source-code").inner_text()
+    page.keyboard.press("n")  # no map
+    page.wait_for_selector("#row-status.draft")
+    assert "pas de correspondance" in page.locator("#chosen").inner_text()
+    page.keyboard.press("k")
+    page.wait_for_function(f"document.querySelector('#source-code').textContent === '{first}'")
+    page.wait_for_function("document.querySelectorAll('#history tr').length === 3")
+    history = page.locator("#history tr")
+    assert [history.nth(i).get_attribute("data-action") for i in range(history.count())] == [
+        "submit",
+        "map",
+        "map",
+    ]
+
+    reviewer = sign_in(browser, server, "reviewer")
+    reviewer.locator(f'#queue li[data-code="{first}"]').click()
+    reviewer.wait_for_function(f"document.querySelector('#source-code').textContent === '{first}'")
+    reviewer.wait_for_selector("#row-status.in_review")
+    reviewer.keyboard.press("a")
+    reviewer.wait_for_selector("#row-status.accepted")
+    assert (
+        server.world.store
+        and curation.get_row(server.world.store, server.world.project, first).reviewer == "reviewer"
+    )
+    assert curation.get_row(server.world.store, server.world.project, second).no_map
+    assert page.errors == [] and reviewer.errors == []
+
+
+def test_bulk_accept_from_the_page(server: Server, browser) -> None:  # type: ignore[no-untyped-def]
+    author = sign_in(browser, server, "author")
+    assert author.locator("#bulk").is_hidden()  # authors do not get the reviewers' button
+    page = sign_in(browser, server, "reviewer")
+    page.click("#bulk")
+    page.wait_for_selector("#message.info")
+    accepted = int(page.locator("#message").inner_text().split()[0])
+    assert accepted >= 5
+    page.wait_for_function(
+        f"document.querySelector('[data-count=accepted]')?.textContent.trim().endsWith('{accepted}')"
+    )
+    counts = curation.status_counts(server.world.store, server.world.project)
+    assert counts["accepted"] == accepted
+
+
+def test_a_concurrent_edit_is_shown_not_overwritten(server: Server, browser) -> None:  # type: ignore[no-untyped-def]
+    page = sign_in(browser, server, "author")
+    code = page.locator("#source-code").inner_text()
+    etag = httpx.get(
+        f"{server.url}/api/projects/{server.world.project.id}/rows/{code}",
+        headers=server.world.as_("author2"),
+    ).headers["ETag"]
+    meanwhile = httpx.post(
+        f"{server.url}/api/projects/{server.world.project.id}/rows/{code}/decisions",
+        json={"action": "no_map", "comment": "checked with the SAMU referent"},
+        headers=server.world.as_("author2") | {"If-Match": etag},
+    )
+    assert meanwhile.status_code == 200
+    page.keyboard.press("1")  # the page still holds the old version
+    page.wait_for_selector("#message.error")
+    message = page.locator("#message").inner_text()
+    assert "author2" in message and "rien n'a été écrasé" in message
+    row = curation.get_row(server.world.store, server.world.project, code)
+    assert row.no_map and row.updated_by == "author2"  # the other author's decision stands
+    assert "pas de correspondance" in page.locator("#chosen").inner_text()  # and the page shows it
+
+
+def test_english_interface_and_target_search(server: Server, browser) -> None:  # type: ignore[no-untyped-def]
+    page = sign_in(browser, server, "author")
+    page.click("#lang")
+    assert page.locator("[data-i18n=candidates]").inner_text() == "Candidates"
+    assert "pick candidate" in page.locator("#shortcuts").inner_text()
+    page.keyboard.press("/")
+    page.fill("#search-text", "psychiatrique")
+    page.wait_for_selector("#search-results button")
+    page.locator('#search-results button[data-pick="C02.18.00"]').click()
+    page.wait_for_selector('#chosen [data-chosen="C02.18.00"]')
+    assert page.locator("#row-status").inner_text() == "draft"
+
+
+def test_a_wrong_token_is_refused(server: Server, browser) -> None:  # type: ignore[no-untyped-def]
+    page = browser.new_page()
+    page.goto(f"{server.url}/review")
+    page.fill("#token", "cc_wrong")
+    page.click("#login-form button[type=submit]")
+    page.wait_for_selector("#login-error.error")
+    assert page.locator("#app").is_hidden()
+    assert Role.AUTHOR  # roles are what the API checks; the page only reflects them
