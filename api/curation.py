@@ -68,6 +68,7 @@ def _project_public(store: SqlStore, member: Membership) -> ProjectPublic:
         target=_system(store, project.target_system_id).reference,
         role=member.actor.role.value,
         counts=curation.status_counts(store, project),
+        frequency_covered=curation.frequency_covered(store, project),
     )
 
 
@@ -177,8 +178,8 @@ def _detail(store: SqlStore, member: Membership, row: MappingRow) -> RowDetail:
     target_system = _system(store, project.target_system_id)
     candidates = []
     for found in curation.row_candidates(store, project, row.source_code):
-        concept = store.concept(target_system, found["target_code"])
-        candidates.append(CandidatePublic(**found, target_label=concept.display if concept else None))
+        context = _concept_context(store, target_system, found["target_code"])
+        candidates.append(CandidatePublic(**found, target_label=context["display"], target_context=context))
     answers = []
     if project.review == "double":
         visible = curation.answers_for(store, project, row.source_code)

@@ -43,6 +43,8 @@ class RowPublic(BaseModel):
 class CandidatePublic(BaseModel):
     target_code: str
     target_label: str | None = None
+    target_context: dict[str, Any] = Field(default_factory=dict)
+    """The target's parents, synonyms, properties and status, as for the source."""
     rank: int
     score: float
     equivalence: str
@@ -119,6 +121,8 @@ class ProjectPublic(BaseModel):
     target: str
     role: str
     counts: dict[str, int]
+    frequency_covered: float | None = None
+    """Share of the source's usage (its frequency column) that accepted rows cover."""
 
 
 class ProjectPatch(BaseModel):

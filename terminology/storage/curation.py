@@ -528,3 +528,123 @@ def ensure_user(store: SqlStore, name: str) -> tuple[User, str]:
         else:
             connection.execute(users.update().where(users.c.id == found).values(token_hash=hash_token(token)))
     return User(id=found, name=name), token
+
+
+MATCHER = "concordance"
+"""The actor recorded when matching itself changes a row (flags after a new target version)."""
+
+
+def target_changes(store: SqlStore, project_name: str, new_target: Any) -> dict[str, str]:
+    """Why each target code of the project's current target version needs a second look in
+    ``new_target``: gone, inactive, or relabelled (code → reason). Empty for a new project
+    or the same target version."""
+    with store.engine.connect() as connection:
+        previous = connection.execute(
+            sa.select(projects.c.target_system_id).where(projects.c.name == project_name)
+        ).scalar()
+    if previous is None or previous == new_target.id:
+        return {}
+    old_system = next(system for system in store.code_systems() if system.id == previous)
+
+    def displays(system: Any) -> dict[str, tuple[str, bool]]:
+        frame = store.labels_frame(system)
+        frame = frame.filter(frame["use"] == "display").unique("code", keep="first")
+        return {
+            code: (label, active)
+            for code, label, active in zip(
+                frame["code"].to_list(), frame["label"].to_list(), frame["active"].to_list(), strict=True
+            )
+        }
+
+    before, after = displays(old_system), displays(new_target)
+    reasons: dict[str, str] = {}
+    for code, (label, _) in before.items():
+        if code not in after:
+            reasons[code] = f"target {code} is not in {new_target.reference}"
+        elif not after[code][1]:
+            reasons[code] = f"target {code} is inactive in {new_target.reference}"
+        elif after[code][0] != label:
+            reasons[code] = (
+                f'target {code} relabelled in {new_target.reference}: "{label}" → "{after[code][0]}"'
+            )
+    return reasons
+
+
+def flag_changed_targets(connection: Connection, project_id: int, reasons: dict[str, str]) -> int:
+    """Flag every decided row pointing at a changed target, with the reason and an audit
+    event; rows whose targets did not change keep their status and version."""
+    if not reasons:
+        return 0
+    flagged = 0
+    records = connection.execute(
+        sa.select(rows_table).where(
+            rows_table.c.project_id == project_id, rows_table.c.status != Status.UNMAPPED.value
+        )
+    ).all()
+    now = datetime.now(UTC)
+    for record in records:
+        row = _to_row(record)
+        why = [reasons[target.code] for target in row.targets if target.code in reasons]
+        if not why:
+            continue
+        after = row.model_copy(
+            update={
+                "flagged": True,
+                "flag_reason": "; ".join(why),
+                "version": row.version + 1,
+                "updated_at": now,
+                "updated_by": MATCHER,
+            }
+        )
+        connection.execute(
+            rows_table.update()
+            .where(rows_table.c.project_id == project_id, rows_table.c.source_code == row.source_code)
+            .values(**_values(after))
+        )
+        connection.execute(
+            events.insert().values(
+                project_id=project_id,
+                source_code=row.source_code,
+                at=now,
+                actor=MATCHER,
+                action="flag",
+                before=_audit(row),
+                after=_audit(after),
+                comment=after.flag_reason,
+            )
+        )
+        flagged += 1
+    return flagged
+
+
+FREQUENCY_PROPERTIES = ("frequency", "frequence", "count", "occurrences")
+"""Source properties read as how often a code is used (a local list's usage column)."""
+
+
+def frequency_covered(store: SqlStore, project: Project) -> float | None:
+    """Share of the source's usage (sum of its frequency column) carried by accepted rows;
+    None when the source has no frequency column."""
+    source = next(system for system in store.code_systems() if system.id == project.source_system_id)
+    for name in FREQUENCY_PROPERTIES:
+        frame = store.property_frame(source, name)
+        if frame.height:
+            break
+    else:
+        return None
+    usage: dict[str, float] = {}
+    for code, value in zip(frame["code"].to_list(), frame["value"].to_list(), strict=True):
+        try:
+            usage[code] = float(value)
+        except ValueError:
+            continue
+    total = sum(usage.values())
+    if total <= 0:
+        return None
+    with store.engine.connect() as connection:
+        decided = connection.execute(
+            sa.select(rows_table.c.source_code).where(
+                rows_table.c.project_id == project.id, rows_table.c.status == Status.ACCEPTED.value
+            )
+        ).scalars()
+        covered = sum(usage.get(code, 0.0) for code in decided)
+    return covered / total

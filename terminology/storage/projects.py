@@ -38,7 +38,7 @@ def save_candidates(
     """Store candidates under a project, in one transaction, and open a review row for every
     source concept. Matching again under the same name replaces the candidates; the
     curators' rows and decisions stay."""
-    from terminology.storage.curation import open_rows
+    from terminology.storage.curation import flag_changed_targets, open_rows, target_changes
 
     labels = store.labels_frame(source)
     displays = labels.filter(labels["use"] == "display").unique("code", keep="first").sort("code")
@@ -66,6 +66,7 @@ def save_candidates(
         "settings": project_settings,
         "matched_at": datetime.now(UTC),
     }
+    changes = target_changes(store, name, target)
     with store.engine.begin() as connection:
         existing = connection.execute(sa.select(projects.c.id).where(projects.c.name == name)).scalar()
         if existing is None:
@@ -74,6 +75,9 @@ def save_candidates(
             ).scalar_one()
         else:
             project_id = existing
+            previous_target = connection.execute(
+                sa.select(projects.c.target_system_id).where(projects.c.id == project_id)
+            ).scalar_one()
             kept = connection.execute(
                 sa.select(projects.c.settings).where(projects.c.id == project_id)
             ).scalar()
@@ -83,6 +87,8 @@ def save_candidates(
         if rows:
             connection.execute(candidates.insert(), [{"project_id": project_id, **row} for row in rows])
         open_rows(connection, project_id, concepts)
+        if existing is not None and previous_target != target.id:
+            flag_changed_targets(connection, project_id, changes)
     return MappingProject(
         id=project_id,
         name=name,

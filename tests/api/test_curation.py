@@ -333,3 +333,10 @@ def test_target_search_and_openapi(world: World) -> None:
     assert any(item["code"] == "C02.18.00" for item in found)
     schema = world.client.get("/openapi.json").json()
     assert "/api/projects/{project_id}/rows/{source_code}/decisions" in schema["paths"]
+
+
+def test_candidates_carry_the_target_context(world: World) -> None:
+    detail, _ = world.row("viewer", "C02.05.03")
+    context = detail["candidates"][0]["target_context"]
+    assert context["code"] == detail["candidates"][0]["target_code"] and context["active"] is True
+    assert context["properties"]["field"]  # the SAMU list the target belongs to

@@ -1,0 +1,97 @@
+"""Curation storage on SQLite and PostgreSQL: versions, audit trail, re-matching after a new
+target version."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from terminology.importers import importer_class
+from terminology.importing import import_code_system
+from terminology.matching.engine import match
+from terminology.models import CodeSystemMetadata
+from terminology.review.workflow import Actor, Decision, Role, Status, Target, decide
+from terminology.storage import curation
+from terminology.storage.projects import save_candidates
+from terminology.storage.store import SqlStore
+
+AUTHOR, REVIEWER = Actor(name="ana", role=Role.AUTHOR), Actor(name="rui", role=Role.REVIEWER)
+
+
+def load(store: SqlStore, tmp_path: Path, name: str, version: str, text: str):
+    path = tmp_path / f"{name}-{version}.csv"
+    path.write_text(text, encoding="utf-8")
+    metadata = CodeSystemMetadata(url=f"urn:{name}", version=version, language="fr", name=name)
+    return import_code_system(
+        store, importer_class("csv").with_options({}), path, overrides=metadata
+    ).code_system
+
+
+def accept(store: SqlStore, project: curation.Project, code: str, target: str) -> None:
+    row = curation.get_row(store, project, code)
+    for decision, actor in (
+        (Decision(action="map", targets=(Target(code=target),)), AUTHOR),
+        (Decision(action="submit"), AUTHOR),
+        (Decision(action="accept"), REVIEWER),
+    ):
+        after = decide(row, decision, actor)
+        row = curation.save_decision(store, row, after, action=decision.action)
+
+
+def test_a_new_target_version_flags_rows_whose_target_changed(store: SqlStore, tmp_path: Path) -> None:
+    local = load(store, tmp_path, "labo", "1", "code,display\nA,Glycémie\nB,Kaliémie\nC,Natrémie\nD,Urée\n")
+    old = load(
+        store, tmp_path, "ref", "1",
+        "code,display\nG,Glucose\nK,Potassium\nNA,Sodium\nU,Urée\n",
+    )  # fmt: skip
+    new = load(
+        store, tmp_path, "ref", "2",
+        "code,display\nG,Glucose\nK,Potassium sérique\nU,Urée\n",
+    )  # fmt: skip
+    saved = save_candidates(store, "labo", local, old, match(store, local, old), rules=[], settings={})
+    project = curation.get_project(store, saved.id)
+    accept(store, project, "A", "G")
+    accept(store, project, "B", "K")
+    accept(store, project, "C", "NA")
+    untouched = curation.get_row(store, project, "A")
+    again = save_candidates(store, "labo", local, new, match(store, local, new), rules=[], settings={})
+    assert again.replaced and again.id == project.id
+    kept = curation.get_row(store, project, "A")
+    assert kept == untouched  # unchanged target: same status, same version, not flagged
+    relabelled = curation.get_row(store, project, "B")
+    assert relabelled.flagged and relabelled.status == Status.ACCEPTED
+    assert relabelled.flag_reason == 'target K relabelled in urn:ref|2: "Potassium" → "Potassium sérique"'
+    gone = curation.get_row(store, project, "C")
+    assert gone.flagged and gone.flag_reason == "target NA is not in urn:ref|2"
+    assert not curation.get_row(store, project, "D").flagged  # never decided: nothing to re-check
+    last = curation.history(store, project, "C")[-1]
+    assert last.actor == "concordance" and last.action == "flag" and last.comment == gone.flag_reason
+
+
+def test_versions_guard_every_write(store: SqlStore, tmp_path: Path) -> None:
+    local = load(store, tmp_path, "labo", "1", "code,display\nA,Glycémie\n")
+    ref = load(store, tmp_path, "ref", "1", "code,display\nG,Glucose\n")
+    saved = save_candidates(store, "p", local, ref, match(store, local, ref), rules=[], settings={})
+    project = curation.get_project(store, saved.id)
+    row = curation.get_row(store, project, "A")
+    first = decide(row, Decision(action="map", targets=(Target(code="G"),)), AUTHOR)
+    curation.save_decision(store, row, first, action="map")
+    second = decide(row, Decision(action="no_map"), Actor(name="eve", role=Role.AUTHOR))
+    with pytest.raises(curation.StaleVersionError) as caught:
+        curation.save_decision(store, row, second, action="no_map")
+    assert caught.value.current.targets == (Target(code="G"),) and caught.value.current.updated_by == "ana"
+    assert [event.action for event in curation.history(store, project)] == ["map"]
+
+
+def test_share_of_source_usage_covered(store: SqlStore, tmp_path: Path) -> None:
+    local = load(store, tmp_path, "labo", "1", "code,display,frequency\nA,Glycémie,900\nB,Kaliémie,100\n")
+    ref = load(store, tmp_path, "ref", "1", "code,display\nG,Glucose\nK,Potassium\n")
+    saved = save_candidates(store, "p", local, ref, match(store, local, ref), rules=[], settings={})
+    project = curation.get_project(store, saved.id)
+    assert curation.frequency_covered(store, project) == 0.0
+    accept(store, project, "A", "G")
+    assert curation.frequency_covered(store, project) == pytest.approx(0.9)
+    plain = load(store, tmp_path, "plain", "1", "code,display\nA,Glycémie\n")
+    other = save_candidates(store, "q", plain, ref, match(store, plain, ref), rules=[], settings={})
+    assert curation.frequency_covered(store, curation.get_project(store, other.id)) is None
