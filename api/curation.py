@@ -293,7 +293,13 @@ def post_bulk(store: Store, member: Member, bulk: BulkIn) -> BulkResult:
             except ConcordanceError as error:
                 refused.append({"source_code": code, "reason": str(error)})
         return BulkResult(applied=applied, refused=refused)
-    for code in bulk.codes:
+    codes = list(bulk.codes)
+    if bulk.code_from is not None or bulk.code_to is not None:
+        in_range, _ = curation.list_rows(
+            store, project, curation.RowQuery(code_from=bulk.code_from, code_to=bulk.code_to, limit=10**7)
+        )
+        codes += [row.source_code for row, _ in in_range if row.source_code not in bulk.codes]
+    for code in codes:
         try:
             row = curation.get_row(store, project, code)
             _apply(

@@ -102,6 +102,9 @@ class BulkIn(BaseModel):
 
     action: Literal["accept", "reject", "submit", "assign", "flag", "unflag", "accept-candidates"]
     codes: list[str] = Field(default_factory=list, max_length=10_000)
+    code_from: str | None = None
+    code_to: str | None = None
+    """An inclusive range of source codes (e.g. ``C04.00.00`` to ``C04.99.99``), besides ``codes``."""
     min_score: float | None = Field(default=None, ge=0, le=1)
     method: str | None = None
     assignee: str | None = None

@@ -290,6 +290,9 @@ class RowQuery:
     limit: int = 50
     offset: int = 0
     codes: Sequence[str] = field(default_factory=tuple)
+    code_from: str | None = None
+    code_to: str | None = None
+    """An inclusive range of source codes (in code order), e.g. a chapter to assign."""
 
 
 def _best_scores(project_id: int) -> Any:
@@ -319,6 +322,10 @@ def list_rows(
         conditions.append(best.c.best_score <= query.max_score)
     if query.codes:
         conditions.append(rows_table.c.source_code.in_(list(query.codes)))
+    if query.code_from is not None:
+        conditions.append(rows_table.c.source_code >= query.code_from)
+    if query.code_to is not None:
+        conditions.append(rows_table.c.source_code <= query.code_to)
     if query.text:
         pattern = f"%{query.text.lower()}%"
         conditions.append(

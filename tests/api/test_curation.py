@@ -340,3 +340,19 @@ def test_candidates_carry_the_target_context(world: World) -> None:
     context = detail["candidates"][0]["target_context"]
     assert context["code"] == detail["candidates"][0]["target_code"] and context["active"] is True
     assert context["properties"]["field"]  # the SAMU list the target belongs to
+
+
+def test_a_range_of_codes_is_assigned_at_once(world: World) -> None:
+    assigned = world.client.post(
+        f"/api/projects/{world.project.id}/bulk-decisions",
+        json={"action": "assign", "code_from": "C04.00.00", "code_to": "C04.99.99", "assignee": "author2"},
+        headers=world.as_("reviewer"),
+    ).json()
+    assert assigned["refused"] == [] and assigned["applied"]
+    assert all(code.startswith("C04.") for code in assigned["applied"])
+    queue = world.client.get(
+        f"/api/projects/{world.project.id}/rows",
+        params={"mine": True, "limit": 500},
+        headers=world.as_("author2"),
+    ).json()
+    assert sorted(item["source_code"] for item in queue["items"]) == sorted(assigned["applied"])

@@ -95,3 +95,18 @@ def test_share_of_source_usage_covered(store: SqlStore, tmp_path: Path) -> None:
     plain = load(store, tmp_path, "plain", "1", "code,display\nA,Glycémie\n")
     other = save_candidates(store, "q", plain, ref, match(store, plain, ref), rules=[], settings={})
     assert curation.frequency_covered(store, curation.get_project(store, other.id)) is None
+
+
+def test_the_audit_trail_is_append_only_in_the_database(store: SqlStore, tmp_path: Path) -> None:
+    import sqlalchemy as sa
+
+    local = load(store, tmp_path, "labo", "1", "code,display\nA,Glycémie\n")
+    ref = load(store, tmp_path, "ref", "1", "code,display\nG,Glucose\n")
+    saved = save_candidates(store, "p", local, ref, match(store, local, ref), rules=[], settings={})
+    accept(store, curation.get_project(store, saved.id), "A", "G")
+    for statement in ("UPDATE mapping_event SET actor = 'someone else'", "DELETE FROM mapping_event"):
+        with pytest.raises(sa.exc.DBAPIError, match="append-only"), store.engine.begin() as connection:
+            connection.execute(sa.text(statement))
+    with store.engine.connect() as connection:
+        actors = connection.execute(sa.text("SELECT actor FROM mapping_event ORDER BY id")).scalars().all()
+    assert actors == ["ana", "ana", "rui"]

@@ -85,9 +85,32 @@ def upgrade() -> None:
         sa.Column("comment", sa.String(), nullable=True),
     )
     op.create_index("ix_mapping_event_project_id", "mapping_event", ["project_id"])
+    _refuse_event_changes()
+
+
+def _refuse_event_changes() -> None:
+    """The audit trail is append-only in the database itself, not only in the code."""
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute(
+            "CREATE FUNCTION mapping_event_append_only() RETURNS trigger LANGUAGE plpgsql AS "
+            "$$ BEGIN RAISE EXCEPTION 'mapping_event is append-only'; END $$"
+        )
+        op.execute(
+            "CREATE TRIGGER mapping_event_append_only BEFORE UPDATE OR DELETE ON mapping_event "
+            "FOR EACH ROW EXECUTE FUNCTION mapping_event_append_only()"
+        )
+        return
+    for verb in ("UPDATE", "DELETE"):
+        op.execute(
+            f"CREATE TRIGGER mapping_event_no_{verb.lower()} BEFORE {verb} ON mapping_event "
+            "BEGIN SELECT RAISE(ABORT, 'mapping_event is append-only'); END"
+        )
 
 
 def downgrade() -> None:
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute("DROP TRIGGER mapping_event_append_only ON mapping_event")
+        op.execute("DROP FUNCTION mapping_event_append_only()")
     op.drop_table("mapping_event")
     op.drop_table("mapping_answer")
     op.drop_table("mapping_row")
