@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from api import curation, review_page
+from api import curation, fhir, review_page
 from api.errors import install_error_handlers
 from terminology import __version__
 from terminology.settings import Settings, get_settings
@@ -22,7 +22,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         summary="Terminology mapping: curation API, review page and FHIR terminology services.",
     )
     app.state.store = SqlStore(make_engine(settings))
+    app.state.map_cache = fhir.MapCache(app.state.store)
     install_error_handlers(app)
     app.include_router(curation.router, prefix="/api")
     app.include_router(review_page.router)
+    app.include_router(fhir.router)
     return app

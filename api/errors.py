@@ -68,11 +68,25 @@ def _render(error: Exception) -> JSONResponse:
 def install_error_handlers(app: FastAPI) -> None:
     """One handler per family; anything else is a 500 without internals."""
 
-    async def domain(_: Request, error: Exception) -> JSONResponse:
+    def is_fhir(request: Request) -> bool:
+        return request.url.path.startswith("/fhir")
+
+    async def domain(request: Request, error: Exception) -> JSONResponse:
+        if is_fhir(request):
+            from api.fhir import render_fhir_error
+
+            return render_fhir_error(error)
         return _render(error)
 
-    async def invalid_request(_: Request, error: Exception) -> JSONResponse:
+    async def invalid_request(request: Request, error: Exception) -> JSONResponse:
         assert isinstance(error, RequestValidationError)
+        if is_fhir(request):
+            from api.fhir import FhirError, render_fhir_error
+
+            where = "; ".join(
+                f"{'.'.join(str(p) for p in item['loc'])}: {item['msg']}" for item in error.errors()
+            )
+            return render_fhir_error(FhirError(400, "invalid", where))
         details = [
             {"field": ".".join(str(part) for part in item["loc"]), "message": item["msg"]}
             for item in error.errors()
@@ -80,7 +94,11 @@ def install_error_handlers(app: FastAPI) -> None:
         message = "; ".join(f"{d['field']}: {d['message']}" for d in details)
         return JSONResponse(error_body("invalid-request", message, details=details), status_code=422)
 
-    async def unexpected(_: Request, __: Exception) -> JSONResponse:
+    async def unexpected(request: Request, error: Exception) -> JSONResponse:
+        if is_fhir(request):
+            from api.fhir import render_fhir_error
+
+            return render_fhir_error(error)
         return JSONResponse(error_body("internal-error", "the server could not answer"), status_code=500)
 
     app.add_exception_handler(ConcordanceError, domain)

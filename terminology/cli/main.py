@@ -21,6 +21,7 @@ from terminology.cli.output import (
     report_lines,
     systems_table,
 )
+from terminology.cli.publication import maps_app, publish_command
 from terminology.errors import ConcordanceError, SourceFileError
 from terminology.importers import format_names, importer_class
 from terminology.importers.base import total_size
@@ -43,6 +44,8 @@ app.add_typer(db_app, name="db")
 app.add_typer(users_app, name="users")
 app.add_typer(members_app, name="members")
 app.command("review-demo")(review_demo)
+app.command("publish")(publish_command)
+app.add_typer(maps_app, name="conceptmaps")
 
 
 def open_store() -> SqlStore:

@@ -203,3 +203,22 @@ class MappingEventRow(SQLModel, table=True):
     before: dict[str, Any] | None = Field(default=None, sa_type=JsonType)
     after: dict[str, Any] | None = Field(default=None, sa_type=JsonType)
     comment: str | None = None
+
+
+class ConceptMapRow(SQLModel, table=True):
+    """A published (or imported) ConceptMap version; ``resource`` is the immutable JSON."""
+
+    __tablename__ = "concept_map"
+    __table_args__ = (sa.UniqueConstraint("url", "version", name="uq_concept_map_url_version"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    url: str = Field(max_length=1024, index=True)
+    version: str = Field(max_length=128)
+    name: str | None = Field(default=None, max_length=256)
+    status: str = Field(max_length=16)
+    source_uri: str | None = Field(default=None, max_length=1024)
+    target_uri: str | None = Field(default=None, max_length=1024)
+    project_id: int | None = Field(default=None, foreign_key="mapping_project.id", ondelete="SET NULL")
+    resource: dict[str, Any] = Field(sa_type=JsonType)
+    published_at: datetime = Field(sa_type=sa.DateTime(timezone=True))
+    changed_at: datetime = Field(sa_type=sa.DateTime(timezone=True))

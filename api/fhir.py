@@ -1,0 +1,456 @@
+"""FHIR R4 terminology routes under ``/fhir`` (``application/fhir+json``).
+
+Errors here are ``OperationOutcome`` resources with the HTTP status the specification
+asks for; no internal message leaks. ``$translate`` reads maps from a per-worker cache
+of immutable versions, refreshed when the catalogue changes (checked at most once a
+second), so a warm lookup does not touch the database.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+
+from terminology import __version__
+from terminology.errors import ConcordanceError
+from terminology.publication.conceptmap import InvalidConceptMapError, as_r4
+from terminology.publication.translate import MapIndex, Match, Question, has_result, translate
+from terminology.storage import conceptmaps
+from terminology.storage.store import SqlStore
+
+FHIR_JSON = "application/fhir+json"
+router = APIRouter(prefix="/fhir", tags=["fhir"])
+
+
+class FhirError(ConcordanceError):
+    """An error to answer as an OperationOutcome with ``status``."""
+
+    def __init__(self, status: int, code: str, diagnostics: str) -> None:
+        self.status, self.issue_code, self.diagnostics = status, code, diagnostics
+        super().__init__(diagnostics)
+
+
+def operation_outcome(code: str, diagnostics: str, severity: str = "error") -> dict[str, Any]:
+    return {
+        "resourceType": "OperationOutcome",
+        "issue": [{"severity": severity, "code": code, "diagnostics": diagnostics}],
+    }
+
+
+def fhir_response(body: dict[str, Any], status: int = 200) -> JSONResponse:
+    return JSONResponse(body, status_code=status, media_type=FHIR_JSON)
+
+
+def render_fhir_error(error: Exception) -> JSONResponse:
+    """Every error of a ``/fhir`` route, as an OperationOutcome."""
+    if isinstance(error, FhirError):
+        return fhir_response(operation_outcome(error.issue_code, error.diagnostics), error.status)
+    if isinstance(error, conceptmaps.ConceptMapNotFoundError):
+        return fhir_response(operation_outcome("not-found", str(error)), 404)
+    if isinstance(error, InvalidConceptMapError):
+        return fhir_response(operation_outcome("invalid", str(error)), 400)
+    if isinstance(error, ConcordanceError):
+        return fhir_response(operation_outcome("processing", str(error)), 422)
+    return fhir_response(operation_outcome("exception", "the server could not answer"), 500)
+
+
+class MapCache:
+    """Indexed ConceptMap versions of one worker process."""
+
+    def __init__(self, store: SqlStore, *, recheck_seconds: float = 1.0) -> None:
+        self.store = store
+        self.recheck_seconds = recheck_seconds
+        self._lock = threading.Lock()
+        self._stamp: tuple[int, str] | None = None
+        self._checked = 0.0
+        self._maps: list[conceptmaps.StoredMap] = []
+        self._indexes: dict[int, MapIndex] = {}
+
+    def maps(self) -> list[conceptmaps.StoredMap]:
+        now = time.monotonic()
+        if now - self._checked >= self.recheck_seconds:
+            with self._lock:
+                stamp = conceptmaps.catalogue_stamp(self.store)
+                if stamp != self._stamp:
+                    self._maps = conceptmaps.search_concept_maps(self.store)
+                    known = {stored.id for stored in self._maps}
+                    self._indexes = {key: value for key, value in self._indexes.items() if key in known}
+                    self._stamp = stamp
+                self._checked = now
+        return self._maps
+
+    def index(self, stored: conceptmaps.StoredMap) -> MapIndex:
+        found = self._indexes.get(stored.id)
+        if found is None:
+            found = self._indexes[stored.id] = MapIndex(stored.as_served())
+        return found
+
+
+def _cache(request: Request) -> MapCache:
+    cache: MapCache = request.app.state.map_cache
+    return cache
+
+
+# ---------------------------------------------------------------- parameters
+
+
+def _parameters_from_body(body: Any) -> list[dict[str, Any]]:
+    if not isinstance(body, dict) or body.get("resourceType") != "Parameters":
+        raise FhirError(400, "invalid", "POST a Parameters resource")
+    parameters: list[dict[str, Any]] = body.get("parameter", [])
+    return parameters
+
+
+VALUE_KEYS = ("valueUri", "valueString", "valueCode", "valueCanonical", "valueBoolean", "valueCoding",
+              "valueCodeableConcept", "valueUrl", "resource")  # fmt: skip
+
+
+def _value(parameter: dict[str, Any]) -> Any:
+    for key in VALUE_KEYS:
+        if key in parameter:
+            return parameter[key]
+    return None
+
+
+R5_ALIASES = {
+    "sourceCode": "code",
+    "sourceCoding": "coding",
+    "sourceCodeableConcept": "codeableConcept",
+    "sourceScope": "source",
+    "targetScope": "target",
+    "targetSystem": "targetsystem",
+    "conceptMap": "conceptMapResource",
+}
+REVERSE_ALIASES = {"targetCode": "code", "targetCoding": "coding", "targetCodeableConcept": "codeableConcept"}
+
+
+def _collect(pairs: Iterable[tuple[str, Any]]) -> tuple[dict[str, list[Any]], bool]:
+    """Parameters by their R4 name (R5 names accepted); True when R5 ``target*`` inputs ask
+    for the reverse direction."""
+    found: dict[str, list[Any]] = {}
+    reverse = False
+    for name, value in pairs:
+        if name in REVERSE_ALIASES:
+            reverse = True
+            name = REVERSE_ALIASES[name]
+        name = R5_ALIASES.get(name, name)
+        found.setdefault(name, []).append(value)
+    return found, reverse
+
+
+def _one(found: dict[str, list[Any]], name: str) -> Any:
+    values = found.get(name, [])
+    if len(values) > 1 and name != "tx-resource":
+        raise FhirError(400, "invalid", f"parameter {name} is given {len(values)} times")
+    return values[0] if values else None
+
+
+def _boolean(value: Any, name: str) -> bool:
+    if isinstance(value, bool) or value is None:
+        return bool(value)
+    if str(value).lower() in ("true", "false"):
+        return str(value).lower() == "true"
+    raise FhirError(400, "invalid", f"parameter {name} must be true or false, not {value!r}")
+
+
+def _coding_from_query(text: str) -> dict[str, Any]:
+    system, _, code = text.rpartition("|")
+    return {"system": system or None, "code": code}
+
+
+# ---------------------------------------------------------------- $translate
+
+
+def _question(found: dict[str, list[Any]], reverse: bool) -> Question:
+    code, coding, concept = _one(found, "code"), _one(found, "coding"), _one(found, "codeableConcept")
+    system = _one(found, "system")
+    given = [
+        name for name, value in (("code", code), ("coding", coding), ("codeableConcept", concept)) if value
+    ]
+    if not given:
+        raise FhirError(
+            400, "required", "give the concept to translate: code and system, coding or codeableConcept"
+        )
+    if len(given) > 1:
+        raise FhirError(
+            400, "invalid", f"give only one of code, coding and codeableConcept (got {', '.join(given)})"
+        )
+    codings: list[tuple[str | None, str]] = []
+    if code:
+        if not system:
+            raise FhirError(400, "required", "a code needs its system (parameter system)")
+        codings.append((system, str(code)))
+    elif coding:
+        coding = _coding_from_query(coding) if isinstance(coding, str) else coding
+        if not coding.get("code"):
+            raise FhirError(400, "invalid", "the coding has no code")
+        codings.append((coding.get("system"), coding["code"]))
+    else:
+        for entry in (concept or {}).get("coding", []):
+            if entry.get("code"):
+                codings.append((entry.get("system"), entry["code"]))
+        if not codings:
+            raise FhirError(400, "invalid", "the codeableConcept has no coding with a code")
+    reverse = reverse or _boolean(_one(found, "reverse"), "reverse")
+    return Question(tuple(codings), target_system=_one(found, "targetsystem"), reverse=reverse)
+
+
+def _request_maps(found: dict[str, list[Any]]) -> list[conceptmaps.StoredMap]:
+    """ConceptMaps sent inside the request (``tx-resource``, or R5 ``conceptMap``)."""
+    sent = []
+    for number, resource in enumerate(found.get("tx-resource", []) + found.get("conceptMapResource", [])):
+        if isinstance(resource, dict) and resource.get("resourceType") == "ConceptMap":
+            r4 = as_r4(resource)
+            sent.append(
+                conceptmaps.StoredMap(
+                    id=-(number + 1), url=r4["url"], version=str(r4.get("version", "")), status=r4["status"],
+                    resource=r4,
+                )
+            )  # fmt: skip
+    return sent
+
+
+def _newest(candidates: list[conceptmaps.StoredMap]) -> list[conceptmaps.StoredMap]:
+    """Per url, the newest active version (the newest of any status when none is active)."""
+    chosen: dict[str, conceptmaps.StoredMap] = {}
+    for stored in candidates:  # newest first within a url
+        current = chosen.get(stored.url)
+        if current is None or (current.status != "active" and stored.status == "active"):
+            chosen[stored.url] = stored
+    return list(chosen.values())
+
+
+def _choose_maps(
+    cache: MapCache, found: dict[str, list[Any]], instance: int | None
+) -> tuple[list[conceptmaps.StoredMap], list[conceptmaps.StoredMap]]:
+    """The maps to translate with, and every known map (for ``other-map``)."""
+    sent = _request_maps(found)
+    every = sent + cache.maps()
+    if instance is not None:
+        return [
+            next((m for m in every if m.id == instance), None)
+            or conceptmaps.get_concept_map(cache.store, instance)
+        ], every
+    url, version = _one(found, "url"), _one(found, "conceptMapVersion")
+    if url:
+        url, _, pinned = str(url).partition("|")
+        version = version or pinned or None
+        same = [m for m in every if m.url == url and (version is None or m.version == version)]
+        if not same:
+            wanted = f"{url}|{version}" if version else url
+            raise FhirError(404, "not-found", f"ConceptMap {wanted} is not known to this server")
+        return _newest(same)[:1] if version is None else same[:1], every
+    scoped = _newest([m for m in every if m.status in ("active", "draft") or m.id < 0])
+    source, target = _one(found, "source"), _one(found, "target")
+    if source:
+        scoped = [
+            m for m in scoped if m.resource.get("sourceUri", m.resource.get("sourceCanonical")) == source
+        ]
+    if target:
+        scoped = [
+            m for m in scoped if m.resource.get("targetUri", m.resource.get("targetCanonical")) == target
+        ]
+    return scoped, every
+
+
+def _answer(matches: list[Match], question: Question) -> dict[str, Any]:
+    parameters: list[dict[str, Any]] = [{"name": "result", "valueBoolean": has_result(matches)}]
+    if not has_result(matches):
+        asked = ", ".join(f"{system}|{code}" if system else code for system, code in question.codings)
+        parameters.append({"name": "message", "valueString": f"No mappings could be found for {asked}"})
+    for match in matches:
+        concept = {key: value for key, value in (("system", match.system), ("code", match.code),
+                                                  ("display", match.display)) if value}  # fmt: skip
+        parts: list[dict[str, Any]] = [{"name": "equivalence", "valueCode": match.equivalence}]
+        if concept:
+            parts.append({"name": "concept", "valueCoding": concept})
+        parts.append({"name": "source", "valueUri": match.source})
+        if match.comment:
+            parts.append({"name": "message", "valueString": match.comment})
+        parameters.append({"name": "match", "part": parts})
+    return {"resourceType": "Parameters", "parameter": parameters}
+
+
+def _translate(cache: MapCache, pairs: Iterable[tuple[str, Any]], instance: int | None) -> JSONResponse:
+    found, reverse = _collect(pairs)
+    question = _question(found, reverse)
+    chosen, every = _choose_maps(cache, found, instance)
+    others = {m.url: cache.index(m) if m.id > 0 else MapIndex(m.resource) for m in _newest(every)}
+    matches: list[Match] = []
+    for stored in chosen:
+        index = cache.index(stored) if stored.id > 0 else MapIndex(stored.resource)
+        matches.extend(translate(index, question, others=others))
+    return fhir_response(_answer(matches, question))
+
+
+def _query_pairs(request: Request) -> list[tuple[str, Any]]:
+    return [(name, value) for name, value in request.query_params.multi_items() if not name.startswith("_")]
+
+
+async def _body_pairs(request: Request) -> list[tuple[str, Any]]:
+    try:
+        body = await request.json()
+    except ValueError as error:
+        raise FhirError(400, "invalid", "the body is not JSON") from error
+    return [(parameter.get("name", ""), _value(parameter)) for parameter in _parameters_from_body(body)]
+
+
+@router.get("/ConceptMap/$translate", summary="Translate a code (type level)")
+def translate_get(request: Request) -> JSONResponse:
+    return _translate(_cache(request), _query_pairs(request), None)
+
+
+@router.post("/ConceptMap/$translate", summary="Translate a code (type level, Parameters)")
+async def translate_post(request: Request) -> JSONResponse:
+    return _translate(_cache(request), await _body_pairs(request), None)
+
+
+@router.get("/ConceptMap/{map_id}/$translate", summary="Translate a code with one ConceptMap version")
+def translate_instance_get(request: Request, map_id: str) -> JSONResponse:
+    return _translate(_cache(request), _query_pairs(request), _map_id(map_id))
+
+
+@router.post("/ConceptMap/{map_id}/$translate", summary="Translate with one ConceptMap version (Parameters)")
+async def translate_instance_post(request: Request, map_id: str) -> JSONResponse:
+    return _translate(_cache(request), await _body_pairs(request), _map_id(map_id))
+
+
+def _map_id(text: str) -> int:
+    if not text.isdigit():
+        raise FhirError(404, "not-found", f"ConceptMap/{text} is not known")
+    return int(text)
+
+
+# ---------------------------------------------------------------- read / search
+
+
+@router.get("/ConceptMap/{map_id}", summary="Read a ConceptMap version")
+def read_concept_map(request: Request, map_id: str) -> JSONResponse:
+    stored = conceptmaps.get_concept_map(request.app.state.store, _map_id(map_id))
+    return fhir_response(stored.as_served())
+
+
+SEARCH = {"url", "version", "name", "status", "source-system", "target-system", "source-uri", "target-uri",
+          "_count", "_offset"}  # fmt: skip
+
+
+@router.get("/ConceptMap", summary="Search ConceptMap versions (Bundle searchset)")
+def search_concept_map(request: Request) -> JSONResponse:
+    params = dict(request.query_params)
+    unknown = sorted(set(params) - SEARCH - {"_format"})
+    if unknown:
+        raise FhirError(400, "not-supported", f"search parameter(s) not supported: {', '.join(unknown)}")
+    try:
+        count = min(int(params.get("_count", 20)), 500)
+        offset = max(int(params.get("_offset", 0)), 0)
+    except ValueError as error:
+        raise FhirError(400, "invalid", "_count and _offset are numbers") from error
+    found = conceptmaps.search_concept_maps(
+        request.app.state.store,
+        url=params.get("url"),
+        version=params.get("version"),
+        name=params.get("name"),
+        status=params.get("status"),
+        source=params.get("source-system") or params.get("source-uri"),
+        target=params.get("target-system") or params.get("target-uri"),
+    )
+    base = str(request.url.remove_query_params(["_offset"]))
+    joiner = "&" if "?" in base else "?"
+    links = [{"relation": "self", "url": str(request.url)}]
+    if offset + count < len(found):
+        links.append({"relation": "next", "url": f"{base}{joiner}_offset={offset + count}"})
+    if offset > 0:
+        links.append({"relation": "previous", "url": f"{base}{joiner}_offset={max(offset - count, 0)}"})
+    page = found[offset : offset + count]
+    return fhir_response(
+        {
+            "resourceType": "Bundle",
+            "type": "searchset",
+            "total": len(found),
+            "link": links,
+            "entry": [
+                {
+                    "fullUrl": str(request.url_for("read_concept_map", map_id=str(stored.id))),
+                    "resource": stored.as_served(),
+                    "search": {"mode": "match"},
+                }
+                for stored in page
+            ],
+        }
+    )
+
+
+# ---------------------------------------------------------------- metadata
+
+
+@router.get("/metadata", summary="CapabilityStatement, or TerminologyCapabilities with ?mode=terminology")
+def metadata(request: Request, mode: str | None = None) -> JSONResponse:
+    now = datetime.now(UTC).isoformat(timespec="seconds")
+    if mode == "terminology":
+        return fhir_response(
+            {
+                "resourceType": "TerminologyCapabilities",
+                "status": "active",
+                "date": now,
+                "kind": "instance",
+                "software": {"name": "Concordance", "version": __version__},
+                "implementation": {
+                    "description": "Concordance terminology server",
+                    "url": str(request.base_url),
+                },
+                "translation": {"needsMap": False},
+                "codeSearch": "all",
+            }
+        )
+    return fhir_response(
+        {
+            "resourceType": "CapabilityStatement",
+            "status": "active",
+            "date": now,
+            "kind": "instance",
+            "instantiates": ["http://hl7.org/fhir/CapabilityStatement/terminology-server"],
+            "software": {"name": "Concordance", "version": __version__},
+            "implementation": {
+                "description": "Concordance terminology server",
+                "url": str(request.base_url) + "fhir",
+            },
+            "fhirVersion": "4.0.1",
+            "format": ["json"],
+            "rest": [
+                {
+                    "mode": "server",
+                    "resource": [
+                        {
+                            "type": "ConceptMap",
+                            "interaction": [{"code": "read"}, {"code": "search-type"}],
+                            "searchParam": [
+                                {"name": name, "type": kind}
+                                for name, kind in (
+                                    ("url", "uri"),
+                                    ("version", "token"),
+                                    ("name", "string"),
+                                    ("status", "token"),
+                                    ("source-system", "uri"),
+                                    ("target-system", "uri"),
+                                    ("source-uri", "reference"),
+                                    ("target-uri", "reference"),
+                                )
+                            ],
+                            "operation": [
+                                {
+                                    "name": "translate",
+                                    "definition": "http://hl7.org/fhir/OperationDefinition/ConceptMap-translate",
+                                }
+                            ],
+                        }
+                    ],
+                }
+            ],
+        }
+    )

@@ -1,0 +1,1 @@
+"""Publication: immutable ConceptMap versions from curated decisions, and translation."""

@@ -1,0 +1,165 @@
+"""Building FHIR R4 ConceptMaps from accepted decisions, and reading existing ones.
+
+A published version is immutable: its JSON is stored whole, so what was served
+is what was published. ``no map`` decisions become targets with equivalence
+``unmatched`` (R4); each target carries the decision's provenance in a
+documented extension (author, reviewer, date).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from typing import Any
+
+from terminology.errors import ConcordanceError
+from terminology.models import CodeSystem
+from terminology.review.workflow import MappingRow, Status
+
+PROVENANCE = "urn:concordance:fhir:StructureDefinition:decision"
+"""Extension on ``ConceptMap.group.element.target``: ``author``, ``reviewer`` (strings) and
+``date`` (dateTime) of the curator decision the target comes from."""
+R5_TO_R4 = {
+    "related-to": "relatedto",
+    "equivalent": "equivalent",
+    "source-is-narrower-than-target": "narrower",
+    "source-is-broader-than-target": "wider",
+    "not-related-to": "disjoint",
+}
+STATUSES = ("draft", "active", "retired", "unknown")
+
+
+class InvalidConceptMapError(ConcordanceError):
+    code = "invalid-conceptmap"
+
+
+def business_version(moment: datetime | None = None) -> str:
+    return (moment or datetime.now(UTC)).strftime("%Y%m%d%H%M%S")
+
+
+def slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "map"
+
+
+def build_concept_map(
+    rows: Iterable[MappingRow],
+    source: CodeSystem,
+    target: CodeSystem,
+    *,
+    url: str,
+    name: str,
+    version: str,
+    status: str,
+    publisher: str,
+    displays: tuple[dict[str, str], dict[str, str]],
+) -> dict[str, Any]:
+    """An R4 ConceptMap of the accepted rows (one group: source version → target version)."""
+    source_displays, target_displays = displays
+    elements = []
+    for row in sorted(rows, key=lambda r: r.source_code):
+        if row.status != Status.ACCEPTED:
+            continue
+        provenance = {
+            "url": PROVENANCE,
+            "extension": [
+                part
+                for part in (
+                    {"url": "author", "valueString": row.author} if row.author else None,
+                    {"url": "reviewer", "valueString": row.reviewer} if row.reviewer else None,
+                    {"url": "date", "valueDateTime": row.updated_at.isoformat()} if row.updated_at else None,
+                )
+                if part is not None
+            ],
+        }
+        if row.no_map or not row.targets:
+            targets = [{"equivalence": "unmatched", "extension": [provenance]}]
+            if row.comment:
+                targets[0]["comment"] = row.comment
+        else:
+            targets = []
+            for chosen in row.targets:
+                entry: dict[str, Any] = {"code": chosen.code, "equivalence": chosen.equivalence}
+                if chosen.code in target_displays:
+                    entry["display"] = target_displays[chosen.code]
+                if row.comment:
+                    entry["comment"] = row.comment
+                entry["extension"] = [provenance]
+                targets.append(entry)
+        element: dict[str, Any] = {"code": row.source_code, "target": targets}
+        if row.source_code in source_displays:
+            element["display"] = source_displays[row.source_code]
+        elements.append(element)
+    return {
+        "resourceType": "ConceptMap",
+        "url": url,
+        "version": version,
+        "name": re.sub(r"[^A-Za-z0-9]", "", name.title()) or "ConceptMap",
+        "title": name,
+        "status": status,
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "publisher": publisher,
+        "sourceUri": source.url,
+        "targetUri": target.url,
+        "group": [
+            {
+                "source": source.url,
+                "sourceVersion": source.version,
+                "target": target.url,
+                "targetVersion": target.version,
+                "element": elements,
+            }
+        ],
+    }
+
+
+def as_r4(resource: dict[str, Any]) -> dict[str, Any]:
+    """An R4 ConceptMap from R4 or R5 JSON (``relationship`` → ``equivalence``, R5 scope
+    names → R4); anything else missing is an error naming the field."""
+    if resource.get("resourceType") != "ConceptMap":
+        raise InvalidConceptMapError(f"resourceType must be ConceptMap, not {resource.get('resourceType')!r}")
+    if not resource.get("url"):
+        raise InvalidConceptMapError("ConceptMap.url is required to serve a map")
+    converted = dict(resource)
+    for r5, r4 in (("sourceScopeUri", "sourceUri"), ("targetScopeUri", "targetUri")):
+        if r5 in converted:
+            converted[r4] = converted.pop(r5)
+    for r5, r4 in (("sourceScopeCanonical", "sourceCanonical"), ("targetScopeCanonical", "targetCanonical")):
+        if r5 in converted:
+            converted[r4] = converted.pop(r5)
+    groups = []
+    for g, group in enumerate(resource.get("group", [])):
+        elements = []
+        for e, element in enumerate(group.get("element", [])):
+            targets = []
+            for t, target in enumerate(element.get("target", [])):
+                target = dict(target)
+                if "relationship" in target:
+                    relationship = target.pop("relationship")
+                    target["equivalence"] = R5_TO_R4.get(relationship, "relatedto")
+                if "equivalence" not in target:
+                    raise InvalidConceptMapError(
+                        f"group[{g}].element[{e}].target[{t}].equivalence is required"
+                    )
+                targets.append(target)
+            no_map = element.pop("noMap", None) if isinstance(element, dict) else None
+            element = {**element, "target": targets}
+            element.pop("noMap", None)
+            if no_map and not targets:
+                element["target"] = [{"equivalence": "unmatched"}]
+            elements.append(element)
+        unmapped = group.get("unmapped")
+        group = {**group, "element": elements}
+        if unmapped:
+            unmapped = dict(unmapped)
+            if unmapped.get("mode") == "use-source-code":
+                unmapped["mode"] = "provided"
+            if unmapped.get("mode") == "other-map" and "otherMap" in unmapped:
+                unmapped["url"] = unmapped.pop("otherMap")
+            unmapped.pop("relationship", None)
+            group["unmapped"] = unmapped
+        groups.append(group)
+    converted["group"] = groups
+    if converted.get("status") not in STATUSES:
+        raise InvalidConceptMapError(f"ConceptMap.status must be one of {', '.join(STATUSES)}")
+    return converted

@@ -1,0 +1,146 @@
+"""Stored ConceptMap versions: immutable content, a lifecycle status, and a catalogue stamp
+that lets each worker know, cheaply, when its cache of active maps is stale."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+
+from terminology.errors import ConcordanceError
+from terminology.models import Frozen
+from terminology.publication.conceptmap import STATUSES, InvalidConceptMapError, as_r4
+from terminology.storage.store import SqlStore
+from terminology.storage.tables import ConceptMapRow
+
+maps = ConceptMapRow.__table__  # type: ignore[attr-defined]
+
+
+class ConceptMapNotFoundError(ConcordanceError):
+    code = "not-found"
+
+
+class ConceptMapVersionConflictError(ConcordanceError):
+    code = "version-conflict"
+
+
+class StoredMap(Frozen):
+    id: int
+    url: str
+    version: str
+    status: str
+    resource: dict[str, Any]
+
+    def as_served(self) -> dict[str, Any]:
+        """The resource with its server id and current status."""
+        return {**self.resource, "id": str(self.id), "status": self.status}
+
+
+def _stored(row: Any) -> StoredMap:
+    return StoredMap(id=row.id, url=row.url, version=row.version, status=row.status, resource=row.resource)
+
+
+def save_concept_map(
+    store: SqlStore, resource: dict[str, Any], *, project_id: int | None = None
+) -> tuple[StoredMap, bool]:
+    """Store a version (R4 or R5 JSON, kept as R4); returns it and whether it is new. The same
+    url|version with other content is refused: a published version never changes."""
+    resource = as_r4(resource)
+    resource.pop("id", None)
+    resource.pop("meta", None)
+    version = str(resource.get("version") or "")
+    if not version:
+        raise InvalidConceptMapError("ConceptMap.version is required to publish a version")
+    now = datetime.now(UTC)
+    with store.engine.begin() as connection:
+        existing = connection.execute(
+            sa.select(maps).where(maps.c.url == resource["url"], maps.c.version == version)
+        ).first()
+        if existing is not None:
+            kept = {k: v for k, v in existing.resource.items() if k != "status"}
+            if kept != {k: v for k, v in resource.items() if k != "status"}:
+                raise ConceptMapVersionConflictError(
+                    f"{resource['url']}|{version} is already published with other content; "
+                    "publish a new version"
+                )
+            return _stored(existing), False
+        new_id = connection.execute(
+            maps.insert()
+            .values(
+                url=resource["url"],
+                version=version,
+                name=resource.get("name"),
+                status=resource.get("status", "draft"),
+                source_uri=resource.get("sourceUri") or resource.get("sourceCanonical"),
+                target_uri=resource.get("targetUri") or resource.get("targetCanonical"),
+                project_id=project_id,
+                resource=resource,
+                published_at=now,
+                changed_at=now,
+            )
+            .returning(maps.c.id)
+        ).scalar_one()
+    return get_concept_map(store, new_id), True
+
+
+def get_concept_map(store: SqlStore, map_id: int) -> StoredMap:
+    with store.engine.connect() as connection:
+        row = connection.execute(sa.select(maps).where(maps.c.id == map_id)).first()
+    if row is None:
+        raise ConceptMapNotFoundError(f"ConceptMap/{map_id} is not known")
+    return _stored(row)
+
+
+def set_status(store: SqlStore, map_id: int, status: str) -> StoredMap:
+    """Move a version along draft → active → retired (its content does not change)."""
+    if status not in STATUSES:
+        raise InvalidConceptMapError(f"status must be one of {', '.join(STATUSES)}")
+    current = get_concept_map(store, map_id)
+    order = {"draft": 0, "active": 1, "retired": 2, "unknown": 0}
+    if order[status] < order[current.status]:
+        raise InvalidConceptMapError(f"a {current.status} ConceptMap cannot go back to {status}")
+    with store.engine.begin() as connection:
+        connection.execute(
+            maps.update().where(maps.c.id == map_id).values(status=status, changed_at=datetime.now(UTC))
+        )
+    return get_concept_map(store, map_id)
+
+
+def search_concept_maps(
+    store: SqlStore,
+    *,
+    url: str | None = None,
+    version: str | None = None,
+    name: str | None = None,
+    status: str | None = None,
+    source: str | None = None,
+    target: str | None = None,
+) -> list[StoredMap]:
+    """Versions matching every given criterion, newest first. ``source`` / ``target`` match
+    the map's scope or any of its groups' systems."""
+    query = sa.select(maps).order_by(maps.c.url, maps.c.published_at.desc(), maps.c.id.desc())
+    for column, value in ((maps.c.url, url), (maps.c.version, version), (maps.c.status, status)):
+        if value is not None:
+            query = query.where(column == value)
+    if name is not None:
+        query = query.where(sa.func.lower(maps.c.name).like(f"{name.lower()}%"))
+    with store.engine.connect() as connection:
+        found = [_stored(row) for row in connection.execute(query)]
+
+    def touches(stored: StoredMap, uri: str, side: str) -> bool:
+        scope = stored.resource.get(f"{side}Uri") or stored.resource.get(f"{side}Canonical")
+        return scope == uri or any(group.get(side) == uri for group in stored.resource.get("group", []))
+
+    if source is not None:
+        found = [m for m in found if touches(m, source, "source")]
+    if target is not None:
+        found = [m for m in found if touches(m, target, "target")]
+    return found
+
+
+def catalogue_stamp(store: SqlStore) -> tuple[int, str]:
+    """Changes whenever a version is added or changes status: (count, latest change)."""
+    with store.engine.connect() as connection:
+        count, latest = connection.execute(sa.select(sa.func.count(), sa.func.max(maps.c.changed_at))).one()
+    return int(count), str(latest)

@@ -1,0 +1,215 @@
+"""FHIR routes over HTTP (ASGI) on SQLite and PostgreSQL: publication, read/search, $translate."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+
+import pytest
+
+from terminology.publication.publish import publish
+from terminology.review.workflow import Actor, Decision, Role, Target, decide
+from terminology.storage import conceptmaps, curation
+from tests.api.test_curation import World, build_world
+from tests.conftest import BUNDLED
+
+HL7 = BUNDLED / "hl7_conceptmaps" / "original"
+FHIR = "application/fhir+json"
+
+
+@pytest.fixture
+def fhir_world(store, database_url: str) -> Iterator[World]:  # type: ignore[no-untyped-def]
+    for world in build_world(store, database_url):
+        author, reviewer = Actor(name="author", role=Role.AUTHOR), Actor(name="reviewer", role=Role.REVIEWER)
+        for code, target in (("C02.05.03", "C02.18.00"), ("C04.01.00", None)):
+            row = curation.get_row(store, world.project, code)
+            first = (
+                Decision(action="map", targets=(Target(code=target),))
+                if target
+                else Decision(action="no_map")
+            )
+            for decision, actor in (
+                (first, author),
+                (Decision(action="submit"), author),
+                (Decision(action="accept"), reviewer),
+            ):
+                after = decide(row, decision, actor)
+                row = curation.save_decision(store, row, after, action=decision.action)
+        for name in ("ConceptMap-101.json", "ConceptMap-102.json"):
+            conceptmaps.save_concept_map(store, json.loads((HL7 / name).read_text(encoding="utf-8")))
+        yield world
+
+
+def params(answer: dict) -> dict[str, list]:
+    found: dict[str, list] = {}
+    for parameter in answer["parameter"]:
+        found.setdefault(parameter["name"], []).append(parameter)
+    return found
+
+
+def parts(match: dict) -> dict:
+    return {part["name"]: next(v for k, v in part.items() if k.startswith("value")) for part in match["part"]}
+
+
+def test_publish_serve_and_translate_curated_decisions(fhir_world: World) -> None:
+    stored = publish(fhir_world.store, fhir_world.project, status="active")
+    client = fhir_world.client
+    read = client.get(f"/fhir/ConceptMap/{stored.id}")
+    assert read.status_code == 200 and read.headers["content-type"].startswith(FHIR)
+    resource = read.json()
+    assert resource["resourceType"] == "ConceptMap" and resource["status"] == "active"
+    assert len(resource["version"]) == 14 and resource["group"][0]["sourceVersion"] == "1.9"
+    elements = {e["code"]: e for e in resource["group"][0]["element"]}
+    assert elements["C04.01.00"]["target"][0]["equivalence"] == "unmatched"  # explicit "no map"
+    provenance = elements["C02.05.03"]["target"][0]["extension"][0]
+    assert {p["url"]: p.get("valueString") for p in provenance["extension"]}["reviewer"] == "reviewer"
+
+    answer = client.get(
+        "/fhir/ConceptMap/$translate", params={"url": stored.url, "system": "urn:samu", "code": "C02.05.03"}
+    ).json()
+    found = params(answer)
+    assert found["result"][0]["valueBoolean"] is True
+    match = parts(found["match"][0])
+    assert match["equivalence"] == "equivalent" and match["concept"]["code"] == "C02.18.00"
+    assert match["source"] == f"{stored.url}|{stored.version}"
+    none = client.get(
+        "/fhir/ConceptMap/$translate", params={"url": stored.url, "system": "urn:samu", "code": "C04.01.00"}
+    ).json()
+    assert params(none)["result"][0]["valueBoolean"] is False and "message" in params(none)
+
+
+def test_translate_forms_r4_and_r5_get_and_post(fhir_world: World) -> None:
+    client = fhir_world.client
+    url = "http://hl7.org/fhir/ConceptMap/101"
+    system = "http://hl7.org/fhir/address-use"
+    wanted = {"system": "http://terminology.hl7.org/CodeSystem/v3-AddressUse", "code": "H", "display": "home"}
+
+    def first_concept(answer: dict) -> dict:
+        return parts(params(answer)["match"][0])["concept"]
+
+    get = client.get("/fhir/ConceptMap/$translate", params={"url": url, "system": system, "code": "home"})
+    assert first_concept(get.json()) == wanted
+    coding = client.get("/fhir/ConceptMap/$translate", params={"url": url, "coding": f"{system}|home"})
+    assert first_concept(coding.json()) == wanted
+    bodies = [
+        [{"name": "url", "valueUri": url}, {"name": "system", "valueUri": system}, {"name": "code", "valueCode": "home"}],
+        [{"name": "url", "valueUri": url}, {"name": "coding", "valueCoding": {"system": system, "code": "home"}}],
+        [{"name": "url", "valueUri": url},
+         {"name": "codeableConcept", "valueCodeableConcept": {"coding": [{"system": system, "code": "home"}]}}],
+        [{"name": "url", "valueUri": url}, {"name": "system", "valueUri": system}, {"name": "sourceCode", "valueCode": "home"}],
+        [{"name": "url", "valueUri": url}, {"name": "sourceCoding", "valueCoding": {"system": system, "code": "home"}}],
+    ]  # fmt: skip
+    for body in bodies:
+        answer = client.post(
+            "/fhir/ConceptMap/$translate", json={"resourceType": "Parameters", "parameter": body}
+        )
+        assert answer.status_code == 200, answer.text
+        assert first_concept(answer.json()) == wanted
+    stored = conceptmaps.search_concept_maps(fhir_world.store, url=url)[0]
+    instance = client.get(
+        f"/fhir/ConceptMap/{stored.id}/$translate", params={"system": system, "code": "home"}
+    )
+    assert first_concept(instance.json()) == wanted
+    reverse = client.get(
+        "/fhir/ConceptMap/$translate",
+        params={"url": url, "system": wanted["system"], "code": "H", "reverse": "true"},
+    )
+    assert parts(params(reverse.json())["match"][0])["concept"]["code"] == "home"
+    r5_reverse = client.post(
+        "/fhir/ConceptMap/$translate",
+        json={"resourceType": "Parameters", "parameter": [
+            {"name": "url", "valueUri": url}, {"name": "targetCoding", "valueCoding": {"system": wanted["system"], "code": "H"}}]},
+    )  # fmt: skip
+    assert parts(params(r5_reverse.json())["match"][0])["concept"]["code"] == "home"
+    scoped = client.get(
+        "/fhir/ConceptMap/$translate",
+        params={"system": system, "code": "home", "targetsystem": wanted["system"]},
+    )
+    assert any(parts(m)["concept"].get("code") == "H" for m in params(scoped.json())["match"])
+
+
+def test_unmapped_fixed_mode_applies(fhir_world: World) -> None:
+    answer = fhir_world.client.get(
+        "/fhir/ConceptMap/$translate",
+        params={
+            "url": "http://hl7.org/fhir/ConceptMap/101",
+            "system": "http://hl7.org/fhir/address-use",
+            "code": "billing",
+        },
+    ).json()
+    match = parts(params(answer)["match"][0])
+    assert match["concept"]["code"] == "temp"  # group.unmapped mode=fixed code=temp
+
+
+def test_errors_are_operation_outcomes(fhir_world: World) -> None:
+    client = fhir_world.client
+    cases = [
+        (client.get("/fhir/ConceptMap/$translate", params={"url": "http://nowhere/map", "system": "s", "code": "c"}), 404, "not-found"),
+        (client.get("/fhir/ConceptMap/$translate", params={"url": "http://hl7.org/fhir/ConceptMap/101"}), 400, "required"),
+        (client.get("/fhir/ConceptMap/$translate", params={"code": "home"}), 400, "required"),
+        (client.post("/fhir/ConceptMap/$translate", json={"resourceType": "Patient"}), 400, "invalid"),
+        (client.post("/fhir/ConceptMap/$translate", content=b"{not json", headers={"Content-Type": FHIR}), 400, "invalid"),
+        (client.get("/fhir/ConceptMap/99999"), 404, "not-found"),
+        (client.get("/fhir/ConceptMap/abc"), 404, "not-found"),
+        (client.get("/fhir/ConceptMap", params={"colour": "red"}), 400, "not-supported"),
+        (client.get("/fhir/ConceptMap/$translate", params={"url": "http://hl7.org/fhir/ConceptMap/101", "system": "s", "code": "c", "reverse": "maybe"}), 400, "invalid"),
+    ]  # fmt: skip
+    for answer, status, code in cases:
+        assert answer.status_code == status, answer.text
+        body = answer.json()
+        assert body["resourceType"] == "OperationOutcome" and body["issue"][0]["code"] == code
+        assert "Traceback" not in answer.text
+
+
+def test_search_and_paging(fhir_world: World) -> None:
+    client = fhir_world.client
+    first = client.get("/fhir/ConceptMap", params={"_count": 1}).json()
+    assert first["resourceType"] == "Bundle" and first["type"] == "searchset" and first["total"] == 2
+    assert len(first["entry"]) == 1
+    next_url = next(link["url"] for link in first["link"] if link["relation"] == "next")
+    second = client.get(next_url.replace("http://testserver", "")).json()
+    assert second["entry"][0]["resource"]["id"] != first["entry"][0]["resource"]["id"]
+    by_source = client.get(
+        "/fhir/ConceptMap", params={"source-system": "http://hl7.org/fhir/address-use"}
+    ).json()
+    assert [e["resource"]["url"] for e in by_source["entry"]] == ["http://hl7.org/fhir/ConceptMap/101"]
+    by_url = client.get(
+        "/fhir/ConceptMap", params={"url": "http://hl7.org/fhir/ConceptMap/102", "status": "draft"}
+    ).json()
+    assert by_url["total"] == 1
+
+
+def test_capability_statements(fhir_world: World) -> None:
+    capability = fhir_world.client.get("/fhir/metadata").json()
+    assert capability["resourceType"] == "CapabilityStatement" and capability["kind"] == "instance"
+    assert capability["fhirVersion"] == "4.0.1"
+    assert "http://hl7.org/fhir/CapabilityStatement/terminology-server" in capability["instantiates"]
+    terminology = fhir_world.client.get("/fhir/metadata", params={"mode": "terminology"}).json()
+    assert terminology["resourceType"] == "TerminologyCapabilities"
+
+
+def test_a_published_version_never_changes_and_newest_active_answers(fhir_world: World) -> None:
+    first = publish(fhir_world.store, fhir_world.project, status="active", version="20260101000000")
+    again = publish(fhir_world.store, fhir_world.project, status="active", version="20260101000000")
+    assert again.id == first.id  # same decisions, same version: unchanged
+    row = curation.get_row(fhir_world.store, fhir_world.project, "C02.05.03")
+    reopened = decide(row, Decision(action="reopen"), Actor(name="author", role=Role.AUTHOR))
+    curation.save_decision(fhir_world.store, row, reopened, action="reopen")
+    with pytest.raises(conceptmaps.ConceptMapVersionConflictError):
+        publish(fhir_world.store, fhir_world.project, status="active", version="20260101000000")
+    newer = publish(fhir_world.store, fhir_world.project, status="active", version="20260102000000")
+    fhir_world.client.app.state.map_cache.recheck_seconds = 0  # type: ignore[attr-defined]
+    answer = fhir_world.client.get(
+        "/fhir/ConceptMap/$translate", params={"url": newer.url, "system": "urn:samu", "code": "C02.05.03"}
+    ).json()
+    assert params(answer)["result"][0]["valueBoolean"] is False  # the newest version no longer maps it
+    pinned = fhir_world.client.get(
+        "/fhir/ConceptMap/$translate",
+        params={
+            "url": newer.url,
+            "conceptMapVersion": first.version,
+            "system": "urn:samu",
+            "code": "C02.05.03",
+        },
+    ).json()
+    assert params(pinned)["result"][0]["valueBoolean"] is True
