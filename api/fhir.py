@@ -20,6 +20,7 @@ from fastapi.responses import JSONResponse
 from terminology import __version__
 from terminology.errors import ConcordanceError
 from terminology.publication.conceptmap import InvalidConceptMapError, as_r4
+from terminology.publication.lookup import CodeSystemIndex, UnknownCodeError, lookup
 from terminology.publication.translate import MapIndex, Match, Question, has_result, translate
 from terminology.storage import conceptmaps
 from terminology.storage.store import SqlStore
@@ -36,10 +37,20 @@ class FhirError(ConcordanceError):
         super().__init__(diagnostics)
 
 
-def operation_outcome(code: str, diagnostics: str, severity: str = "error") -> dict[str, Any]:
+TX_ISSUE_TYPE = "http://hl7.org/fhir/tools/CodeSystem/tx-issue-type"
+
+
+def operation_outcome(code: str, text: str, severity: str = "error") -> dict[str, Any]:
+    """One issue, its message in ``details.text`` as terminology servers give it."""
     return {
         "resourceType": "OperationOutcome",
-        "issue": [{"severity": severity, "code": code, "diagnostics": diagnostics}],
+        "issue": [
+            {
+                "severity": severity,
+                "code": code,
+                "details": {"coding": [{"system": TX_ISSUE_TYPE, "code": code}], "text": text},
+            }
+        ],
     }
 
 
@@ -55,6 +66,8 @@ def render_fhir_error(error: Exception) -> JSONResponse:
         return fhir_response(operation_outcome("not-found", str(error)), 404)
     if isinstance(error, InvalidConceptMapError):
         return fhir_response(operation_outcome("invalid", str(error)), 400)
+    if isinstance(error, UnknownCodeError):
+        return fhir_response(operation_outcome("not-found", str(error)), 404)
     if isinstance(error, ConcordanceError):
         return fhir_response(operation_outcome("processing", str(error)), 422)
     return fhir_response(operation_outcome("exception", "the server could not answer"), 500)
@@ -119,6 +132,7 @@ def _value(parameter: dict[str, Any]) -> Any:
 
 
 R5_ALIASES = {
+    "sourceSystem": "system",
     "sourceCode": "code",
     "sourceCoding": "coding",
     "sourceCodeableConcept": "codeableConcept",
@@ -132,15 +146,25 @@ REVERSE_ALIASES = {"targetCode": "code", "targetCoding": "coding", "targetCodeab
 
 def _collect(pairs: Iterable[tuple[str, Any]]) -> tuple[dict[str, list[Any]], bool]:
     """Parameters by their R4 name (R5 names accepted); True when R5 ``target*`` inputs ask
-    for the reverse direction."""
+    for the reverse direction. ``_r5`` records that R5 names were used, so the answer uses
+    R5 part names too (``originMap``; in reverse, ``source`` is the source coding)."""
     found: dict[str, list[Any]] = {}
     reverse = False
     for name, value in pairs:
+        if name in REVERSE_ALIASES or name in R5_ALIASES:
+            found["_r5"] = [True]
         if name in REVERSE_ALIASES:
             reverse = True
             name = REVERSE_ALIASES[name]
         name = R5_ALIASES.get(name, name)
         found.setdefault(name, []).append(value)
+    if reverse:
+        # R5 reverse: the code is in targetSystem; sourceSystem narrows the answers.
+        code_system, wanted = found.pop("targetsystem", []), found.pop("system", [])
+        if code_system:
+            found["system"] = code_system
+        if wanted:
+            found["targetsystem"] = wanted
     return found, reverse
 
 
@@ -259,7 +283,7 @@ def _choose_maps(
     return scoped, every
 
 
-def _answer(matches: list[Match], question: Question) -> dict[str, Any]:
+def _answer(matches: list[Match], question: Question, *, r5: bool = False) -> dict[str, Any]:
     parameters: list[dict[str, Any]] = [{"name": "result", "valueBoolean": has_result(matches)}]
     if not has_result(matches):
         asked = ", ".join(f"{system}|{code}" if system else code for system, code in question.codings)
@@ -268,9 +292,24 @@ def _answer(matches: list[Match], question: Question) -> dict[str, Any]:
         concept = {key: value for key, value in (("system", match.system), ("code", match.code),
                                                   ("display", match.display)) if value}  # fmt: skip
         parts: list[dict[str, Any]] = [{"name": "equivalence", "valueCode": match.equivalence}]
-        if concept:
-            parts.append({"name": "concept", "valueCoding": concept})
-        parts.append({"name": "source", "valueUri": match.source})
+        if r5 and question.reverse:
+            asked_system, asked_code = question.codings[0]
+            parts.append(
+                {
+                    "name": "concept",
+                    "valueCoding": {k: v for k, v in (("system", asked_system), ("code", asked_code)) if v},
+                }
+            )
+            parts.append({"name": "source", "valueCoding": concept})
+            parts.append({"name": "originMap", "valueCanonical": match.source})
+        elif r5:
+            if concept:
+                parts.append({"name": "concept", "valueCoding": concept})
+            parts.append({"name": "originMap", "valueCanonical": match.source})
+        else:
+            if concept:
+                parts.append({"name": "concept", "valueCoding": concept})
+            parts.append({"name": "source", "valueUri": match.source})
         if match.comment:
             parts.append({"name": "message", "valueString": match.comment})
         parameters.append({"name": "match", "part": parts})
@@ -286,7 +325,7 @@ def _translate(cache: MapCache, pairs: Iterable[tuple[str, Any]], instance: int 
     for stored in chosen:
         index = cache.index(stored) if stored.id > 0 else MapIndex(stored.resource)
         matches.extend(translate(index, question, others=others))
-    return fhir_response(_answer(matches, question))
+    return fhir_response(_answer(matches, question, r5=bool(found.get("_r5"))))
 
 
 def _query_pairs(request: Request) -> list[tuple[str, Any]]:
@@ -325,6 +364,113 @@ def _map_id(text: str) -> int:
     if not text.isdigit():
         raise FhirError(404, "not-found", f"ConceptMap/{text} is not known")
     return int(text)
+
+
+# ---------------------------------------------------------------- $lookup
+
+STORED_USE = "urn:concordance:designation-use"
+
+
+def _stored_code_system(store: SqlStore, url: str, version: str | None, code: str) -> CodeSystemIndex | None:
+    """A stored version as a CodeSystem resource holding the code, its parents and children."""
+    system = store.find_code_system(url, version)
+    if system is None:
+        return None
+    concept = store.concept(system, code)
+    if concept is None:
+        raise UnknownCodeError(f"Unknown code '{code}' in the CodeSystem '{system.reference}'")
+    node: dict[str, Any] = {"code": concept.code}
+    if concept.display:
+        node["display"] = concept.display
+    if concept.definition:
+        node["definition"] = concept.definition
+    node["designation"] = [
+        {
+            key: value
+            for key, value in (
+                ("language", d.language),
+                ("use", {"system": STORED_USE, "code": str(d.use.value)}),
+                ("value", d.value),
+            )
+            if value
+        }
+        for d in concept.designations
+        if d.value != concept.display
+    ]
+    node["property"] = [{"code": key, "valueString": str(value)} for key, value in concept.properties.items()]
+    if not concept.active:
+        node["property"].append({"code": "status", "valueCode": "retired"})
+    index = CodeSystemIndex({"url": system.url, "version": system.version, "name": system.name or system.url,
+                             "concept": [node]})  # fmt: skip
+    for parent in concept.parents:
+        found = store.concept(system, parent)
+        index.concepts[parent] = {"code": parent, "display": found.display if found else None}
+        index.parents.setdefault(code, []).append(parent)
+    for child in store.children(system, code):
+        found = store.concept(system, child)
+        index.concepts[child] = {"code": child, "display": found.display if found else None}
+        index.children.setdefault(code, []).append(child)
+    return index
+
+
+def _sent_code_systems(found: dict[str, list[Any]]) -> list[CodeSystemIndex]:
+    return [
+        CodeSystemIndex(resource)
+        for resource in found.get("tx-resource", [])
+        if isinstance(resource, dict) and resource.get("resourceType") == "CodeSystem"
+    ]
+
+
+def _lookup(store: SqlStore, pairs: Iterable[tuple[str, Any]]) -> JSONResponse:
+    found: dict[str, list[Any]] = {}
+    for name, value in pairs:
+        found.setdefault(name, []).append(value)
+    coding = _one(found, "coding")
+    coding = _coding_from_query(coding) if isinstance(coding, str) else coding
+    system = _one(found, "system") or (coding or {}).get("system")
+    code = _one(found, "code") or (coding or {}).get("code")
+    version = _one(found, "version") or (coding or {}).get("version")
+    if not system or not code:
+        raise FhirError(400, "required", "$lookup needs a code and its system (or a coding)")
+    system, _, pinned = str(system).partition("|")
+    version = version or pinned or None
+    sent = _sent_code_systems(found)
+    chosen = next(
+        (cs for cs in sent if cs.url == system and (version is None or cs.version == version)
+         and cs.resource.get("content") != "supplement"), None,
+    )  # fmt: skip
+    if chosen is None:
+        chosen = _stored_code_system(store, system, version, str(code))
+    if chosen is None:
+        wanted = f"{system}|{version}" if version else system
+        raise FhirError(404, "not-found", f"A definition for CodeSystem '{wanted}' could not be found")
+    supplements = []
+    for wanted_supplement in found.get("useSupplement", []):
+        url, _, supplement_version = str(wanted_supplement).partition("|")
+        supplement = next(
+            (
+                cs
+                for cs in sent
+                if cs.url == url and (not supplement_version or cs.version == supplement_version)
+            ),
+            None,
+        )
+        if supplement is None:
+            raise FhirError(404, "not-found", f"Required supplement not found: {wanted_supplement}")
+        supplements.append(supplement)
+    wanted_properties = {str(value) for value in found.get("property", [])} or None
+    output = lookup(chosen, str(code), supplements=tuple(supplements), properties=wanted_properties)
+    return fhir_response({"resourceType": "Parameters", "parameter": output})
+
+
+@router.get("/CodeSystem/$lookup", summary="Look up a code")
+def lookup_get(request: Request) -> JSONResponse:
+    return _lookup(request.app.state.store, _query_pairs(request))
+
+
+@router.post("/CodeSystem/$lookup", summary="Look up a code (Parameters)")
+async def lookup_post(request: Request) -> JSONResponse:
+    return _lookup(request.app.state.store, await _body_pairs(request))
 
 
 # ---------------------------------------------------------------- read / search

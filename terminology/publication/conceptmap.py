@@ -20,11 +20,11 @@ from terminology.review.workflow import MappingRow, Status
 PROVENANCE = "urn:concordance:fhir:StructureDefinition:decision"
 """Extension on ``ConceptMap.group.element.target``: ``author``, ``reviewer`` (strings) and
 ``date`` (dateTime) of the curator decision the target comes from."""
-R5_TO_R4 = {
+R5_TO_R4 = {  # R4 equivalence says what the *target* is: wider when the source is narrower
     "related-to": "relatedto",
     "equivalent": "equivalent",
-    "source-is-narrower-than-target": "narrower",
-    "source-is-broader-than-target": "wider",
+    "source-is-narrower-than-target": "wider",
+    "source-is-broader-than-target": "narrower",
     "not-related-to": "disjoint",
 }
 STATUSES = ("draft", "active", "retired", "unknown")

@@ -120,7 +120,9 @@ def test_translate_forms_r4_and_r5_get_and_post(fhir_world: World) -> None:
         json={"resourceType": "Parameters", "parameter": [
             {"name": "url", "valueUri": url}, {"name": "targetCoding", "valueCoding": {"system": wanted["system"], "code": "H"}}]},
     )  # fmt: skip
-    assert parts(params(r5_reverse.json())["match"][0])["concept"]["code"] == "home"
+    r5_parts = parts(params(r5_reverse.json())["match"][0])
+    assert r5_parts["source"]["code"] == "home" and r5_parts["concept"]["code"] == "H"  # R5 names, R5 answer
+    assert r5_parts["originMap"] == f"{url}|4.0.1"
     scoped = client.get(
         "/fhir/ConceptMap/$translate",
         params={"system": system, "code": "home", "targetsystem": wanted["system"]},
@@ -213,3 +215,27 @@ def test_a_published_version_never_changes_and_newest_active_answers(fhir_world:
         },
     ).json()
     assert params(pinned)["result"][0]["valueBoolean"] is True
+
+
+def test_lookup_of_a_stored_code_system(fhir_world: World) -> None:
+    client = fhir_world.client
+    answer = client.get(
+        "/fhir/CodeSystem/$lookup", params={"system": "urn:samu", "version": "1.9", "code": "C02.05.03"}
+    )
+    assert answer.status_code == 200 and answer.headers["content-type"].startswith(FHIR)
+    found = params(answer.json())
+    assert found["display"][0]["valueString"] == "Atteinte aux personnesPsychiatrique"
+    assert found["version"][0]["valueString"] == "1.9"
+    designations = [{p["name"]: p.get("valueString") for p in d["part"]} for d in found["designation"]]
+    assert {"value": "Psychiatrique", "language": None, "use": None} | designations[-1] == designations[-1]
+    assert any(d.get("value") == "Psychiatrique" for d in designations)
+    props = {parts(p)["code"]: parts(p)["value"] for p in found["property"]}
+    assert props["field"] == "Circonstances Natures de Faits" and props["inactive"] is False
+    coding = client.get("/fhir/CodeSystem/$lookup", params={"coding": "urn:samu|C02.18.00"})
+    assert coding.status_code == 200  # latest version when none is given
+    unknown = client.get("/fhir/CodeSystem/$lookup", params={"system": "urn:samu", "code": "NOPE"})
+    assert unknown.status_code == 404 and unknown.json()["issue"][0]["code"] == "not-found"
+    missing = client.get("/fhir/CodeSystem/$lookup", params={"system": "urn:nowhere", "code": "x"})
+    assert missing.status_code == 404 and missing.json()["resourceType"] == "OperationOutcome"
+    incomplete = client.get("/fhir/CodeSystem/$lookup", params={"code": "x"})
+    assert incomplete.status_code == 400

@@ -1,0 +1,108 @@
+"""The HL7 terminology ecosystem test cases (``../shared/hl7-tx-ecosystem-tests``) and the
+reference runner's comparison rules, for an R4 server."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+from tests.conftest import ROOT
+
+SUITE = (ROOT.parent / "shared" / "hl7-tx-ecosystem-tests" / "tests").resolve()
+OPERATION_PATH = {"translate": "/fhir/ConceptMap/$translate", "lookup": "/fhir/CodeSystem/$lookup"}
+PLACEHOLDERS = {
+    "$string$": r".+",
+    "$uuid$": r"[0-9a-fA-F-]{36}",
+    "$instant$": r"\d{4}-\d\d-\d\dT.+",
+    "$id$": r"[A-Za-z0-9\-.]{1,64}",
+}
+
+
+def cases(operation: str, mode: str = "general") -> list[dict[str, Any]]:
+    listed = json.loads((SUITE / "test-cases.json").read_text(encoding="utf-8"))
+    found = []
+    for suite in listed["suites"]:
+        if suite.get("mode", "general") != mode:
+            continue
+        for test in suite["tests"]:
+            if test.get("operation") == operation and test.get("mode", "general") == mode:
+                found.append({**test, "setup": suite.get("setup", []), "suite": suite["name"]})
+    return found
+
+
+def request_body(case: dict[str, Any]) -> dict[str, Any]:
+    """The test's Parameters, with the suite's resources as ``tx-resource`` (as the runner sends)."""
+    body = json.loads((SUITE / case["request"]).read_text(encoding="utf-8"))
+    resources = [json.loads((SUITE / name).read_text(encoding="utf-8")) for name in case["setup"]]
+    body["parameter"] = [{"name": "tx-resource", "resource": r} for r in resources] + body.get(
+        "parameter", []
+    )
+    return body
+
+
+def expected(case: dict[str, Any]) -> Any:
+    return json.loads((SUITE / case["response"]).read_text(encoding="utf-8"))
+
+
+def _optional(node: Any, version: int = 4) -> bool:
+    if not isinstance(node, dict) or "$optional$" not in node:
+        return False
+    flag = node["$optional$"]
+    if flag is True:
+        return True
+    # "version:N": optional when testing FHIR version N; "!server": optional for other servers.
+    return isinstance(flag, str) and (flag == f"version:{version}" or flag.startswith("!"))
+
+
+def _clean(node: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in node.items() if not k.startswith("$")}
+
+
+def differences(want: Any, got: Any, where: str = "") -> list[str]:
+    """What separates the server's answer from the expected one (empty when they agree)."""
+    if isinstance(want, str) and isinstance(got, str):
+        if want.startswith("$external") or want in ("$optional$",):
+            return []
+        if want.startswith("$choice:") and want.endswith("$"):
+            options = want[len("$choice:") : -1].split("|")
+            return [] if got in options else [f"{where}: {got!r} is none of {options}"]
+        if want in PLACEHOLDERS:
+            return [] if re.fullmatch(PLACEHOLDERS[want], got) else [f"{where}: {got!r} is not {want}"]
+        return [] if want == got else [f"{where}: expected {want!r}, got {got!r}"]
+    if isinstance(want, dict) and isinstance(got, dict):
+        problems = []
+        optional = set(want.get("$optional-properties$", []))
+        for key, value in _clean(want).items():
+            if key not in got:
+                all_optional = isinstance(value, list) and all(_optional(item) for item in value)
+                if key not in optional and not _optional(value) and not all_optional:
+                    problems.append(f"{where}.{key}: missing")
+                continue
+            problems += differences(value, got[key], f"{where}.{key}")
+        problems += [f"{where}.{key}: not expected" for key in got if key not in want and key != "id"]
+        return problems
+    if isinstance(want, list) and isinstance(got, list):
+        unused = list(range(len(got)))
+        problems = []
+        for number, item in enumerate(want):
+            hit = next((i for i in unused if not differences(item, got[i], f"{where}[{i}]")), None)
+            if hit is None:
+                if not _optional(item):
+                    problems.append(
+                        f"{where}[{number}]: no match for {json.dumps(_clean(item) if isinstance(item, dict) else item)[:200]}"
+                    )
+            else:
+                unused.remove(hit)
+        problems += [f"{where}[{i}]: not expected {json.dumps(got[i])[:200]}" for i in unused]
+        return problems
+    return [] if want == got else [f"{where}: expected {want!r}, got {got!r}"]
+
+
+def suite_present() -> bool:
+    return (SUITE / "test-cases.json").exists()
+
+
+def relative(path: Path) -> str:
+    return str(path.relative_to(SUITE))
