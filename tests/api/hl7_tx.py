@@ -8,9 +8,10 @@ import re
 from pathlib import Path
 from typing import Any
 
-from tests.conftest import ROOT
+from tests.conftest import FIXTURES
 
-SUITE = (ROOT.parent / "shared" / "hl7-tx-ecosystem-tests" / "tests").resolve()
+SUITE = FIXTURES / "hl7_tx_ecosystem"
+"""The files of the general-mode $translate and $lookup cases, copied with their licence."""
 OPERATION_PATH = {"translate": "/fhir/ConceptMap/$translate", "lookup": "/fhir/CodeSystem/$lookup"}
 PLACEHOLDERS = {
     "$string$": r".+",
