@@ -79,5 +79,10 @@ def open_demo_review(store: SqlStore, *, url: str = "http://127.0.0.1:8000") -> 
 def review_demo(
     url: Annotated[str, typer.Option(help="Where the server will listen.")] = "http://127.0.0.1:8000",
 ) -> None:
-    """Open the demo review project (SAMU-Hub 1.9 → 2.3) and print its page and token."""
-    typer.echo(open_demo_review(_store(), url=url))
+    """Open the demo review project (SAMU-Hub 1.9 → 2.3), serve the bundled ConceptMaps, and
+    print the review page, a token and example FHIR calls."""
+    from terminology.cli.publication import publish_demo_maps
+
+    store = _store()
+    typer.echo(open_demo_review(store, url=url))
+    typer.echo(publish_demo_maps(store, url=url))
