@@ -34,6 +34,17 @@ class InvalidConceptMapError(ConcordanceError):
     code = "invalid-conceptmap"
 
 
+def fhir_date_time(moment: datetime) -> str:
+    """A FHIR dateTime: seconds and a time zone (SQLite hands back naive UTC times).
+
+    >>> fhir_date_time(datetime(2026, 11, 28, 9, 30, 5, 123456))
+    '2026-11-28T09:30:05+00:00'
+    """
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.isoformat(timespec="seconds")
+
+
 def business_version(moment: datetime | None = None) -> str:
     return (moment or datetime.now(UTC)).strftime("%Y%m%d%H%M%S")
 
@@ -67,7 +78,7 @@ def build_concept_map(
                 for part in (
                     {"url": "author", "valueString": row.author} if row.author else None,
                     {"url": "reviewer", "valueString": row.reviewer} if row.reviewer else None,
-                    {"url": "date", "valueDateTime": row.updated_at.isoformat()} if row.updated_at else None,
+                    {"url": "date", "valueDateTime": fhir_date_time(row.updated_at)} if row.updated_at else None,
                 )
                 if part is not None
             ],

@@ -239,3 +239,19 @@ def test_lookup_of_a_stored_code_system(fhir_world: World) -> None:
     assert missing.status_code == 404 and missing.json()["resourceType"] == "OperationOutcome"
     incomplete = client.get("/fhir/CodeSystem/$lookup", params={"code": "x"})
     assert incomplete.status_code == 400
+
+
+def test_every_served_concept_map_is_valid_r4(fhir_world: World) -> None:
+    """Validated with the R4B ConceptMap model of fhir.resources (R4B left ConceptMap as in R4)."""
+    from fhir.resources.R4B.conceptmap import ConceptMap
+
+    from terminology.cli.publication import publish_demo_maps
+
+    publish(fhir_world.store, fhir_world.project, status="active")
+    publish_demo_maps(fhir_world.store)
+    bundle = fhir_world.client.get("/fhir/ConceptMap", params={"_count": 500}).json()
+    assert bundle["total"] == len(bundle["entry"]) >= 80
+    for entry in bundle["entry"]:
+        ConceptMap.model_validate(entry["resource"])
+        read = fhir_world.client.get(f"/fhir/ConceptMap/{entry['resource']['id']}").json()
+        ConceptMap.model_validate(read)
