@@ -532,6 +532,81 @@ def search_concept_map(request: Request) -> JSONResponse:
     )
 
 
+def _code_system_resource(system: Any) -> dict[str, Any]:
+    """A stored version's metadata; its concepts are served by ``$lookup`` (content
+    ``not-present``: CIM-11 alone has 36,000 concepts)."""
+    resource: dict[str, Any] = {
+        "resourceType": "CodeSystem",
+        "id": str(system.id),
+        "url": system.url,
+        "version": system.version,
+        "status": system.status if system.status in ("draft", "active", "retired", "unknown") else "active",
+        "content": "not-present",
+        "count": system.concept_count,
+    }
+    if system.name:
+        resource["name"] = system.name
+    if system.title:
+        resource["title"] = system.title
+    if system.publisher:
+        resource["publisher"] = system.publisher
+    if system.languages:
+        resource["language"] = system.languages[0]
+    return resource
+
+
+@router.get("/CodeSystem/{system_id}", summary="Read a CodeSystem version (metadata)")
+def read_code_system(request: Request, system_id: str) -> JSONResponse:
+    if system_id.isdigit():
+        for system in request.app.state.store.code_systems():
+            if system.id == int(system_id):
+                return fhir_response(_code_system_resource(system))
+    raise FhirError(404, "not-found", f"CodeSystem/{system_id} is not known")
+
+
+@router.get("/CodeSystem", summary="Search CodeSystem versions (Bundle searchset)")
+def search_code_system(request: Request) -> JSONResponse:
+    params = dict(request.query_params)
+    unknown = sorted(set(params) - {"url", "version", "name", "status", "_count", "_offset", "_format"})
+    if unknown:
+        raise FhirError(400, "not-supported", f"search parameter(s) not supported: {', '.join(unknown)}")
+    try:
+        count, offset = min(int(params.get("_count", 20)), 500), max(int(params.get("_offset", 0)), 0)
+    except ValueError as error:
+        raise FhirError(400, "invalid", "_count and _offset are numbers") from error
+    found = [
+        system
+        for system in request.app.state.store.code_systems()
+        if all(
+            wanted is None or actual == wanted
+            for wanted, actual in ((params.get("url"), system.url), (params.get("version"), system.version),
+                                   (params.get("status"), system.status))
+        )
+        and (params.get("name") is None or (system.name or "").lower().startswith(params["name"].lower()))
+    ]  # fmt: skip
+    base = str(request.url.remove_query_params(["_offset"]))
+    joiner = "&" if "?" in base else "?"
+    links = [{"relation": "self", "url": str(request.url)}]
+    if offset + count < len(found):
+        links.append({"relation": "next", "url": f"{base}{joiner}_offset={offset + count}"})
+    return fhir_response(
+        {
+            "resourceType": "Bundle",
+            "type": "searchset",
+            "total": len(found),
+            "link": links,
+            "entry": [
+                {
+                    "fullUrl": str(request.url_for("read_code_system", system_id=str(system.id))),
+                    "resource": _code_system_resource(system),
+                    "search": {"mode": "match"},
+                }
+                for system in found[offset : offset + count]
+            ],
+        }
+    )
+
+
 # ---------------------------------------------------------------- metadata
 
 
@@ -573,6 +648,16 @@ def metadata(request: Request, mode: str | None = None) -> JSONResponse:
                     "mode": "server",
                     "resource": [
                         {
+                            "type": "CodeSystem",
+                            "interaction": [{"code": "read"}, {"code": "search-type"}],
+                            "operation": [
+                                {
+                                    "name": "lookup",
+                                    "definition": "http://hl7.org/fhir/OperationDefinition/CodeSystem-lookup",
+                                }
+                            ],
+                        },
+                        {
                             "type": "ConceptMap",
                             "interaction": [{"code": "read"}, {"code": "search-type"}],
                             "searchParam": [
@@ -594,7 +679,7 @@ def metadata(request: Request, mode: str | None = None) -> JSONResponse:
                                     "definition": "http://hl7.org/fhir/OperationDefinition/ConceptMap-translate",
                                 }
                             ],
-                        }
+                        },
                     ],
                 }
             ],

@@ -255,3 +255,22 @@ def test_every_served_concept_map_is_valid_r4(fhir_world: World) -> None:
         ConceptMap.model_validate(entry["resource"])
         read = fhir_world.client.get(f"/fhir/ConceptMap/{entry['resource']['id']}").json()
         ConceptMap.model_validate(read)
+
+
+def test_code_system_read_and_search(fhir_world: World) -> None:
+    from fhir.resources.R4B.codesystem import CodeSystem
+
+    client = fhir_world.client
+    bundle = client.get("/fhir/CodeSystem", params={"url": "urn:samu"}).json()
+    assert bundle["type"] == "searchset" and bundle["total"] == 2
+    versions = {entry["resource"]["version"]: entry["resource"] for entry in bundle["entry"]}
+    assert versions["1.9"]["count"] == 286 and versions["2.3"]["count"] == 357
+    read = client.get(f"/fhir/CodeSystem/{versions['2.3']['id']}").json()
+    CodeSystem.model_validate(read)
+    assert read["content"] == "not-present" and read["url"] == "urn:samu"
+    paged = client.get("/fhir/CodeSystem", params={"_count": 1}).json()
+    assert len(paged["entry"]) == 1 and any(link["relation"] == "next" for link in paged["link"])
+    assert client.get("/fhir/CodeSystem/424242").status_code == 404
+    assert (
+        client.get("/fhir/CodeSystem", params={"colour": "red"}).json()["issue"][0]["code"] == "not-supported"
+    )
