@@ -78,7 +78,9 @@ def build_concept_map(
                 for part in (
                     {"url": "author", "valueString": row.author} if row.author else None,
                     {"url": "reviewer", "valueString": row.reviewer} if row.reviewer else None,
-                    {"url": "date", "valueDateTime": fhir_date_time(row.updated_at)} if row.updated_at else None,
+                    {"url": "date", "valueDateTime": fhir_date_time(row.updated_at)}
+                    if row.updated_at
+                    else None,
                 )
                 if part is not None
             ],
