@@ -15,10 +15,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 
 from terminology import __version__
-from terminology.errors import ConcordanceError
+from terminology.errors import ConcordanceError, UnknownFormatError
+from terminology.exporters import export_formats, exporter
 from terminology.publication.conceptmap import InvalidConceptMapError, as_r4
 from terminology.publication.lookup import CodeSystemIndex, UnknownCodeError, lookup
 from terminology.publication.translate import MapIndex, Match, Question, has_result, translate
@@ -476,10 +477,39 @@ async def lookup_post(request: Request) -> JSONResponse:
 # ---------------------------------------------------------------- read / search
 
 
-@router.get("/ConceptMap/{map_id}", summary="Read a ConceptMap version")
-def read_concept_map(request: Request, map_id: str) -> JSONResponse:
+def _wanted_format(request: Request) -> str | None:
+    """An export format asked by ``_format`` or ``Accept`` (None: FHIR JSON)."""
+    asked = request.query_params.get("_format")
+    if asked:
+        return None if asked in ("json", "fhir", FHIR_JSON, "application/json") else asked
+    for item in request.headers.get("accept", "").split(","):
+        mime = item.split(";")[0].strip().lower()
+        if mime in ("", "*/*", FHIR_JSON, "application/json", "application/*"):
+            return None
+        if mime in export_formats().values():
+            return mime
+    accept = request.headers.get("accept", "")
+    if accept:
+        raise FhirError(
+            406, "not-supported", f"cannot answer in {accept}; ask for {', '.join(export_formats().values())}"
+        )
+    return None
+
+
+@router.get(
+    "/ConceptMap/{map_id}",
+    summary="Read a ConceptMap version (FHIR JSON; SSSOM TSV or CSV by Accept or _format)",
+)
+def read_concept_map(request: Request, map_id: str) -> Response:
     stored = conceptmaps.get_concept_map(request.app.state.store, _map_id(map_id))
-    return fhir_response(stored.as_served())
+    wanted = _wanted_format(request)
+    if wanted is None:
+        return fhir_response(stored.as_served())
+    try:
+        mime, export = exporter(wanted)
+    except UnknownFormatError as error:
+        raise FhirError(400, "not-supported", str(error)) from error
+    return Response(export(stored.as_served()), media_type=f"{mime}; charset=utf-8")
 
 
 SEARCH = {"url", "version", "name", "status", "source-system", "target-system", "source-uri", "target-uri",

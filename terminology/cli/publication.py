@@ -55,6 +55,23 @@ def import_maps(
         typer.echo(f"ConceptMap/{stored.id} {stored.url}|{stored.version}{'' if new else ' (unchanged)'}")
 
 
+@maps_app.command("export")
+def export_map(
+    map_id: Annotated[int, typer.Argument(help="ConceptMap id.")],
+    format_name: Annotated[str, typer.Option("--format", help="fhir, sssom or csv.")] = "fhir",
+    out: Annotated[Path | None, typer.Option("--out", help="File (default: standard output).")] = None,
+) -> None:
+    """Write a ConceptMap version as FHIR JSON, SSSOM TSV or CSV."""
+    from terminology.exporters import exporter
+
+    _, export = exporter(format_name)
+    text = export(conceptmaps.get_concept_map(_store(), map_id).as_served())
+    if out is None:
+        typer.echo(text, nl=False)
+    else:
+        out.write_text(text, encoding="utf-8")
+
+
 @maps_app.command("list")
 def list_maps() -> None:
     """Every stored version."""

@@ -274,3 +274,33 @@ def test_code_system_read_and_search(fhir_world: World) -> None:
     assert (
         client.get("/fhir/CodeSystem", params={"colour": "red"}).json()["issue"][0]["code"] == "not-supported"
     )
+
+
+def test_concept_map_exports_by_content_negotiation(fhir_world: World, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import csv
+    import io
+
+    from sssom.parsers import parse_sssom_table
+
+    stored = publish(fhir_world.store, fhir_world.project, status="active")
+    client = fhir_world.client
+    sssom = client.get(f"/fhir/ConceptMap/{stored.id}", headers={"Accept": "text/tab-separated-values"})
+    assert sssom.status_code == 200 and sssom.headers["content-type"].startswith("text/tab-separated-values")
+    path = tmp_path / "map.sssom.tsv"
+    path.write_text(sssom.text, encoding="utf-8")
+    frame = parse_sssom_table(path).df
+    assert len(frame) == 2 and set(frame["mapping_justification"]) == {"semapv:ManualMappingCuration"}
+    assert "sssom:NoTermFound" in set(frame["object_id"])  # the explicit "no map"
+    table = client.get(f"/fhir/ConceptMap/{stored.id}", params={"_format": "csv"})
+    rows = list(csv.DictReader(io.StringIO(table.text)))
+    assert {(r["source_code"], r["target_code"], r["equivalence"]) for r in rows} == {
+        ("C02.05.03", "C02.18.00", "equivalent"),
+        ("C04.01.00", "", "unmatched"),
+    }
+    hl7 = conceptmaps.search_concept_maps(fhir_world.store, url="http://hl7.org/fhir/ConceptMap/101")[0]
+    imported = client.get(f"/fhir/ConceptMap/{hl7.id}", params={"_format": "sssom"}).text
+    assert "semapv:UnspecifiedMatching" in imported  # not curated here: not claimed as curated
+    refused = client.get(f"/fhir/ConceptMap/{stored.id}", headers={"Accept": "application/xml"})
+    assert refused.status_code == 406 and refused.json()["resourceType"] == "OperationOutcome"
+    unknown = client.get(f"/fhir/ConceptMap/{stored.id}", params={"_format": "turtle"})
+    assert unknown.status_code == 400

@@ -22,3 +22,24 @@ def test_demo_maps_are_served_and_idempotent(store: SqlStore) -> None:
     assert [m.code for m in matches] == ["C02.18.00"]
     publish_demo_maps(store)  # again: same versions, nothing new
     assert len(conceptmaps.search_concept_maps(store)) == 80
+
+
+def test_export_a_map_from_the_command_line(store: SqlStore, tmp_path, capsys, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from terminology.cli.main import main
+    from terminology.settings import get_settings
+
+    monkeypatch.setenv(
+        "CONCORDANCE_DATABASE_URL", str(store.engine.url.render_as_string(hide_password=False))
+    )
+    get_settings.cache_clear()
+    publish_demo_maps(store)
+    curated = conceptmaps.search_concept_maps(
+        store, url="urn:concordance:ConceptMap:samu-hub-nomenclature-1.9-2.3"
+    )[0]
+    out = tmp_path / "samu.csv"
+    assert main(["conceptmaps", "export", str(curated.id), "--format", "csv", "--out", str(out)]) == 0
+    lines = out.read_text(encoding="utf-8").splitlines()
+    assert lines[0].startswith("source_system,source_code") and len(lines) == 1 + 233
+    assert main(["conceptmaps", "export", str(curated.id), "--format", "turtle"]) == 1
+    assert "unknown export format 'turtle'" in capsys.readouterr().err
+    get_settings.cache_clear()
