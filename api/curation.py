@@ -421,3 +421,21 @@ def export_decisions(
                 ]
             )
     return PlainTextResponse(out.getvalue(), media_type="text/csv; charset=utf-8")
+
+
+@router.get(
+    "/conceptmaps/{old_id}/diff/{new_id}",
+    summary="What changed between two published ConceptMap versions (public, like the maps)",
+)
+def diff_concept_maps(store: Store, old_id: int, new_id: int) -> dict[str, Any]:
+    from terminology.publication.diff import diff_maps
+    from terminology.storage import conceptmaps
+
+    old, new = conceptmaps.get_concept_map(store, old_id), conceptmaps.get_concept_map(store, new_id)
+    changes = diff_maps(old.resource, new.resource)
+    return {
+        "from": f"{old.url}|{old.version}",
+        "to": f"{new.url}|{new.version}",
+        "counts": {kind: sum(c.kind == kind for c in changes) for kind in ("added", "removed", "changed")},
+        "changes": [change.model_dump() for change in changes],
+    }

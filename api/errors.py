@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse
 
 from terminology.errors import CodeSystemNotFoundError, ConcordanceError
 from terminology.review.workflow import InvalidDecision, InvalidTransition, NotAllowed
+from terminology.storage.conceptmaps import ConceptMapNotFoundError
 from terminology.storage.curation import (
     ProjectNotFoundError,
     RowNotFoundError,
@@ -37,6 +38,7 @@ STATUS: list[tuple[type[Exception], int, str]] = [
     (ProjectNotFoundError, 404, "not-found"),
     (RowNotFoundError, 404, "not-found"),
     (CodeSystemNotFoundError, 404, "not-found"),
+    (ConceptMapNotFoundError, 404, "not-found"),
     (UnknownUserError, 404, "unknown-user"),
     (InvalidTransition, 409, "invalid-transition"),
     (StaleVersionError, 412, "stale-version"),

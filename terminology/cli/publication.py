@@ -72,6 +72,27 @@ def export_map(
         out.write_text(text, encoding="utf-8")
 
 
+@maps_app.command("diff")
+def diff_command(
+    old_id: Annotated[int, typer.Argument(help="The older ConceptMap id.")],
+    new_id: Annotated[int, typer.Argument(help="The newer ConceptMap id.")],
+) -> None:
+    """What changed between two versions: added, removed, changed target or equivalence."""
+    from terminology.publication.diff import diff_maps
+
+    store = _store()
+    old, new = conceptmaps.get_concept_map(store, old_id), conceptmaps.get_concept_map(store, new_id)
+    changes = diff_maps(old.resource, new.resource)
+    for change in changes:
+        before = ", ".join(f"{code or '∅'} ({equivalence})" for code, equivalence in change.before) or "—"
+        after = ", ".join(f"{code or '∅'} ({equivalence})" for code, equivalence in change.after) or "—"
+        typer.echo(f"{change.kind:<8} {change.source_code}: {before} → {after}")
+    counts = {kind: sum(c.kind == kind for c in changes) for kind in ("added", "removed", "changed")}
+    typer.echo(
+        f"{old.url}|{old.version} → {new.version}: " + ", ".join(f"{n} {k}" for k, n in counts.items())
+    )
+
+
 @maps_app.command("list")
 def list_maps() -> None:
     """Every stored version."""

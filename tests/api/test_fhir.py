@@ -304,3 +304,27 @@ def test_concept_map_exports_by_content_negotiation(fhir_world: World, tmp_path)
     assert refused.status_code == 406 and refused.json()["resourceType"] == "OperationOutcome"
     unknown = client.get(f"/fhir/ConceptMap/{stored.id}", params={"_format": "turtle"})
     assert unknown.status_code == 400
+
+
+def test_diff_between_two_published_versions(fhir_world: World) -> None:
+    first = publish(fhir_world.store, fhir_world.project, status="active", version="20260101000000")
+    row = curation.get_row(fhir_world.store, fhir_world.project, "C02.05.03")
+    reviewer, author = Actor(name="reviewer", role=Role.REVIEWER), Actor(name="author", role=Role.AUTHOR)
+    for decision, actor in (
+        (Decision(action="reopen"), author),
+        (Decision(action="map", targets=(Target(code="C02.16.00", equivalence="wider"),)), author),
+        (Decision(action="submit"), author),
+        (Decision(action="accept"), reviewer),
+    ):
+        after = decide(row, decision, actor)
+        row = curation.save_decision(fhir_world.store, row, after, action=decision.action)
+    second = publish(fhir_world.store, fhir_world.project, status="active", version="20260102000000")
+    answer = fhir_world.client.get(f"/api/conceptmaps/{first.id}/diff/{second.id}")
+    assert answer.status_code == 200  # published content is public
+    body = answer.json()
+    assert body["counts"] == {"added": 0, "removed": 0, "changed": 1}
+    change = body["changes"][0]
+    assert change["source_code"] == "C02.05.03"
+    assert change["before"] == [["C02.18.00", "equivalent"]] and change["after"] == [["C02.16.00", "wider"]]
+    missing = fhir_world.client.get(f"/api/conceptmaps/{first.id}/diff/999999")
+    assert missing.status_code == 404 and missing.json()["code"] == "not-found"

@@ -43,3 +43,28 @@ def test_export_a_map_from_the_command_line(store: SqlStore, tmp_path, capsys, m
     assert main(["conceptmaps", "export", str(curated.id), "--format", "turtle"]) == 1
     assert "unknown export format 'turtle'" in capsys.readouterr().err
     get_settings.cache_clear()
+
+
+def test_diff_two_versions_from_the_command_line(store: SqlStore, capsys, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from terminology.cli.main import main
+    from terminology.settings import get_settings
+
+    monkeypatch.setenv(
+        "CONCORDANCE_DATABASE_URL", str(store.engine.url.render_as_string(hide_password=False))
+    )
+    get_settings.cache_clear()
+    publish_demo_maps(store)
+    old = conceptmaps.search_concept_maps(
+        store, url="urn:concordance:ConceptMap:samu-hub-nomenclature-1.9-2.3"
+    )[0]
+    resource = {**old.resource, "version": "next"}
+    elements = resource["group"][0]["element"]
+    resource["group"] = [{**resource["group"][0], "element": elements[1:]}]  # one code dropped
+    new, _ = conceptmaps.save_concept_map(store, resource)
+    capsys.readouterr()
+    assert main(["conceptmaps", "diff", str(old.id), str(new.id)]) == 0
+    printed = capsys.readouterr().out
+    assert f"removed  {elements[0]['code']}:" in printed and printed.rstrip().endswith(
+        "0 added, 1 removed, 0 changed"
+    )
+    get_settings.cache_clear()
