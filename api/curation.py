@@ -439,3 +439,26 @@ def diff_concept_maps(store: Store, old_id: int, new_id: int) -> dict[str, Any]:
         "counts": {kind: sum(c.kind == kind for c in changes) for kind in ("added", "removed", "changed")},
         "changes": [change.model_dump() for change in changes],
     }
+
+
+@router.post(
+    "/projects/{project_id}/publish", summary="Publish the accepted decisions as a new ConceptMap version"
+)
+def publish_project(
+    store: Store,
+    member: Member,
+    status: Annotated[str, Query(pattern="^(draft|active)$")] = "active",
+) -> dict[str, Any]:
+    from terminology.publication.publish import publish
+
+    member.require(Role.REVIEWER)
+    stored = publish(store, member.project, status=status, publisher=f"Concordance ({member.actor.name})")
+    elements = sum(len(group.get("element", [])) for group in stored.resource.get("group", []))
+    return {
+        "id": stored.id,
+        "url": stored.url,
+        "version": stored.version,
+        "status": stored.status,
+        "elements": elements,
+        "fhir": f"/fhir/ConceptMap/{stored.id}",
+    }

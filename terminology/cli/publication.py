@@ -93,6 +93,23 @@ def diff_command(
     )
 
 
+@maps_app.command("impact")
+def impact_command(
+    map_id: Annotated[int, typer.Argument(help="ConceptMap id.")],
+    target: Annotated[str, typer.Option(metavar="URL|VERSION", help="The new version of the target system.")],
+) -> None:
+    """Which mappings a new target version breaks (target gone, inactive or relabelled)."""
+    from terminology.publication.impact import release_impact
+
+    store = _store()
+    url, _, version = target.partition("|")
+    stored = conceptmaps.get_concept_map(store, map_id)
+    impacted = release_impact(store, stored.resource, store.code_system(url, version or None))
+    for item in impacted:
+        typer.echo(f"{item.source_code} → {item.reason}")
+    typer.echo(f"{stored.url}|{stored.version}: {len(impacted)} mappings to review against {target}")
+
+
 @maps_app.command("list")
 def list_maps() -> None:
     """Every stored version."""

@@ -552,6 +552,11 @@ def target_changes(store: SqlStore, project_name: str, new_target: Any) -> dict[
     if previous is None or previous == new_target.id:
         return {}
     old_system = next(system for system in store.code_systems() if system.id == previous)
+    return code_changes(store, old_system, new_target)
+
+
+def code_changes(store: SqlStore, old_system: Any, new_system: Any) -> dict[str, str]:
+    """Codes of ``old_system`` that ``new_system`` drops, inactivates or relabels, with why."""
 
     def displays(system: Any) -> dict[str, tuple[str, bool]]:
         frame = store.labels_frame(system)
@@ -563,16 +568,16 @@ def target_changes(store: SqlStore, project_name: str, new_target: Any) -> dict[
             )
         }
 
-    before, after = displays(old_system), displays(new_target)
+    before, after = displays(old_system), displays(new_system)
     reasons: dict[str, str] = {}
     for code, (label, _) in before.items():
         if code not in after:
-            reasons[code] = f"target {code} is not in {new_target.reference}"
+            reasons[code] = f"target {code} is not in {new_system.reference}"
         elif not after[code][1]:
-            reasons[code] = f"target {code} is inactive in {new_target.reference}"
+            reasons[code] = f"target {code} is inactive in {new_system.reference}"
         elif after[code][0] != label:
             reasons[code] = (
-                f'target {code} relabelled in {new_target.reference}: "{label}" → "{after[code][0]}"'
+                f'target {code} relabelled in {new_system.reference}: "{label}" → "{after[code][0]}"'
             )
     return reasons
 

@@ -328,3 +328,13 @@ def test_diff_between_two_published_versions(fhir_world: World) -> None:
     assert change["before"] == [["C02.18.00", "equivalent"]] and change["after"] == [["C02.16.00", "wider"]]
     missing = fhir_world.client.get(f"/api/conceptmaps/{first.id}/diff/999999")
     assert missing.status_code == 404 and missing.json()["code"] == "not-found"
+
+
+def test_publishing_through_the_api_needs_a_reviewer(fhir_world: World) -> None:
+    url = f"/api/projects/{fhir_world.project.id}/publish"
+    assert fhir_world.client.post(url).status_code == 401
+    assert fhir_world.client.post(url, headers=fhir_world.as_("author")).status_code == 403
+    done = fhir_world.client.post(url, headers=fhir_world.as_("reviewer"))
+    assert done.status_code == 200 and done.json()["elements"] == 2 and done.json()["status"] == "active"
+    served = fhir_world.client.get(done.json()["fhir"]).json()  # reading it needs no token
+    assert served["publisher"] == "Concordance (reviewer)" and served["version"] == done.json()["version"]
