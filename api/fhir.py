@@ -100,9 +100,12 @@ class MapCache:
         return self._maps
 
     def index(self, stored: conceptmaps.StoredMap) -> MapIndex:
+        """The version's index, built once per worker (the hot path is a dict read)."""
         found = self._indexes.get(stored.id)
         if found is None:
-            found = self._indexes[stored.id] = MapIndex(stored.as_served())
+            with self._lock:
+                found = self._indexes.get(stored.id) or MapIndex(stored.as_served())
+                self._indexes[stored.id] = found
         return found
 
 
@@ -342,7 +345,7 @@ async def _body_pairs(request: Request) -> list[tuple[str, Any]]:
 
 
 @router.get("/ConceptMap/$translate", summary="Translate a code (type level)")
-def translate_get(request: Request) -> JSONResponse:
+async def translate_get(request: Request) -> JSONResponse:
     return _translate(_cache(request), _query_pairs(request), None)
 
 
@@ -352,7 +355,7 @@ async def translate_post(request: Request) -> JSONResponse:
 
 
 @router.get("/ConceptMap/{map_id}/$translate", summary="Translate a code with one ConceptMap version")
-def translate_instance_get(request: Request, map_id: str) -> JSONResponse:
+async def translate_instance_get(request: Request, map_id: str) -> JSONResponse:
     return _translate(_cache(request), _query_pairs(request), _map_id(map_id))
 
 
