@@ -22,7 +22,6 @@ from api.schemas import (
     CandidatePublic,
     ChosenTarget,
     DecisionIn,
-    EventPublic,
     ProjectPatch,
     ProjectPublic,
     RowDetail,
@@ -200,11 +199,9 @@ def _detail(store: SqlStore, member: Membership, row: MappingRow) -> RowDetail:
 
 
 @router.get("/projects/{project_id}/rows/{source_code:path}/history", summary="A row's audit trail")
-def row_history(store: Store, member: Member, source_code: str) -> list[EventPublic]:
+def row_history(store: Store, member: Member, source_code: str) -> list[curation.Event]:
     curation.get_row(store, member.project, source_code)
-    return [
-        EventPublic(**event.model_dump()) for event in curation.history(store, member.project, source_code)
-    ]
+    return [event for event in curation.history(store, member.project, source_code)]
 
 
 @router.get("/projects/{project_id}/rows/{source_code:path}", summary="A row with its context and candidates")
@@ -352,7 +349,7 @@ def project_history(
                 "Content-Disposition": f'attachment; filename="project-{member.project.id}-history.csv"'
             },
         )
-    return [EventPublic(**event.model_dump()) for event in found]
+    return found
 
 
 @router.get("/projects/{project_id}/targets", summary="Search the target system to pick a target")

@@ -84,6 +84,7 @@ class MapCache:
         self._stamp: tuple[int, str] | None = None
         self._checked = 0.0
         self._maps: list[conceptmaps.StoredMap] = []
+        self._by_url: dict[str, list[conceptmaps.StoredMap]] = {}
         self._indexes: dict[int, MapIndex] = {}
 
     def maps(self) -> list[conceptmaps.StoredMap]:
@@ -93,11 +94,19 @@ class MapCache:
                 stamp = conceptmaps.catalogue_stamp(self.store)
                 if stamp != self._stamp:
                     self._maps = conceptmaps.search_concept_maps(self.store)
+                    self._by_url = {}
+                    for stored in self._maps:  # newest first within a url, as searched
+                        self._by_url.setdefault(stored.url, []).append(stored)
                     known = {stored.id for stored in self._maps}
                     self._indexes = {key: value for key, value in self._indexes.items() if key in known}
                     self._stamp = stamp
                 self._checked = now
         return self._maps
+
+    def versions(self, url: str) -> list[conceptmaps.StoredMap]:
+        """The stored versions of one canonical url, newest first (no scan of the catalogue)."""
+        self.maps()
+        return self._by_url.get(url, [])
 
     def index(self, stored: conceptmaps.StoredMap) -> MapIndex:
         """The version's index, built once per worker (the hot path is a dict read)."""
@@ -259,7 +268,7 @@ def _choose_maps(
 ) -> tuple[list[conceptmaps.StoredMap], list[conceptmaps.StoredMap]]:
     """The maps to translate with, and every known map (for ``other-map``)."""
     sent = _request_maps(found)
-    every = sent + cache.maps()
+    every = sent + cache.maps()  # a list concatenation; scanned only without url
     if instance is not None:
         return [
             next((m for m in every if m.id == instance), None)
@@ -269,7 +278,8 @@ def _choose_maps(
     if url:
         url, _, pinned = str(url).partition("|")
         version = version or pinned or None
-        same = [m for m in every if m.url == url and (version is None or m.version == version)]
+        known = [m for m in sent if m.url == url] + cache.versions(url)
+        same = [m for m in known if version is None or m.version == version]
         if not same:
             wanted = f"{url}|{version}" if version else url
             raise FhirError(404, "not-found", f"ConceptMap {wanted} is not known to this server")
@@ -324,7 +334,16 @@ def _translate(cache: MapCache, pairs: Iterable[tuple[str, Any]], instance: int 
     found, reverse = _collect(pairs)
     question = _question(found, reverse)
     chosen, every = _choose_maps(cache, found, instance)
-    others = {m.url: cache.index(m) if m.id > 0 else MapIndex(m.resource) for m in _newest(every)}
+    chains = any(
+        (group.get("unmapped") or {}).get("mode") == "other-map"
+        for stored in chosen
+        for group in stored.resource.get("group", [])
+    )
+    others = (
+        {m.url: cache.index(m) if m.id > 0 else MapIndex(m.resource) for m in _newest(every)}
+        if chains
+        else None
+    )  # only a group that falls back on another map needs the others indexed
     matches: list[Match] = []
     for stored in chosen:
         index = cache.index(stored) if stored.id > 0 else MapIndex(stored.resource)

@@ -130,14 +130,3 @@ class ProjectPublic(BaseModel):
 
 class ProjectPatch(BaseModel):
     review: Literal["single", "double"]
-
-
-class EventPublic(BaseModel):
-    id: int
-    source_code: str
-    at: datetime
-    actor: str
-    action: str
-    before: dict[str, Any] | None
-    after: dict[str, Any] | None
-    comment: str | None
