@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 export CONCORDANCE_DATABASE_URL ?= sqlite:///concordance.db
 PORT ?= 8000
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test lint bench tx-report clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -26,11 +26,17 @@ demo: $(STAMP)
 ## test: set up .venv and run every test (SQLite and PostgreSQL), then lint and type-check
 test: $(STAMP)
 	$(BIN)/python -m pytest -n 2 -q
+	$(BIN)/python -m tests.api.hl7_tx_report
 	$(MAKE) --no-print-directory lint
 
 lint: $(STAMP)
 	$(BIN)/ruff check terminology api tests benchmarks data/scripts
 	$(BIN)/mypy
+
+## tx-report: the HL7 terminology ecosystem cases, passed per operation (translate, lookup and
+## CodeSystem/$$validate-code must all pass; ValueSet/$$validate-code and $$expand are counted)
+tx-report: $(STAMP)
+	$(BIN)/python -m tests.api.hl7_tx_report
 
 ## bench: import speed and memory against raw loaders (1,000,000 rows)
 bench: $(STAMP)

@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from terminology.errors import CodeSystemNotFoundError, ConcordanceError
 from terminology.review.workflow import InvalidDecision, InvalidTransition, NotAllowed
@@ -96,6 +97,21 @@ def install_error_handlers(app: FastAPI) -> None:
         message = "; ".join(f"{d['field']}: {d['message']}" for d in details)
         return JSONResponse(error_body("invalid-request", message, details=details), status_code=422)
 
+    async def http_error(request: Request, error: Exception) -> JSONResponse:
+        """Routing errors (no such path, method not allowed) in the family's own form."""
+        assert isinstance(error, StarletteHTTPException)
+        status = error.status_code
+        code = {404: "not-found", 405: "not-supported"}.get(status, "invalid")
+        if is_fhir(request):
+            from api.fhir import FhirError, render_fhir_error
+
+            text = f"{request.method} {request.url.path} is not supported by this server"
+            return render_fhir_error(
+                FhirError(status, code, text if status in (404, 405) else str(error.detail))
+            )
+        headers = dict(error.headers or {})
+        return JSONResponse(error_body(code, str(error.detail)), status_code=status, headers=headers)
+
     async def unexpected(request: Request, error: Exception) -> JSONResponse:
         if is_fhir(request):
             from api.fhir import render_fhir_error
@@ -105,4 +121,5 @@ def install_error_handlers(app: FastAPI) -> None:
 
     app.add_exception_handler(ConcordanceError, domain)
     app.add_exception_handler(RequestValidationError, invalid_request)
+    app.add_exception_handler(StarletteHTTPException, http_error)
     app.add_exception_handler(Exception, unexpected)

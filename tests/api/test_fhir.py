@@ -338,3 +338,70 @@ def test_publishing_through_the_api_needs_a_reviewer(fhir_world: World) -> None:
     assert done.status_code == 200 and done.json()["elements"] == 2 and done.json()["status"] == "active"
     served = fhir_world.client.get(done.json()["fhir"]).json()  # reading it needs no token
     assert served["publisher"] == "Concordance (reviewer)" and served["version"] == done.json()["version"]
+
+
+def test_validate_code_in_a_stored_code_system(fhir_world: World) -> None:
+    client = fhir_world.client
+    path = "/fhir/CodeSystem/$validate-code"
+    display = "Atteinte aux personnesPsychiatrique"
+    good = client.get(
+        path, params={"url": "urn:samu", "version": "1.9", "code": "C02.05.03", "display": display}
+    )
+    assert good.status_code == 200 and good.headers["content-type"].startswith(FHIR)
+    found = params(good.json())
+    assert found["result"][0]["valueBoolean"] is True and "issues" not in found
+    assert found["display"][0]["valueString"] == display and found["version"][0]["valueString"] == "1.9"
+    synonym = params(client.get(path, params={"url": "urn:samu|1.9", "code": "C02.05.03",
+                                              "display": "Psychiatrique"}).json())  # fmt: skip
+    assert synonym["result"][0]["valueBoolean"] is True  # a designation is a correct display
+    wrong = params(
+        client.get(
+            path, params={"url": "urn:samu", "version": "1.9", "code": "C02.05.03", "display": "Chute"}
+        ).json()
+    )
+    assert wrong["result"][0]["valueBoolean"] is False
+    issue = wrong["issues"][0]["resource"]["issue"][0]
+    assert issue["expression"] == ["display"] and issue["details"]["coding"][0]["code"] == "invalid-display"
+    assert wrong["message"][0]["valueString"].startswith("Wrong Display Name 'Chute' for urn:samu#C02.05.03")
+    unknown = params(client.get(path, params={"url": "urn:samu", "version": "1.9", "code": "NOPE"}).json())
+    assert unknown["result"][0]["valueBoolean"] is False
+    assert (
+        unknown["message"][0]["valueString"]
+        == "Unknown code 'NOPE' in the CodeSystem 'urn:samu' version '1.9'"
+    )
+    no_system = client.get(path, params={"url": "urn:nowhere", "code": "x"})
+    assert no_system.status_code == 200  # an answer about the code, not a missing resource
+    assert params(no_system.json())["x-caused-by-unknown-system"][0]["valueCanonical"] == "urn:nowhere"
+    no_version = params(client.get(path, params={"url": "urn:samu", "version": "0.1", "code": "x"}).json())
+    assert no_version["message"][0]["valueString"].endswith("Valid versions: 1.9 or 2.3")
+    coding = params(client.get(path, params={"coding": "urn:samu|C02.18.00"}).json())
+    assert coding["result"][0]["valueBoolean"] is True  # the newest version answers
+    assert coding["version"][0]["valueString"] == "2.3"
+    gone = params(client.get(path, params={"coding": "urn:samu|C02.05.03"}).json())
+    assert gone["result"][0]["valueBoolean"] is False  # not in 2.3
+    posted = client.post(path, json={"resourceType": "Parameters", "parameter": [
+        {"name": "codeableConcept", "valueCodeableConcept": {"coding": [
+            {"system": "urn:samu", "code": "NOPE"}, {"system": "urn:samu", "code": "C02.18.00"}]}}]})  # fmt: skip
+    assert params(posted.json())["result"][0]["valueBoolean"] is True  # one valid coding is enough
+    bad_coding = params(client.post(path, json={"resourceType": "Parameters", "parameter": [
+        {"name": "coding", "valueCoding": {"system": "urn:samu", "code": "NOPE"}}]}).json())  # fmt: skip
+    assert bad_coding["issues"][0]["resource"]["issue"][0]["expression"] == ["Coding.code"]
+    for query, status in (
+        ({"code": "x"}, 400),
+        ({"url": "urn:samu", "code": "x", "coding": "urn:samu|x"}, 400),
+    ):
+        refused = client.get(path, params=query)
+        assert refused.status_code == status and refused.json()["resourceType"] == "OperationOutcome"
+
+
+def test_validate_code_warns_of_an_inactive_concept_sent_with_the_request(fhir_world: World) -> None:
+    system = {"resourceType": "CodeSystem", "url": "urn:local", "version": "2", "status": "active",
+              "content": "complete", "concept": [
+                  {"code": "old", "display": "Old", "property": [{"code": "inactive", "valueBoolean": True}]}]}  # fmt: skip
+    answer = fhir_world.client.post("/fhir/CodeSystem/$validate-code", json={"resourceType": "Parameters",
+        "parameter": [{"name": "tx-resource", "resource": system}, {"name": "url", "valueUri": "urn:local"},
+                      {"name": "code", "valueCode": "old"}]})  # fmt: skip
+    found = params(answer.json())
+    assert found["result"][0]["valueBoolean"] is True and found["inactive"][0]["valueBoolean"] is True
+    issue = found["issues"][0]["resource"]["issue"][0]
+    assert issue["severity"] == "warning" and "has a status of inactive" in issue["details"]["text"]

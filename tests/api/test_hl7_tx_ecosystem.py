@@ -1,5 +1,7 @@
-"""Every general-mode ``$translate`` (and ``$lookup``) case of the official HL7 terminology
-ecosystem tests, sent as the reference runner sends it, compared by its rules."""
+"""Every general-mode ``$translate``, ``$lookup`` and ``CodeSystem/$validate-code`` case of the
+official HL7 terminology ecosystem tests, sent as the reference runner sends it, compared by
+its rules; the ``ValueSet`` cases are run for the report (``python -m tests.api.hl7_tx_report``)
+and must at least be answered with a FHIR resource, never a server error."""
 
 from __future__ import annotations
 
@@ -10,12 +12,14 @@ from api.app import create_app
 from terminology.settings import Settings
 from terminology.storage import migrate
 from terminology.storage.engine import make_engine
-from tests.api import hl7_tx
+from tests.api import hl7_tx, hl7_tx_report
 
 
 def test_the_suite_is_there() -> None:
     assert hl7_tx.suite_present(), f"the HL7 test cases are missing from {hl7_tx.SUITE}"
     assert len(hl7_tx.cases("translate")) == 2 and len(hl7_tx.cases("lookup")) == 5
+    assert len(hl7_tx.cases("cs-validate-code")) == 5
+    assert len(hl7_tx.cases("validate-code")) > 400 and len(hl7_tx.cases("expand")) > 170
 
 
 @pytest.fixture(scope="module")
@@ -26,15 +30,25 @@ def client(tmp_path_factory: pytest.TempPathFactory) -> TestClient:
         yield test_client  # type: ignore[misc]
 
 
-GENERAL = hl7_tx.cases("translate") + hl7_tx.cases("lookup")
+GENERAL = [case for operation in hl7_tx.REQUIRED for case in hl7_tx.cases(operation)]
 
 
 @pytest.mark.parametrize("case", GENERAL, ids=lambda c: f"{c['operation']}-{c['name']}")
-def test_general_translate_and_lookup_case(client: TestClient, case: dict) -> None:
+def test_general_required_case(client: TestClient, case: dict) -> None:
     answer = client.post(hl7_tx.OPERATION_PATH[case["operation"]], json=hl7_tx.request_body(case))
     wanted_class = case.get("http-code", "2xx")[0]
     assert str(answer.status_code)[0] == wanted_class, answer.text
     assert hl7_tx.differences(hl7_tx.expected(case), answer.json()) == []
+
+
+def test_reported_cases_get_fhir_answers_and_the_report_counts_them(client: TestClient) -> None:
+    outcomes = [hl7_tx_report.run_case(client, case) for op in hl7_tx.REPORTED for case in hl7_tx.cases(op)]
+    assert hl7_tx_report.problems(outcomes) == []  # no 5xx, every answer a FHIR resource
+    table = hl7_tx_report.report(outcomes)
+    assert (
+        f"| validate-code | reported | {sum(o.passed for o in outcomes if o.case['operation'] == 'validate-code')}"
+        in table
+    )
 
 
 def test_the_comparison_catches_what_differs() -> None:

@@ -1,0 +1,291 @@
+"""CodeSystem operations (``$lookup``, ``$validate-code``), read and search.
+
+A code system comes from the request (``tx-resource``, as the HL7 test runner sends it)
+or from the stored versions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+
+from api.fhir.outcome import FhirError, fhir_response
+from api.fhir.parameters import body_pairs, coding_from_query, one, query_pairs
+from terminology.publication.lookup import CodeSystemIndex, lookup
+from terminology.publication.validate import Validation, Where, unknown_code_system, validate_code
+from terminology.storage.store import SqlStore
+
+router = APIRouter()
+
+
+STORED_USE = "urn:concordance:designation-use"
+
+
+def _stored_code_system(store: SqlStore, url: str, version: str | None, code: str) -> CodeSystemIndex | None:
+    """A stored version as a CodeSystem resource holding the code, its parents and children."""
+    system = store.find_code_system(url, version)
+    if system is None:
+        return None
+    concept = store.concept(system, code)
+    if concept is None:  # the version, without the code: $lookup and $validate-code say it is unknown
+        return CodeSystemIndex(
+            {"url": system.url, "version": system.version, "name": system.name or system.url}
+        )
+    node: dict[str, Any] = {"code": concept.code}
+    if concept.display:
+        node["display"] = concept.display
+    if concept.definition:
+        node["definition"] = concept.definition
+    node["designation"] = [
+        {
+            key: value
+            for key, value in (
+                ("language", d.language),
+                ("use", {"system": STORED_USE, "code": str(d.use.value)}),
+                ("value", d.value),
+            )
+            if value
+        }
+        for d in concept.designations
+        if d.value != concept.display
+    ]
+    node["property"] = [{"code": key, "valueString": str(value)} for key, value in concept.properties.items()]
+    if not concept.active:
+        node["property"].append({"code": "status", "valueCode": "retired"})
+    index = CodeSystemIndex({"url": system.url, "version": system.version, "name": system.name or system.url,
+                             "concept": [node]})  # fmt: skip
+    for parent in concept.parents:
+        found = store.concept(system, parent)
+        index.concepts[parent] = {"code": parent, "display": found.display if found else None}
+        index.parents.setdefault(code, []).append(parent)
+    for child in store.children(system, code):
+        found = store.concept(system, child)
+        index.concepts[child] = {"code": child, "display": found.display if found else None}
+        index.children.setdefault(code, []).append(child)
+    return index
+
+
+def _sent_code_systems(found: dict[str, list[Any]]) -> list[CodeSystemIndex]:
+    return [
+        CodeSystemIndex(resource)
+        for resource in found.get("tx-resource", [])
+        if isinstance(resource, dict) and resource.get("resourceType") == "CodeSystem"
+    ]
+
+
+def _gather(pairs: Iterable[tuple[str, Any]]) -> dict[str, list[Any]]:
+    found: dict[str, list[Any]] = {}
+    for name, value in pairs:
+        found.setdefault(name, []).append(value)
+    return found
+
+
+def _lookup(store: SqlStore, pairs: Iterable[tuple[str, Any]]) -> JSONResponse:
+    found = _gather(pairs)
+    coding = one(found, "coding")
+    coding = coding_from_query(coding) if isinstance(coding, str) else coding
+    system = one(found, "system") or (coding or {}).get("system")
+    code = one(found, "code") or (coding or {}).get("code")
+    version = one(found, "version") or (coding or {}).get("version")
+    if not system or not code:
+        raise FhirError(400, "required", "$lookup needs a code and its system (or a coding)")
+    system, _, pinned = str(system).partition("|")
+    version = version or pinned or None
+    sent = _sent_code_systems(found)
+    chosen = next(
+        (cs for cs in sent if cs.url == system and (version is None or cs.version == version)
+         and cs.resource.get("content") != "supplement"), None,
+    )  # fmt: skip
+    if chosen is None:
+        chosen = _stored_code_system(store, system, version, str(code))
+    if chosen is None:
+        wanted = f"{system}|{version}" if version else system
+        raise FhirError(404, "not-found", f"A definition for CodeSystem '{wanted}' could not be found")
+    supplements = []
+    for wanted_supplement in found.get("useSupplement", []):
+        url, _, supplement_version = str(wanted_supplement).partition("|")
+        supplement = next(
+            (
+                cs
+                for cs in sent
+                if cs.url == url and (not supplement_version or cs.version == supplement_version)
+            ),
+            None,
+        )
+        if supplement is None:
+            raise FhirError(404, "not-found", f"Required supplement not found: {wanted_supplement}")
+        supplements.append(supplement)
+    wanted_properties = {str(value) for value in found.get("property", [])} or None
+    output = lookup(chosen, str(code), supplements=tuple(supplements), properties=wanted_properties)
+    return fhir_response({"resourceType": "Parameters", "parameter": output})
+
+
+@router.get("/CodeSystem/$lookup", summary="Look up a code")
+def lookup_get(request: Request) -> JSONResponse:
+    return _lookup(request.app.state.store, query_pairs(request))
+
+
+@router.post("/CodeSystem/$lookup", summary="Look up a code (Parameters)")
+async def lookup_post(request: Request) -> JSONResponse:
+    return _lookup(request.app.state.store, await body_pairs(request))
+
+
+# ---------------------------------------------------------------- $validate-code
+
+
+def _codings_to_validate(found: dict[str, list[Any]]) -> list[tuple[dict[str, Any], Where]]:
+    """The codings the request asks about, each with where it sits in the request."""
+    code, coding, concept = one(found, "code"), one(found, "coding"), one(found, "codeableConcept")
+    given = [
+        name for name, value in (("code", code), ("coding", coding), ("codeableConcept", concept)) if value
+    ]
+    if not given:
+        raise FhirError(
+            400, "required", "$validate-code needs a code (with url), a coding or a codeableConcept"
+        )
+    if len(given) > 1:
+        raise FhirError(
+            400, "invalid", f"give only one of code, coding and codeableConcept (got {', '.join(given)})"
+        )
+    if code:
+        url = one(found, "url") or one(found, "system")
+        entry = {
+            "system": url,
+            "code": str(code),
+            "version": one(found, "version"),
+            "display": one(found, "display"),
+        }
+        return [(entry, Where())]
+    if coding:
+        coding = coding_from_query(coding) if isinstance(coding, str) else coding
+        if not isinstance(coding, dict):
+            raise FhirError(400, "invalid", "coding must be a Coding")
+        return [(coding, Where("Coding"))]
+    if not isinstance(concept, dict) or not concept.get("coding"):
+        raise FhirError(400, "invalid", "the codeableConcept has no coding")
+    return [(entry, Where(f"CodeableConcept.coding[{i}]")) for i, entry in enumerate(concept["coding"])]
+
+
+def _known_versions(store: SqlStore, sent: list[CodeSystemIndex], url: str) -> list[str]:
+    stored = [system.version for system in store.code_systems() if system.url == url]
+    return sorted({v for v in [cs.version for cs in sent if cs.url == url] + stored if v})
+
+
+def _validate_one(
+    store: SqlStore, sent: list[CodeSystemIndex], coding: dict[str, Any], where: Where, url: str | None
+) -> Validation:
+    system, code = coding.get("system") or url, coding.get("code")
+    if not system or not code:
+        raise FhirError(400, "required", "a code to validate needs its code system (url, or Coding.system)")
+    system, _, pinned = str(system).partition("|")
+    version = coding.get("version") or pinned or None
+    chosen = next(
+        (cs for cs in sent if cs.url == system and (version is None or cs.version == version)), None
+    )
+    if chosen is None:
+        chosen = _stored_code_system(store, system, version, str(code))
+    if chosen is None:
+        return unknown_code_system(system, version, _known_versions(store, sent, system), str(code))
+    return validate_code(chosen, str(code), display=coding.get("display"), where=where)
+
+
+def _validate(store: SqlStore, pairs: Iterable[tuple[str, Any]]) -> JSONResponse:
+    found = _gather(pairs)
+    sent = _sent_code_systems(found) + [
+        CodeSystemIndex(resource) for resource in found.get("codeSystem", []) if isinstance(resource, dict)
+    ]
+    url = one(found, "url") or one(found, "system")
+    results = [
+        _validate_one(store, sent, coding, where, url) for coding, where in _codings_to_validate(found)
+    ]
+    # A CodeableConcept is valid when one of its codings is; the answer speaks of that one.
+    chosen = next((v for v in results if v.result), results[0])
+    return fhir_response({"resourceType": "Parameters", "parameter": chosen.parameters()})
+
+
+@router.get("/CodeSystem/$validate-code", summary="Validate a code (and display) in a code system")
+def validate_code_get(request: Request) -> JSONResponse:
+    return _validate(request.app.state.store, query_pairs(request))
+
+
+@router.post("/CodeSystem/$validate-code", summary="Validate a code in a code system (Parameters)")
+async def validate_code_post(request: Request) -> JSONResponse:
+    return _validate(request.app.state.store, await body_pairs(request))
+
+
+def _code_system_resource(system: Any) -> dict[str, Any]:
+    """A stored version's metadata; its concepts are served by ``$lookup`` (content
+    ``not-present``: CIM-11 alone has 36,000 concepts)."""
+    resource: dict[str, Any] = {
+        "resourceType": "CodeSystem",
+        "id": str(system.id),
+        "url": system.url,
+        "version": system.version,
+        "status": system.status if system.status in ("draft", "active", "retired", "unknown") else "active",
+        "content": "not-present",
+        "count": system.concept_count,
+    }
+    if system.name:
+        resource["name"] = system.name
+    if system.title:
+        resource["title"] = system.title
+    if system.publisher:
+        resource["publisher"] = system.publisher
+    if system.languages:
+        resource["language"] = system.languages[0]
+    return resource
+
+
+@router.get("/CodeSystem/{system_id}", summary="Read a CodeSystem version (metadata)")
+def read_code_system(request: Request, system_id: str) -> JSONResponse:
+    if system_id.isdigit():
+        for system in request.app.state.store.code_systems():
+            if system.id == int(system_id):
+                return fhir_response(_code_system_resource(system))
+    raise FhirError(404, "not-found", f"CodeSystem/{system_id} is not known")
+
+
+@router.get("/CodeSystem", summary="Search CodeSystem versions (Bundle searchset)")
+def search_code_system(request: Request) -> JSONResponse:
+    params = dict(request.query_params)
+    unknown = sorted(set(params) - {"url", "version", "name", "status", "_count", "_offset", "_format"})
+    if unknown:
+        raise FhirError(400, "not-supported", f"search parameter(s) not supported: {', '.join(unknown)}")
+    try:
+        count, offset = min(int(params.get("_count", 20)), 500), max(int(params.get("_offset", 0)), 0)
+    except ValueError as error:
+        raise FhirError(400, "invalid", "_count and _offset are numbers") from error
+    found = [
+        system
+        for system in request.app.state.store.code_systems()
+        if all(
+            wanted is None or actual == wanted
+            for wanted, actual in ((params.get("url"), system.url), (params.get("version"), system.version),
+                                   (params.get("status"), system.status))
+        )
+        and (params.get("name") is None or (system.name or "").lower().startswith(params["name"].lower()))
+    ]  # fmt: skip
+    base = str(request.url.remove_query_params(["_offset"]))
+    joiner = "&" if "?" in base else "?"
+    links = [{"relation": "self", "url": str(request.url)}]
+    if offset + count < len(found):
+        links.append({"relation": "next", "url": f"{base}{joiner}_offset={offset + count}"})
+    return fhir_response(
+        {
+            "resourceType": "Bundle",
+            "type": "searchset",
+            "total": len(found),
+            "link": links,
+            "entry": [
+                {
+                    "fullUrl": str(request.url_for("read_code_system", system_id=str(system.id))),
+                    "resource": _code_system_resource(system),
+                    "search": {"mode": "match"},
+                }
+                for system in found[offset : offset + count]
+            ],
+        }
+    )

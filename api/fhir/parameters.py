@@ -1,0 +1,97 @@
+"""FHIR operation parameters, from a query string or a POSTed ``Parameters`` resource."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from fastapi import Request
+
+from api.fhir.outcome import FhirError
+
+
+def parameters_from_body(body: Any) -> list[dict[str, Any]]:
+    if not isinstance(body, dict) or body.get("resourceType") != "Parameters":
+        raise FhirError(400, "invalid", "POST a Parameters resource")
+    parameters: list[dict[str, Any]] = body.get("parameter", [])
+    return parameters
+
+
+VALUE_KEYS = ("valueUri", "valueString", "valueCode", "valueCanonical", "valueBoolean", "valueCoding",
+              "valueCodeableConcept", "valueUrl", "resource")  # fmt: skip
+
+
+def parameter_value(parameter: dict[str, Any]) -> Any:
+    for key in VALUE_KEYS:
+        if key in parameter:
+            return parameter[key]
+    return None
+
+
+R5_ALIASES = {
+    "sourceSystem": "system",
+    "sourceCode": "code",
+    "sourceCoding": "coding",
+    "sourceCodeableConcept": "codeableConcept",
+    "sourceScope": "source",
+    "targetScope": "target",
+    "targetSystem": "targetsystem",
+    "conceptMap": "conceptMapResource",
+}
+REVERSE_ALIASES = {"targetCode": "code", "targetCoding": "coding", "targetCodeableConcept": "codeableConcept"}
+
+
+def collect(pairs: Iterable[tuple[str, Any]]) -> tuple[dict[str, list[Any]], bool]:
+    """Parameters by their R4 name (R5 names accepted); True when R5 ``target*`` inputs ask
+    for the reverse direction. ``_r5`` records that R5 names were used, so the answer uses
+    R5 part names too (``originMap``; in reverse, ``source`` is the source coding)."""
+    found: dict[str, list[Any]] = {}
+    reverse = False
+    for name, value in pairs:
+        if name in REVERSE_ALIASES or name in R5_ALIASES:
+            found["_r5"] = [True]
+        if name in REVERSE_ALIASES:
+            reverse = True
+            name = REVERSE_ALIASES[name]
+        name = R5_ALIASES.get(name, name)
+        found.setdefault(name, []).append(value)
+    if reverse:
+        # R5 reverse: the code is in targetSystem; sourceSystem narrows the answers.
+        code_system, wanted = found.pop("targetsystem", []), found.pop("system", [])
+        if code_system:
+            found["system"] = code_system
+        if wanted:
+            found["targetsystem"] = wanted
+    return found, reverse
+
+
+def one(found: dict[str, list[Any]], name: str) -> Any:
+    values = found.get(name, [])
+    if len(values) > 1 and name != "tx-resource":
+        raise FhirError(400, "invalid", f"parameter {name} is given {len(values)} times")
+    return values[0] if values else None
+
+
+def boolean(value: Any, name: str) -> bool:
+    if isinstance(value, bool) or value is None:
+        return bool(value)
+    if str(value).lower() in ("true", "false"):
+        return str(value).lower() == "true"
+    raise FhirError(400, "invalid", f"parameter {name} must be true or false, not {value!r}")
+
+
+def coding_from_query(text: str) -> dict[str, Any]:
+    system, _, code = text.rpartition("|")
+    return {"system": system or None, "code": code}
+
+
+def query_pairs(request: Request) -> list[tuple[str, Any]]:
+    return [(name, value) for name, value in request.query_params.multi_items() if not name.startswith("_")]
+
+
+async def body_pairs(request: Request) -> list[tuple[str, Any]]:
+    try:
+        body = await request.json()
+    except ValueError as error:
+        raise FhirError(400, "invalid", "the body is not JSON") from error
+    return [(p.get("name", ""), parameter_value(p)) for p in parameters_from_body(body)]

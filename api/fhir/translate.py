@@ -1,0 +1,247 @@
+"""``ConceptMap/$translate``, type and instance level, GET and POST.
+
+Maps are read from a per-worker cache of immutable versions, refreshed when the
+catalogue changes (checked at most once a second), so a warm lookup does not touch the
+database.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterable
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+
+from api.fhir.outcome import FhirError, fhir_response
+from api.fhir.parameters import body_pairs, boolean, coding_from_query, collect, one, query_pairs
+from terminology.publication.conceptmap import as_r4
+from terminology.publication.translate import MapIndex, Match, Question, has_result, translate
+from terminology.storage import conceptmaps
+from terminology.storage.store import SqlStore
+
+router = APIRouter()
+
+
+class MapCache:
+    """Indexed ConceptMap versions of one worker process."""
+
+    def __init__(self, store: SqlStore, *, recheck_seconds: float = 1.0) -> None:
+        self.store = store
+        self.recheck_seconds = recheck_seconds
+        self._lock = threading.Lock()
+        self._stamp: tuple[int, str] | None = None
+        self._checked = 0.0
+        self._maps: list[conceptmaps.StoredMap] = []
+        self._by_url: dict[str, list[conceptmaps.StoredMap]] = {}
+        self._indexes: dict[int, MapIndex] = {}
+
+    def maps(self) -> list[conceptmaps.StoredMap]:
+        now = time.monotonic()
+        if now - self._checked >= self.recheck_seconds:
+            with self._lock:
+                stamp = conceptmaps.catalogue_stamp(self.store)
+                if stamp != self._stamp:
+                    self._maps = conceptmaps.search_concept_maps(self.store)
+                    self._by_url = {}
+                    for stored in self._maps:  # newest first within a url, as searched
+                        self._by_url.setdefault(stored.url, []).append(stored)
+                    known = {stored.id for stored in self._maps}
+                    self._indexes = {key: value for key, value in self._indexes.items() if key in known}
+                    self._stamp = stamp
+                self._checked = now
+        return self._maps
+
+    def versions(self, url: str) -> list[conceptmaps.StoredMap]:
+        """The stored versions of one canonical url, newest first (no scan of the catalogue)."""
+        self.maps()
+        return self._by_url.get(url, [])
+
+    def index(self, stored: conceptmaps.StoredMap) -> MapIndex:
+        """The version's index, built once per worker (the hot path is a dict read)."""
+        found = self._indexes.get(stored.id)
+        if found is None:
+            with self._lock:
+                found = self._indexes.get(stored.id) or MapIndex(stored.as_served())
+                self._indexes[stored.id] = found
+        return found
+
+
+def _cache(request: Request) -> MapCache:
+    cache: MapCache = request.app.state.map_cache
+    return cache
+
+
+def _question(found: dict[str, list[Any]], reverse: bool) -> Question:
+    code, coding, concept = one(found, "code"), one(found, "coding"), one(found, "codeableConcept")
+    system = one(found, "system")
+    given = [
+        name for name, value in (("code", code), ("coding", coding), ("codeableConcept", concept)) if value
+    ]
+    if not given:
+        raise FhirError(
+            400, "required", "give the concept to translate: code and system, coding or codeableConcept"
+        )
+    if len(given) > 1:
+        raise FhirError(
+            400, "invalid", f"give only one of code, coding and codeableConcept (got {', '.join(given)})"
+        )
+    codings: list[tuple[str | None, str]] = []
+    if code:
+        if not system:
+            raise FhirError(400, "required", "a code needs its system (parameter system)")
+        codings.append((system, str(code)))
+    elif coding:
+        coding = coding_from_query(coding) if isinstance(coding, str) else coding
+        if not coding.get("code"):
+            raise FhirError(400, "invalid", "the coding has no code")
+        codings.append((coding.get("system"), coding["code"]))
+    else:
+        for entry in (concept or {}).get("coding", []):
+            if entry.get("code"):
+                codings.append((entry.get("system"), entry["code"]))
+        if not codings:
+            raise FhirError(400, "invalid", "the codeableConcept has no coding with a code")
+    reverse = reverse or boolean(one(found, "reverse"), "reverse")
+    return Question(tuple(codings), target_system=one(found, "targetsystem"), reverse=reverse)
+
+
+def _request_maps(found: dict[str, list[Any]]) -> list[conceptmaps.StoredMap]:
+    """ConceptMaps sent inside the request (``tx-resource``, or R5 ``conceptMap``)."""
+    sent = []
+    for number, resource in enumerate(found.get("tx-resource", []) + found.get("conceptMapResource", [])):
+        if isinstance(resource, dict) and resource.get("resourceType") == "ConceptMap":
+            r4 = as_r4(resource)
+            sent.append(
+                conceptmaps.StoredMap(
+                    id=-(number + 1), url=r4["url"], version=str(r4.get("version", "")), status=r4["status"],
+                    resource=r4,
+                )
+            )  # fmt: skip
+    return sent
+
+
+def _newest(candidates: list[conceptmaps.StoredMap]) -> list[conceptmaps.StoredMap]:
+    """Per url, the newest active version (the newest of any status when none is active)."""
+    chosen: dict[str, conceptmaps.StoredMap] = {}
+    for stored in candidates:  # newest first within a url
+        current = chosen.get(stored.url)
+        if current is None or (current.status != "active" and stored.status == "active"):
+            chosen[stored.url] = stored
+    return list(chosen.values())
+
+
+def _choose_maps(
+    cache: MapCache, found: dict[str, list[Any]], instance: int | None
+) -> tuple[list[conceptmaps.StoredMap], list[conceptmaps.StoredMap]]:
+    """The maps to translate with, and every known map (for ``other-map``)."""
+    sent = _request_maps(found)
+    every = sent + cache.maps()  # a list concatenation; scanned only without url
+    if instance is not None:
+        return [
+            next((m for m in every if m.id == instance), None)
+            or conceptmaps.get_concept_map(cache.store, instance)
+        ], every
+    url, version = one(found, "url"), one(found, "conceptMapVersion")
+    if url:
+        url, _, pinned = str(url).partition("|")
+        version = version or pinned or None
+        known = [m for m in sent if m.url == url] + cache.versions(url)
+        same = [m for m in known if version is None or m.version == version]
+        if not same:
+            wanted = f"{url}|{version}" if version else url
+            raise FhirError(404, "not-found", f"ConceptMap {wanted} is not known to this server")
+        return _newest(same)[:1] if version is None else same[:1], every
+    scoped = _newest([m for m in every if m.status in ("active", "draft") or m.id < 0])
+    source, target = one(found, "source"), one(found, "target")
+    if source:
+        scoped = [
+            m for m in scoped if m.resource.get("sourceUri", m.resource.get("sourceCanonical")) == source
+        ]
+    if target:
+        scoped = [
+            m for m in scoped if m.resource.get("targetUri", m.resource.get("targetCanonical")) == target
+        ]
+    return scoped, every
+
+
+def _answer(matches: list[Match], question: Question, *, r5: bool = False) -> dict[str, Any]:
+    parameters: list[dict[str, Any]] = [{"name": "result", "valueBoolean": has_result(matches)}]
+    if not has_result(matches):
+        asked = ", ".join(f"{system}|{code}" if system else code for system, code in question.codings)
+        parameters.append({"name": "message", "valueString": f"No mappings could be found for {asked}"})
+    for match in matches:
+        concept = {key: value for key, value in (("system", match.system), ("code", match.code),
+                                                  ("display", match.display)) if value}  # fmt: skip
+        parts: list[dict[str, Any]] = [{"name": "equivalence", "valueCode": match.equivalence}]
+        if r5 and question.reverse:
+            asked_system, asked_code = question.codings[0]
+            parts.append(
+                {
+                    "name": "concept",
+                    "valueCoding": {k: v for k, v in (("system", asked_system), ("code", asked_code)) if v},
+                }
+            )
+            parts.append({"name": "source", "valueCoding": concept})
+            parts.append({"name": "originMap", "valueCanonical": match.source})
+        elif r5:
+            if concept:
+                parts.append({"name": "concept", "valueCoding": concept})
+            parts.append({"name": "originMap", "valueCanonical": match.source})
+        else:
+            if concept:
+                parts.append({"name": "concept", "valueCoding": concept})
+            parts.append({"name": "source", "valueUri": match.source})
+        if match.comment:
+            parts.append({"name": "message", "valueString": match.comment})
+        parameters.append({"name": "match", "part": parts})
+    return {"resourceType": "Parameters", "parameter": parameters}
+
+
+def _translate(cache: MapCache, pairs: Iterable[tuple[str, Any]], instance: int | None) -> JSONResponse:
+    found, reverse = collect(pairs)
+    question = _question(found, reverse)
+    chosen, every = _choose_maps(cache, found, instance)
+    chains = any(
+        (group.get("unmapped") or {}).get("mode") == "other-map"
+        for stored in chosen
+        for group in stored.resource.get("group", [])
+    )
+    others = (
+        {m.url: cache.index(m) if m.id > 0 else MapIndex(m.resource) for m in _newest(every)}
+        if chains
+        else None
+    )  # only a group that falls back on another map needs the others indexed
+    matches: list[Match] = []
+    for stored in chosen:
+        index = cache.index(stored) if stored.id > 0 else MapIndex(stored.resource)
+        matches.extend(translate(index, question, others=others))
+    return fhir_response(_answer(matches, question, r5=bool(found.get("_r5"))))
+
+
+@router.get("/ConceptMap/$translate", summary="Translate a code (type level)")
+async def translate_get(request: Request) -> JSONResponse:
+    return _translate(_cache(request), query_pairs(request), None)
+
+
+@router.post("/ConceptMap/$translate", summary="Translate a code (type level, Parameters)")
+async def translate_post(request: Request) -> JSONResponse:
+    return _translate(_cache(request), await body_pairs(request), None)
+
+
+@router.get("/ConceptMap/{map_id}/$translate", summary="Translate a code with one ConceptMap version")
+async def translate_instance_get(request: Request, map_id: str) -> JSONResponse:
+    return _translate(_cache(request), query_pairs(request), map_id_number(map_id))
+
+
+@router.post("/ConceptMap/{map_id}/$translate", summary="Translate with one ConceptMap version (Parameters)")
+async def translate_instance_post(request: Request, map_id: str) -> JSONResponse:
+    return _translate(_cache(request), await body_pairs(request), map_id_number(map_id))
+
+
+def map_id_number(text: str) -> int:
+    if not text.isdigit():
+        raise FhirError(404, "not-found", f"ConceptMap/{text} is not known")
+    return int(text)

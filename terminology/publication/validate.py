@@ -1,0 +1,222 @@
+"""``CodeSystem/$validate-code``: is this code (and its display) right in this code system?
+
+The answer follows the FHIR operation and the reference servers' conventions, because
+integration engines compare them: ``result``, ``message`` (the errors and warnings a user
+should read), the code's ``display``, and the issues as an OperationOutcome whose
+``expression`` points at the input that was wrong (``code``, ``Coding.code``,
+``CodeableConcept.coding[0].display`` ...). A deprecated or inactive concept is valid
+with a warning, as is a display the code system has withdrawn; a wrong display or an
+unknown code is an error.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from terminology.publication.lookup import INACTIVE_STATUSES, CodeSystemIndex
+
+TX_ISSUE_TYPE = "http://hl7.org/fhir/tools/CodeSystem/tx-issue-type"
+MESSAGE_ID = "http://hl7.org/fhir/StructureDefinition/operationoutcome-message-id"
+STANDARDS_STATUS = "http://hl7.org/fhir/StructureDefinition/structuredefinition-standards-status"
+WITHDRAWN = {"withdrawn", "deprecated", "retired"}
+
+
+@dataclass(frozen=True)
+class Issue:
+    """One finding, in the terms of an OperationOutcome issue."""
+
+    severity: str
+    code: str
+    kind: str
+    """The ``tx-issue-type`` code (``invalid-code``, ``invalid-display``, ``code-comment`` ...)."""
+    text: str
+    expression: str
+    message_id: str
+
+    def as_fhir(self) -> dict[str, Any]:
+        return {
+            "extension": [{"url": MESSAGE_ID, "valueString": self.message_id}],
+            "severity": self.severity,
+            "code": self.code,
+            "details": {"coding": [{"system": TX_ISSUE_TYPE, "code": self.kind}], "text": self.text},
+            "location": [self.expression],
+            "expression": [self.expression],
+        }
+
+
+@dataclass(frozen=True)
+class Where:
+    """Where the code came from in the request, for the issues' ``expression``."""
+
+    prefix: str = ""
+    """``""`` for the ``code`` / ``display`` parameters, ``Coding`` or ``CodeableConcept.coding[i]``."""
+
+    def of(self, element: str) -> str:
+        return f"{self.prefix}.{element}" if self.prefix else element
+
+    @property
+    def whole(self) -> str:
+        return self.prefix or "code"
+
+
+@dataclass(frozen=True)
+class Validation:
+    """The outcome of one ``$validate-code``."""
+
+    result: bool
+    code: str
+    system: str
+    version: str | None = None
+    display: str | None = None
+    status: str | None = None
+    inactive: bool = False
+    unknown_system: bool = False
+    issues: tuple[Issue, ...] = field(default_factory=tuple)
+
+    @property
+    def message(self) -> str | None:
+        """What a user should read: every error and concept warning (display comments are not)."""
+        texts = [i.text for i in self.issues if i.severity == "error" or i.kind == "code-comment"]
+        return "; ".join(texts) or None
+
+    def parameters(self) -> list[dict[str, Any]]:
+        """The operation's output parameters, in the order the reference servers give them."""
+        out: list[dict[str, Any]] = [{"name": "code", "valueCode": self.code}]
+        if self.display is not None:
+            out.append({"name": "display", "valueString": self.display})
+        if self.inactive:
+            out.append({"name": "inactive", "valueBoolean": True})
+        if self.issues:
+            outcome = {"resourceType": "OperationOutcome", "issue": [i.as_fhir() for i in self.issues]}
+            out.append({"name": "issues", "resource": outcome})
+        if self.message:
+            out.append({"name": "message", "valueString": self.message})
+        out.append({"name": "result", "valueBoolean": self.result})
+        if self.status:
+            out.append({"name": "status", "valueCode": self.status})
+        out.append({"name": "system", "valueUri": self.system})
+        if self.version:
+            out.append({"name": "version", "valueString": self.version})
+        if self.unknown_system:
+            out.append({"name": "x-caused-by-unknown-system", "valueCanonical": self.system})
+        return out
+
+
+def _standards_status(element: dict[str, Any]) -> str | None:
+    for extension in element.get("extension", []):
+        if extension.get("url") == STANDARDS_STATUS:
+            status: str | None = extension.get("valueCode")
+            return status
+    return None
+
+
+def concept_status(node: dict[str, Any]) -> tuple[str | None, bool]:
+    """The concept's status and whether it is inactive (``status`` / ``inactive`` properties
+    or the standards-status extension)."""
+    properties = {p.get("code"): p for p in node.get("property", [])}
+    status = properties.get("status", {}).get("valueCode") or _standards_status(node)
+    inactive = properties.get("inactive", {}).get("valueBoolean") is True or status in INACTIVE_STATUSES - {
+        "deprecated"
+    }
+    return status, inactive
+
+
+def _display_issue(system: CodeSystemIndex, node: dict[str, Any], display: str, where: Where) -> Issue | None:
+    """None when ``display`` is the concept's display or one of its current designations."""
+    current = [node.get("display")] + [
+        d.get("value") for d in node.get("designation", []) if _standards_status(d) not in WITHDRAWN
+    ]
+    if display in current:
+        return None
+    code = node["code"]
+    withdrawn = [d for d in node.get("designation", []) if d.get("value") == display]
+    if withdrawn:
+        valid = " or ".join(f'"{value}"' for value in current if value)
+        return Issue(
+            "warning", "invalid", "display-comment",
+            f"'{display}' is no longer considered a correct display for code '{code}' (status = deprecated). "
+            f"The correct display is one of {valid}.",
+            where.of("display"), "INACTIVE_DISPLAY_FOUND",
+        )  # fmt: skip
+    language = system.resource.get("language")
+    shown = f"'{node.get('display', '')}'" + (f" ({language})" if language else "")
+    return Issue(
+        "error", "invalid", "invalid-display",
+        f"Wrong Display Name '{display}' for {system.url}#{code}. Valid display is {shown} "
+        "(for the language(s) '--')",
+        where.of("display"), "Display_Name_for__should_be_one_of__instead_of_one",
+    )  # fmt: skip
+
+
+def validate_code(
+    system: CodeSystemIndex, code: str, *, display: str | None = None, where: Where = Where()
+) -> Validation:
+    """Check ``code`` (and ``display`` when given) against one code system version.
+
+    >>> cs = CodeSystemIndex({"url": "urn:x", "version": "1", "concept": [
+    ...     {"code": "a", "display": "Alpha"},
+    ...     {"code": "b", "display": "Beta", "property": [{"code": "status", "valueCode": "retired"}]}]})
+    >>> validate_code(cs, "a", display="Alpha").result
+    True
+    >>> validate_code(cs, "z").message
+    "Unknown code 'z' in the CodeSystem 'urn:x' version '1'"
+    >>> wrong = validate_code(cs, "a", display="Alfa")
+    >>> wrong.result, wrong.issues[0].expression
+    (False, 'display')
+    >>> retired = validate_code(cs, "b")
+    >>> retired.result, retired.inactive, retired.status
+    (True, True, 'retired')
+    """
+    if system.resource.get("content") == "supplement":
+        text = f"CodeSystem {system.canonical} is a supplement, so can't be used as a value in Coding.system"
+        issue = Issue(
+            "error", "invalid", "invalid-data", text, "Coding.system", "CODESYSTEM_CS_NO_SUPPLEMENT"
+        )
+        return Validation(False, code, system.url, issues=(issue,), unknown_system=True)
+    node = system.concepts.get(code)
+    if node is None:
+        in_version = f" version '{system.version}'" if system.version else ""
+        text = f"Unknown code '{code}' in the CodeSystem '{system.url}'{in_version}"
+        issue = Issue(
+            "error", "code-invalid", "invalid-code", text, where.of("code"), "Unknown_Code_in_Version"
+        )
+        return Validation(False, code, system.url, system.version, issues=(issue,))
+    issues: list[Issue] = []
+    status, inactive = concept_status(node)
+    if status == "deprecated":
+        issues.append(Issue(
+            "warning", "business-rule", "code-comment",
+            f"The concept '{code}' is deprecated and its use should be reviewed",
+            where.of("code"), "DEPRECATED_CONCEPT_FOUND",
+        ))  # fmt: skip
+    elif inactive:
+        issues.append(Issue(
+            "warning", "business-rule", "code-comment",
+            f"The concept '{code}' has a status of {status or 'inactive'} and its use should be reviewed",
+            where.whole, "INACTIVE_CONCEPT_FOUND",
+        ))  # fmt: skip
+    if display is not None:
+        found = _display_issue(system, node, display, where)
+        if found is not None:
+            issues.append(found)
+    return Validation(
+        result=not any(i.severity == "error" for i in issues),
+        code=code,
+        system=system.url,
+        version=system.version,
+        display=node.get("display"),
+        status=status,
+        inactive=inactive,
+        issues=tuple(issues),
+    )
+
+
+def unknown_code_system(url: str, version: str | None, known_versions: list[str], code: str) -> Validation:
+    """The answer when the code system (or the asked version) is not known here."""
+    asked = f"'{url}' version '{version}'" if version else f"'{url}'"
+    text = f"A definition for CodeSystem {asked} could not be found, so the code cannot be validated"
+    if version and known_versions:
+        text += ". Valid versions: " + " or ".join(sorted(known_versions))
+    issue = Issue("error", "not-found", "not-found", text, "system", "UNKNOWN_CODESYSTEM")
+    return Validation(False, code, url, version, issues=(issue,), unknown_system=True)
