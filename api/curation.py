@@ -13,7 +13,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Header, Query, Response
 from fastapi.responses import PlainTextResponse
 
-from api.deps import Caller, Member, Membership, Store
+from api.deps import LARGEST_ID, Caller, DatabaseId, Member, Membership, Store
 from api.errors import PreconditionRequiredError
 from api.schemas import (
     AnswerPublic,
@@ -108,7 +108,7 @@ def list_rows(
     q: Annotated[str | None, Query(max_length=200, description="Text in the source code or label")] = None,
     sort: curation.SortKey = "source_code",
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=LARGEST_ID)] = 0,
 ) -> RowPage:
     query = curation.RowQuery(
         status=tuple(status or ()),
@@ -215,7 +215,7 @@ def _expected_version(if_match: str | None) -> int:
     if not if_match:
         raise PreconditionRequiredError("send If-Match with the ETag of the row you decided on")
     value = if_match.strip().removeprefix("W/").strip('"')
-    if not value.isdigit():
+    if not (value.isascii() and value.isdigit()) or len(value) > 18:
         raise PreconditionRequiredError(f'If-Match must be a row ETag such as "3", not {if_match!r}')
     return int(value)
 
@@ -424,7 +424,7 @@ def export_decisions(
     "/conceptmaps/{old_id}/diff/{new_id}",
     summary="What changed between two published ConceptMap versions (public, like the maps)",
 )
-def diff_concept_maps(store: Store, old_id: int, new_id: int) -> dict[str, Any]:
+def diff_concept_maps(store: Store, old_id: DatabaseId, new_id: DatabaseId) -> dict[str, Any]:
     from terminology.publication.diff import diff_maps
     from terminology.storage import conceptmaps
 

@@ -48,7 +48,12 @@ class Membership:
             )
 
 
-def membership(store: Store, user: Caller, project_id: Annotated[int, Path(ge=1)]) -> Membership:
+LARGEST_ID = 2**63 - 1
+"""Database ids are signed 64-bit integers (SQLite and PostgreSQL ``bigint``)."""
+DatabaseId = Annotated[int, Path(ge=1, le=LARGEST_ID)]
+
+
+def membership(store: Store, user: Caller, project_id: DatabaseId) -> Membership:
     project = get_project(store, project_id)
     role = role_of(store, project, user)
     if role is None:

@@ -12,8 +12,9 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
+from api.fhir import openapi
 from api.fhir.outcome import FhirError, fhir_response
-from api.fhir.parameters import body_pairs, coding_from_query, one, query_pairs
+from api.fhir.parameters import body_pairs, coding_from_query, one, query_pairs, resource_id
 from terminology.publication.lookup import CodeSystemIndex, lookup
 from terminology.publication.validate import Validation, Where, unknown_code_system, validate_code
 from terminology.storage.store import SqlStore
@@ -123,12 +124,14 @@ def _lookup(store: SqlStore, pairs: Iterable[tuple[str, Any]]) -> JSONResponse:
     return fhir_response({"resourceType": "Parameters", "parameter": output})
 
 
-@router.get("/CodeSystem/$lookup", summary="Look up a code")
+@router.get("/CodeSystem/$lookup", summary="Look up a code", openapi_extra=openapi.query(openapi.LOOKUP))
 def lookup_get(request: Request) -> JSONResponse:
     return _lookup(request.app.state.store, query_pairs(request))
 
 
-@router.post("/CodeSystem/$lookup", summary="Look up a code (Parameters)")
+@router.post(
+    "/CodeSystem/$lookup", summary="Look up a code (Parameters)", openapi_extra=openapi.parameters_body()
+)
 async def lookup_post(request: Request) -> JSONResponse:
     return _lookup(request.app.state.store, await body_pairs(request))
 
@@ -206,12 +209,20 @@ def _validate(store: SqlStore, pairs: Iterable[tuple[str, Any]]) -> JSONResponse
     return fhir_response({"resourceType": "Parameters", "parameter": chosen.parameters()})
 
 
-@router.get("/CodeSystem/$validate-code", summary="Validate a code (and display) in a code system")
+@router.get(
+    "/CodeSystem/$validate-code",
+    summary="Validate a code (and display) in a code system",
+    openapi_extra=openapi.query(openapi.VALIDATE_CODE),
+)
 def validate_code_get(request: Request) -> JSONResponse:
     return _validate(request.app.state.store, query_pairs(request))
 
 
-@router.post("/CodeSystem/$validate-code", summary="Validate a code in a code system (Parameters)")
+@router.post(
+    "/CodeSystem/$validate-code",
+    summary="Validate a code in a code system (Parameters)",
+    openapi_extra=openapi.parameters_body(),
+)
 async def validate_code_post(request: Request) -> JSONResponse:
     return _validate(request.app.state.store, await body_pairs(request))
 
@@ -241,14 +252,19 @@ def _code_system_resource(system: Any) -> dict[str, Any]:
 
 @router.get("/CodeSystem/{system_id}", summary="Read a CodeSystem version (metadata)")
 def read_code_system(request: Request, system_id: str) -> JSONResponse:
-    if system_id.isdigit():
+    number = resource_id(system_id)
+    if number is not None:
         for system in request.app.state.store.code_systems():
-            if system.id == int(system_id):
+            if system.id == number:
                 return fhir_response(_code_system_resource(system))
     raise FhirError(404, "not-found", f"CodeSystem/{system_id} is not known")
 
 
-@router.get("/CodeSystem", summary="Search CodeSystem versions (Bundle searchset)")
+@router.get(
+    "/CodeSystem",
+    summary="Search CodeSystem versions (Bundle searchset)",
+    openapi_extra=openapi.query(openapi.CODE_SYSTEM_SEARCH),
+)
 def search_code_system(request: Request) -> JSONResponse:
     params = dict(request.query_params)
     unknown = sorted(set(params) - {"url", "version", "name", "status", "_count", "_offset", "_format"})

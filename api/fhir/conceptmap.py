@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 
+from api.fhir import openapi
 from api.fhir.outcome import FHIR_JSON, FhirError, fhir_response
 from api.fhir.translate import map_id_number
 from terminology.errors import UnknownFormatError
@@ -53,7 +54,11 @@ SEARCH = {"url", "version", "name", "status", "source-system", "target-system", 
           "_count", "_offset"}  # fmt: skip
 
 
-@router.get("/ConceptMap", summary="Search ConceptMap versions (Bundle searchset)")
+@router.get(
+    "/ConceptMap",
+    summary="Search ConceptMap versions (Bundle searchset)",
+    openapi_extra=openapi.query(openapi.CONCEPT_MAP_SEARCH),
+)
 def search_concept_map(request: Request) -> JSONResponse:
     params = dict(request.query_params)
     unknown = sorted(set(params) - SEARCH - {"_format"})

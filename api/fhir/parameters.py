@@ -95,3 +95,11 @@ async def body_pairs(request: Request) -> list[tuple[str, Any]]:
     except ValueError as error:
         raise FhirError(400, "invalid", "the body is not JSON") from error
     return [(p.get("name", ""), parameter_value(p)) for p in parameters_from_body(body)]
+
+
+def resource_id(text: str) -> int | None:
+    """A stored resource's id from its path segment; None for anything that cannot be one
+    (``str.isdigit`` alone accepts "¹" and numbers past 64 bits)."""
+    if not (text.isascii() and text.isdigit()) or len(text) > 19 or int(text) > 2**63 - 1:
+        return None
+    return int(text)

@@ -15,8 +15,9 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
+from api.fhir import openapi
 from api.fhir.outcome import FhirError, fhir_response
-from api.fhir.parameters import body_pairs, boolean, coding_from_query, collect, one, query_pairs
+from api.fhir.parameters import body_pairs, boolean, coding_from_query, collect, one, query_pairs, resource_id
 from terminology.publication.conceptmap import as_r4
 from terminology.publication.translate import MapIndex, Match, Question, has_result, translate
 from terminology.storage import conceptmaps
@@ -221,27 +222,44 @@ def _translate(cache: MapCache, pairs: Iterable[tuple[str, Any]], instance: int 
     return fhir_response(_answer(matches, question, r5=bool(found.get("_r5"))))
 
 
-@router.get("/ConceptMap/$translate", summary="Translate a code (type level)")
+@router.get(
+    "/ConceptMap/$translate",
+    summary="Translate a code (type level)",
+    openapi_extra=openapi.query(openapi.TRANSLATE),
+)
 async def translate_get(request: Request) -> JSONResponse:
     return _translate(_cache(request), query_pairs(request), None)
 
 
-@router.post("/ConceptMap/$translate", summary="Translate a code (type level, Parameters)")
+@router.post(
+    "/ConceptMap/$translate",
+    summary="Translate a code (type level, Parameters)",
+    openapi_extra=openapi.parameters_body(),
+)
 async def translate_post(request: Request) -> JSONResponse:
     return _translate(_cache(request), await body_pairs(request), None)
 
 
-@router.get("/ConceptMap/{map_id}/$translate", summary="Translate a code with one ConceptMap version")
+@router.get(
+    "/ConceptMap/{map_id}/$translate",
+    summary="Translate a code with one ConceptMap version",
+    openapi_extra=openapi.query(openapi.TRANSLATE),
+)
 async def translate_instance_get(request: Request, map_id: str) -> JSONResponse:
     return _translate(_cache(request), query_pairs(request), map_id_number(map_id))
 
 
-@router.post("/ConceptMap/{map_id}/$translate", summary="Translate with one ConceptMap version (Parameters)")
+@router.post(
+    "/ConceptMap/{map_id}/$translate",
+    summary="Translate with one ConceptMap version (Parameters)",
+    openapi_extra=openapi.parameters_body(),
+)
 async def translate_instance_post(request: Request, map_id: str) -> JSONResponse:
     return _translate(_cache(request), await body_pairs(request), map_id_number(map_id))
 
 
 def map_id_number(text: str) -> int:
-    if not text.isdigit():
+    number = resource_id(text)
+    if number is None:
         raise FhirError(404, "not-found", f"ConceptMap/{text} is not known")
-    return int(text)
+    return number
