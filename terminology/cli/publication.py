@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -39,20 +39,39 @@ def publish_command(
 
 @maps_app.command("import")
 def import_maps(
-    files: Annotated[list[Path], typer.Argument(help="FHIR ConceptMap JSON files (R4 or R5).")],
+    files: Annotated[
+        list[Path], typer.Argument(help="FHIR ConceptMap JSON (R4 or R5) or SSSOM TSV (.tsv) files.")
+    ],
     status: Annotated[str | None, typer.Option(help="Override the status (e.g. active).")] = None,
+    version: Annotated[
+        str | None, typer.Option(help="Version of an SSSOM set that has no mapping_set_version.")
+    ] = None,
 ) -> None:
     """Serve existing ConceptMaps (e.g. national tables) beside published ones."""
     store = _store()
     for path in files:
-        try:
-            resource = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as error:
-            raise typer.BadParameter(f"{path}: not a JSON file ({error})") from error
+        resource = _read_map(path, version=version, status=status)
         if status:
             resource["status"] = status
         stored, new = conceptmaps.save_concept_map(store, resource)
         typer.echo(f"ConceptMap/{stored.id} {stored.url}|{stored.version}{'' if new else ' (unchanged)'}")
+
+
+def _read_map(path: Path, *, version: str | None, status: str | None) -> dict[str, Any]:
+    """A ConceptMap resource from a FHIR JSON or an SSSOM TSV file."""
+    from terminology.publication.from_sssom import conceptmap_from_sssom
+
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise typer.BadParameter(f"{path}: cannot be read ({error})") from error
+    if path.suffix.lower() == ".tsv":
+        return conceptmap_from_sssom(text, where=str(path), version=version, status=status or "draft")
+    try:
+        resource: dict[str, Any] = json.loads(text)
+    except ValueError as error:
+        raise typer.BadParameter(f"{path}: not a JSON file ({error})") from error
+    return resource
 
 
 @maps_app.command("export")

@@ -19,15 +19,24 @@ def to_fhir_json(resource: dict[str, Any]) -> str:
     return json.dumps(resource, ensure_ascii=False, indent=2)
 
 
+def _group_system(resource: dict[str, Any], group: dict[str, Any], side: str) -> str:
+    """The group's code system; when R4 leaves it out (it is optional), the map's scope
+    (a ValueSet), else the map itself: SSSOM needs a namespace for every identifier."""
+    scope = resource.get(f"{side}Uri") or resource.get(f"{side}Canonical")
+    return str(group.get(side) or scope or f"{resource.get('url', 'urn:concordance:unknown')}#{side}")
+
+
 def _rows(resource: dict[str, Any]) -> Iterator[dict[str, str]]:
     for group in resource.get("group", []):
+        source_system = _group_system(resource, group, "source")
+        target_system = _group_system(resource, group, "target")
         for element in group.get("element", []):
             for target in element.get("target", []) or [{"equivalence": "unmatched"}]:
                 yield {
-                    "source_system": group.get("source", ""),
+                    "source_system": source_system,
                     "source_code": element.get("code", ""),
                     "source_display": element.get("display", ""),
-                    "target_system": group.get("target", ""),
+                    "target_system": target_system,
                     "target_code": target.get("code", ""),
                     "target_display": target.get("display", ""),
                     "equivalence": target.get("equivalence", ""),
@@ -46,15 +55,17 @@ def to_csv(resource: dict[str, Any]) -> str:
 def _prefixes(resource: dict[str, Any]) -> dict[str, str]:
     systems: list[str] = []
     for group in resource.get("group", []):
-        for system in (group.get("source"), group.get("target")):
-            if system and system not in systems:
+        for side in ("source", "target"):
+            system = _group_system(resource, group, side)
+            if system not in systems:
                 systems.append(system)
     return {system: f"S{number}" for number, system in enumerate(systems, start=1)}
 
 
 def to_sssom(resource: dict[str, Any]) -> str:
     """SSSOM TSV: ``unmatched`` as ``sssom:NoTermFound``, ``disjoint`` as a negative mapping;
-    the justification is manual curation for maps published from curator decisions."""
+    the justification is manual curation for maps published from curator decisions.
+    Elements without a source code are left out: SSSOM has no subject for them."""
     prefixes = _prefixes(resource)
     curated = any(
         extension.get("url", "").startswith("urn:concordance:fhir:StructureDefinition:decision")
@@ -83,6 +94,8 @@ def to_sssom(resource: dict[str, Any]) -> str:
     writer.writerow(["subject_id", "subject_label", "predicate_id", "predicate_modifier", "object_id",
                      "object_label", "mapping_justification", "comment"])  # fmt: skip
     for row in _rows(resource):
+        if not row["source_code"]:
+            continue  # an element without a code (R4 allows it) has no subject to write
         subject = f"{prefixes[row['source_system']]}:{local_id(row['source_code'])}"
         negative = row["equivalence"] == "disjoint"
         if row["equivalence"] == "unmatched" or not row["target_code"]:

@@ -68,3 +68,31 @@ def test_diff_two_versions_from_the_command_line(store: SqlStore, capsys, monkey
         "0 added, 1 removed, 0 changed"
     )
     get_settings.cache_clear()
+
+
+def test_import_an_sssom_mapping_set_from_the_command_line(
+    store: SqlStore, tmp_path, capsys, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    from terminology.cli.main import main
+    from terminology.settings import get_settings
+
+    monkeypatch.setenv(
+        "CONCORDANCE_DATABASE_URL", str(store.engine.url.render_as_string(hide_password=False))
+    )
+    get_settings.cache_clear()
+    mapping_set = tmp_path / "samu.sssom.tsv"
+    mapping_set.write_text(
+        "# curie_map:\n#   SAMU: urn:samu/\n# mapping_set_id: urn:example:samu-upgrade\n"
+        "subject_id\tpredicate_id\tobject_id\tmapping_justification\n"
+        "SAMU:C02.05.03\tskos:exactMatch\tSAMU:C02.18.00\tsemapv:ManualMappingCuration\n",
+        encoding="utf-8",
+    )
+    assert main(["conceptmaps", "import", str(mapping_set), "--status", "active"]) == 1
+    assert "mapping_set_version is missing" in capsys.readouterr().err  # nothing stored
+    assert conceptmaps.search_concept_maps(store, url="urn:example:samu-upgrade") == []
+    assert main(["conceptmaps", "import", str(mapping_set), "--status", "active", "--version", "1"]) == 0
+    (stored,) = conceptmaps.search_concept_maps(store, url="urn:example:samu-upgrade")
+    assert stored.status == "active" and stored.version == "1"
+    matches = translate(MapIndex(stored.resource), Question((("urn:samu", "C02.05.03"),)))
+    assert [(m.code, m.equivalence) for m in matches] == [("C02.18.00", "equivalent")]
+    get_settings.cache_clear()

@@ -1,0 +1,243 @@
+"""An SSSOM mapping set (TSV with its YAML header) as a FHIR R4 ConceptMap version.
+
+Lets a team serve mapping tables curated elsewhere (OBO / biopragmatics tools, another
+Concordance) through ``$translate``. Identifiers are CURIEs expanded by the header's
+``curie_map``; the code system is the expansion without the separator Concordance adds
+when it exports (``urn:samu/`` → ``urn:samu``), or ``subject_source`` / ``object_source``
+when the header names them. ``sssom:NoTermFound`` becomes an ``unmatched`` element and
+``predicate_modifier: Not`` a ``disjoint`` target, the inverse of the export.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import unquote
+
+import yaml
+
+from terminology.errors import ConcordanceError
+
+EQUIVALENCES = {
+    "skos:exactMatch": "equivalent",
+    "owl:equivalentClass": "equivalent",
+    "skos:closeMatch": "relatedto",
+    "skos:relatedMatch": "relatedto",
+    "oboInOwl:hasDbXref": "relatedto",
+    "skos:broadMatch": "wider",
+    "rdfs:subClassOf": "wider",
+    "skos:narrowMatch": "narrower",
+}
+"""SSSOM predicate → R4 equivalence, read from the subject's side (``skos:broadMatch``: the
+object is broader, so the target is ``wider``)."""
+NO_TERM_FOUND = {"sssom:NoTermFound", "https://w3id.org/sssom/NoTermFound"}
+REQUIRED_COLUMNS = ("subject_id", "predicate_id", "object_id", "mapping_justification")
+STATUSES = {"draft", "active", "retired", "unknown"}
+
+
+class InvalidMappingSetError(ConcordanceError):
+    """An SSSOM file that cannot be read as a mapping set: where, which field, why."""
+
+
+@dataclass(frozen=True)
+class MappingSet:
+    """The header and the rows, with the line each row came from."""
+
+    metadata: dict[str, Any]
+    columns: list[str]
+    columns_line: int
+    rows: list[tuple[int, dict[str, str]]]
+
+
+def read_mapping_set(text: str, *, where: str = "mapping set") -> MappingSet:
+    """Split the ``#`` YAML header from the TSV body.
+
+    >>> tsv = "# mapping_set_id: urn:m\\nsubject_id\\tpredicate_id\\na:1\\tskos:exactMatch\\n"
+    >>> found = read_mapping_set(tsv)
+    >>> found.metadata["mapping_set_id"], found.rows[0]
+    ('urn:m', (3, {'subject_id': 'a:1', 'predicate_id': 'skos:exactMatch'}))
+    """
+    lines = text.lstrip("\ufeff").splitlines()
+    header = [line[1:] for line in lines if line.startswith("#")]
+    body_start = len(header)
+    if lines[:body_start] != ["#" + line for line in header]:
+        raise InvalidMappingSetError(f"{where}: the '#' header must come before the table")
+    try:
+        metadata = yaml.safe_load("\n".join(header)) or {}
+    except yaml.YAMLError as error:
+        raise InvalidMappingSetError(f"{where}: the '#' header is not YAML ({error})") from error
+    if not isinstance(metadata, dict):
+        raise InvalidMappingSetError(f"{where}: the '#' header must be YAML key: value pairs")
+    reader = csv.DictReader(io.StringIO("\n".join(lines[body_start:])), delimiter="\t")
+    columns = list(reader.fieldnames or [])
+    rows = []
+    for number, row in enumerate(reader, start=body_start + 2):
+        if None in row:
+            raise InvalidMappingSetError(
+                f"{where}: line {number}: more fields than the {len(columns)} columns"
+            )
+        rows.append((number, {key: (value or "").strip() for key, value in row.items()}))
+    return MappingSet(metadata, columns, body_start + 1, rows)
+
+
+def _check_columns(found: MappingSet, where: str) -> None:
+    missing = [name for name in REQUIRED_COLUMNS if name not in found.columns]
+    if missing:
+        raise InvalidMappingSetError(
+            f"{where}: line {found.columns_line} (column names): {', '.join(missing)} missing"
+        )
+
+
+class _Curies:
+    """CURIE → (code system, code), with the header's prefixes."""
+
+    def __init__(self, metadata: dict[str, Any], where: str) -> None:
+        curie_map = metadata.get("curie_map") or {}
+        if not isinstance(curie_map, dict):
+            raise InvalidMappingSetError(f"{where}: header field curie_map must map prefixes to URLs")
+        self.expansions = {str(prefix): str(url) for prefix, url in curie_map.items()}
+        self.sources = [
+            str(metadata[key]) for key in ("subject_source", "object_source") if metadata.get(key)
+        ]
+        self.where = where
+
+    def system_and_code(self, curie: str, line: int, field: str) -> tuple[str, str]:
+        prefix, colon, local = curie.partition(":")
+        if not colon or not local:
+            raise InvalidMappingSetError(
+                f"{self.where}: line {line}, field {field}: {curie!r} is not a CURIE"
+            )
+        expansion = self.expansions.get(prefix)
+        if expansion is None:
+            raise InvalidMappingSetError(
+                f"{self.where}: line {line}, field {field}: prefix {prefix!r} is not in the curie_map"
+            )
+        for source in self.sources:
+            if expansion in (source, source + "/", source + "#"):
+                return source, unquote(local)
+        return expansion.removesuffix("/"), unquote(local)
+
+
+def _target(row: dict[str, str], curies: _Curies, line: int) -> tuple[str | None, dict[str, Any]]:
+    """The row's target system and the ConceptMap target it becomes."""
+    if row["object_id"] in NO_TERM_FOUND:
+        return None, {"equivalence": "unmatched"}
+    predicate = row["predicate_id"]
+    equivalence = EQUIVALENCES.get(predicate)
+    if equivalence is None:
+        known = ", ".join(sorted(EQUIVALENCES))
+        raise InvalidMappingSetError(
+            f"{curies.where}: line {line}, field predicate_id: {predicate!r} is not one of {known}"
+        )
+    modifier = row.get("predicate_modifier", "")
+    if modifier not in ("", "Not"):
+        raise InvalidMappingSetError(
+            f"{curies.where}: line {line}, field predicate_modifier: {modifier!r} is not Not"
+        )
+    system, code = curies.system_and_code(row["object_id"], line, "object_id")
+    target: dict[str, Any] = {"code": code}
+    if row.get("object_label"):
+        target["display"] = row["object_label"]
+    target["equivalence"] = "disjoint" if modifier == "Not" else equivalence
+    if row.get("comment"):
+        target["comment"] = row["comment"]
+    return system, target
+
+
+def _groups(found: MappingSet, curies: _Curies) -> Iterator[dict[str, Any]]:
+    groups: dict[tuple[str, str | None], dict[str, dict[str, Any]]] = {}
+    for line, row in found.rows:
+        source, code = curies.system_and_code(row["subject_id"], line, "subject_id")
+        target_system, target = _target(row, curies, line)
+        elements = groups.setdefault((source, target_system), {})
+        element = elements.setdefault(code, {"code": code, "target": []})
+        if row.get("subject_label"):
+            element.setdefault("display", row["subject_label"])
+        element["target"].append(target)
+    # An unmatched row has no target system: it joins a group of its source when there is one.
+    for (source, target_system), elements in list(groups.items()):
+        if target_system is None:
+            home = next((key for key in groups if key[0] == source and key[1] is not None), None)
+            if home is not None:
+                for code, element in elements.items():
+                    if code in groups[home]:
+                        groups[home][code]["target"].extend(element["target"])
+                    else:
+                        groups[home][code] = element
+                del groups[(source, target_system)]
+    for (source, target_system), elements in groups.items():
+        group: dict[str, Any] = {"source": source}
+        if target_system:
+            group["target"] = target_system
+        group["element"] = list(elements.values())
+        yield group
+
+
+def conceptmap_from_sssom(
+    text: str, *, where: str = "mapping set", version: str | None = None, status: str = "draft"
+) -> dict[str, Any]:
+    """An R4 ConceptMap from SSSOM TSV text (``version`` when the set has no ``mapping_set_version``).
+
+    >>> tsv = ("# curie_map:\\n#   A: urn:a/\\n#   B: urn:b/\\n# mapping_set_id: urn:map\\n"
+    ...        "# mapping_set_version: '1'\\n"
+    ...        "subject_id\\tpredicate_id\\tobject_id\\tmapping_justification\\n"
+    ...        "A:x\\tskos:exactMatch\\tB:y\\tsemapv:ManualMappingCuration\\n")
+    >>> cm = conceptmap_from_sssom(tsv)
+    >>> cm["url"], cm["version"], cm["group"][0]["source"], cm["group"][0]["element"][0]["target"]
+    ('urn:map', '1', 'urn:a', [{'code': 'y', 'equivalence': 'equivalent'}])
+    """
+    found = read_mapping_set(text, where=where)
+    _check_columns(found, where)
+    if not found.rows:
+        raise InvalidMappingSetError(f"{where}: no mappings")
+    metadata = found.metadata
+    url = metadata.get("mapping_set_id")
+    if not url:
+        raise InvalidMappingSetError(
+            f"{where}: header: mapping_set_id is required (it becomes ConceptMap.url)"
+        )
+    chosen_version = str(metadata.get("mapping_set_version") or version or "")
+    if not chosen_version:
+        raise InvalidMappingSetError(
+            f"{where}: header: mapping_set_version is missing; give the version to publish it as"
+        )
+    if status not in STATUSES:
+        raise InvalidMappingSetError(
+            f"{where}: status {status!r} is not one of {', '.join(sorted(STATUSES))}"
+        )
+    curies = _Curies(metadata, where)
+    resource: dict[str, Any] = {
+        "resourceType": "ConceptMap",
+        "url": str(url),
+        "version": chosen_version,
+        "name": _name(str(metadata.get("mapping_set_title") or url)),
+        "status": status,
+    }
+    if metadata.get("mapping_set_title"):
+        resource["title"] = str(metadata["mapping_set_title"])
+    if metadata.get("mapping_set_description"):
+        resource["description"] = str(metadata["mapping_set_description"])
+    published = metadata.get("publication_date") or metadata.get("mapping_date")
+    if published:
+        resource["date"] = str(published)
+    if metadata.get("license"):
+        resource["copyright"] = f"Licence: {metadata['license']}"
+    groups = list(_groups(found, curies))
+    sources = {group["source"] for group in groups}
+    targets = {group["target"] for group in groups if "target" in group}
+    if len(sources) == 1:
+        resource["sourceUri"] = next(iter(sources))
+    if len(targets) == 1:
+        resource["targetUri"] = next(iter(targets))
+    resource["group"] = groups
+    return resource
+
+
+def _name(text: str) -> str:
+    """A computer-friendly name (FHIR: starts with a capital, letters, digits and _)."""
+    words = [part for part in "".join(c if c.isalnum() else " " for c in text).split() if part]
+    name = "".join(word[:1].upper() + word[1:] for word in words) or "MappingSet"
+    return name if name[0].isalpha() else "M" + name
