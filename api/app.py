@@ -24,7 +24,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.store = SqlStore(make_engine(settings))
     app.state.map_cache = fhir.MapCache(app.state.store)
     install_error_handlers(app)
+    app.include_router(fhir.router)  # first: $translate is the hot path, matched in route order
     app.include_router(curation.router, prefix="/api")
     app.include_router(review_page.router)
-    app.include_router(fhir.router)
     return app

@@ -1,22 +1,24 @@
 """FHIR R4 terminology routes under ``/fhir`` (``application/fhir+json``).
 
-One module per resource or operation family; the order of inclusion matters, since
-``/ConceptMap/$translate`` must be matched before ``/ConceptMap/{map_id}``.
+One module per resource or operation family, all registering on one router; the order
+of import matters, since ``/ConceptMap/$translate`` must be matched before
+``/ConceptMap/{map_id}``.
 """
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+# isort: off
+# Importing a module registers its routes, in this order: $translate first (the hot path,
+# and before /ConceptMap/{map_id}, which would otherwise take "$translate" for an id).
+from api.fhir import translate  # noqa: F401
+from api.fhir import conceptmap  # noqa: F401
+from api.fhir import codesystem  # noqa: F401
+from api.fhir import metadata  # noqa: F401
 
-from api.fhir import codesystem, conceptmap, metadata, translate
+# isort: on
 from api.fhir.outcome import FHIR_JSON, FhirError, fhir_response, operation_outcome, render_fhir_error
+from api.fhir.router import router
 from api.fhir.translate import MapCache
-
-router = APIRouter(prefix="/fhir", tags=["fhir"])
-router.include_router(translate.router)
-router.include_router(conceptmap.router)
-router.include_router(codesystem.router)
-router.include_router(metadata.router)
 
 __all__ = [
     "FHIR_JSON",

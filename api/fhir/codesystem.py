@@ -9,18 +9,16 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.responses import JSONResponse
 
 from api.fhir import openapi
 from api.fhir.outcome import FhirError, fhir_response
 from api.fhir.parameters import body_pairs, coding_from_query, one, query_pairs, resource_id
+from api.fhir.router import router
 from terminology.publication.lookup import CodeSystemIndex, lookup
 from terminology.publication.validate import Validation, Where, unknown_code_system, validate_code
 from terminology.storage.store import SqlStore
-
-router = APIRouter()
-
 
 STORED_USE = "urn:concordance:designation-use"
 

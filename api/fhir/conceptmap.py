@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.responses import JSONResponse, Response
 
 from api.fhir import openapi
 from api.fhir.outcome import FHIR_JSON, FhirError, fhir_response
+from api.fhir.router import router
 from api.fhir.translate import map_id_number
 from terminology.errors import UnknownFormatError
 from terminology.exporters import export_formats, exporter
 from terminology.storage import conceptmaps
-
-router = APIRouter()
 
 
 def _wanted_format(request: Request) -> str | None:

@@ -5,13 +5,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.responses import JSONResponse
 
 from api.fhir.outcome import fhir_response
+from api.fhir.router import router
 from terminology import __version__
-
-router = APIRouter()
 
 
 @router.get("/metadata", summary="CapabilityStatement, or TerminologyCapabilities with ?mode=terminology")

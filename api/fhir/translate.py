@@ -12,18 +12,17 @@ import time
 from collections.abc import Iterable
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.responses import JSONResponse
 
 from api.fhir import openapi
 from api.fhir.outcome import FhirError, fhir_response
 from api.fhir.parameters import body_pairs, boolean, coding_from_query, collect, one, query_pairs, resource_id
+from api.fhir.router import router
 from terminology.publication.conceptmap import as_r4
 from terminology.publication.translate import MapIndex, Match, Question, has_result, translate
 from terminology.storage import conceptmaps
 from terminology.storage.store import SqlStore
-
-router = APIRouter()
 
 
 class MapCache:
@@ -37,6 +36,7 @@ class MapCache:
         self._checked = 0.0
         self._maps: list[conceptmaps.StoredMap] = []
         self._by_url: dict[str, list[conceptmaps.StoredMap]] = {}
+        self._by_id: dict[int, conceptmaps.StoredMap] = {}
         self._indexes: dict[int, MapIndex] = {}
 
     def maps(self) -> list[conceptmaps.StoredMap]:
@@ -47,6 +47,7 @@ class MapCache:
                 if stamp != self._stamp:
                     self._maps = conceptmaps.search_concept_maps(self.store)
                     self._by_url = {}
+                    self._by_id = {stored.id: stored for stored in self._maps}
                     for stored in self._maps:  # newest first within a url, as searched
                         self._by_url.setdefault(stored.url, []).append(stored)
                     known = {stored.id for stored in self._maps}
@@ -54,6 +55,10 @@ class MapCache:
                     self._stamp = stamp
                 self._checked = now
         return self._maps
+
+    def by_id(self, map_id: int) -> conceptmaps.StoredMap | None:
+        self.maps()
+        return self._by_id.get(map_id)
 
     def versions(self, url: str) -> list[conceptmaps.StoredMap]:
         """The stored versions of one canonical url, newest first (no scan of the catalogue)."""
@@ -135,27 +140,22 @@ def _newest(candidates: list[conceptmaps.StoredMap]) -> list[conceptmaps.StoredM
 
 
 def _choose_maps(
-    cache: MapCache, found: dict[str, list[Any]], instance: int | None
-) -> tuple[list[conceptmaps.StoredMap], list[conceptmaps.StoredMap]]:
-    """The maps to translate with, and every known map (for ``other-map``)."""
-    sent = _request_maps(found)
-    every = sent + cache.maps()  # a list concatenation; scanned only without url
+    cache: MapCache, found: dict[str, list[Any]], instance: int | None, sent: list[conceptmaps.StoredMap]
+) -> list[conceptmaps.StoredMap]:
+    """The maps to translate with: one version when a map is named, else every map in scope."""
     if instance is not None:
-        return [
-            next((m for m in every if m.id == instance), None)
-            or conceptmaps.get_concept_map(cache.store, instance)
-        ], every
+        return [cache.by_id(instance) or conceptmaps.get_concept_map(cache.store, instance)]
     url, version = one(found, "url"), one(found, "conceptMapVersion")
     if url:
         url, _, pinned = str(url).partition("|")
         version = version or pinned or None
-        known = [m for m in sent if m.url == url] + cache.versions(url)
+        known = [m for m in sent if m.url == url] + cache.versions(url) if sent else cache.versions(url)
         same = [m for m in known if version is None or m.version == version]
         if not same:
             wanted = f"{url}|{version}" if version else url
             raise FhirError(404, "not-found", f"ConceptMap {wanted} is not known to this server")
-        return _newest(same)[:1] if version is None else same[:1], every
-    scoped = _newest([m for m in every if m.status in ("active", "draft") or m.id < 0])
+        return _newest(same)[:1] if version is None else same[:1]
+    scoped = _newest([m for m in sent + cache.maps() if m.status in ("active", "draft") or m.id < 0])
     source, target = one(found, "source"), one(found, "target")
     if source:
         scoped = [
@@ -165,7 +165,7 @@ def _choose_maps(
         scoped = [
             m for m in scoped if m.resource.get("targetUri", m.resource.get("targetCanonical")) == target
         ]
-    return scoped, every
+    return scoped
 
 
 def _answer(matches: list[Match], question: Question, *, r5: bool = False) -> dict[str, Any]:
@@ -204,20 +204,15 @@ def _answer(matches: list[Match], question: Question, *, r5: bool = False) -> di
 def _translate(cache: MapCache, pairs: Iterable[tuple[str, Any]], instance: int | None) -> JSONResponse:
     found, reverse = collect(pairs)
     question = _question(found, reverse)
-    chosen, every = _choose_maps(cache, found, instance)
-    chains = any(
-        (group.get("unmapped") or {}).get("mode") == "other-map"
-        for stored in chosen
-        for group in stored.resource.get("group", [])
-    )
-    others = (
-        {m.url: cache.index(m) if m.id > 0 else MapIndex(m.resource) for m in _newest(every)}
-        if chains
-        else None
-    )  # only a group that falls back on another map needs the others indexed
+    sent = _request_maps(found)
+    chosen = _choose_maps(cache, found, instance, sent)
+    indexes = [cache.index(stored) if stored.id > 0 else MapIndex(stored.resource) for stored in chosen]
+    others = None
+    if any(index.falls_back for index in indexes):  # only then are the other maps indexed
+        every = _newest(sent + cache.maps())
+        others = {m.url: cache.index(m) if m.id > 0 else MapIndex(m.resource) for m in every}
     matches: list[Match] = []
-    for stored in chosen:
-        index = cache.index(stored) if stored.id > 0 else MapIndex(stored.resource)
+    for index in indexes:
         matches.extend(translate(index, question, others=others))
     return fhir_response(_answer(matches, question, r5=bool(found.get("_r5"))))
 

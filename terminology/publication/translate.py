@@ -46,8 +46,14 @@ class MapIndex:
     resource: dict[str, Any]
     forward: dict[tuple[str, str], list[Entry]] = field(default_factory=lambda: defaultdict(list))
     backward: dict[tuple[str, str], list[Entry]] = field(default_factory=lambda: defaultdict(list))
+    falls_back: bool = field(init=False, default=False)
+    """A group sends unmapped codes to another map (``unmapped.mode = other-map``)."""
 
     def __post_init__(self) -> None:
+        self.falls_back = any(
+            (group.get("unmapped") or {}).get("mode") == "other-map"
+            for group in self.resource.get("group", [])
+        )
         for number, group in enumerate(self.resource.get("group", [])):
             source, target = group.get("source", ""), group.get("target", "")
             for element in group.get("element", []):
