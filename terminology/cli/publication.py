@@ -205,5 +205,7 @@ def publish_demo_maps(store: SqlStore, *, url: str = "http://127.0.0.1:8000") ->
         f"  curl -s '{url}/fhir/ConceptMap/$translate?system=http://hl7.org/fhir/address-use&code=home"
         "&targetsystem=http://terminology.hl7.org/CodeSystem/v3-AddressUse'\n"
         f"  curl -s '{url}/fhir/CodeSystem/$lookup?system={system}&version=2.3&code=C02.18.00'\n"
+        f"  curl -s '{url}/fhir/CodeSystem/$validate-code?url={system}&code=C02.18.00"
+        "&display=Probl%C3%A8me%20psychiatrique'\n"
         f"  curl -s '{url}/fhir/ConceptMap?_count=5'"
     )
