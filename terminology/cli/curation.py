@@ -81,7 +81,7 @@ def review_demo(
 ) -> None:
     """Open the demo review project (SAMU-Hub 1.9 → 2.3), serve the bundled ConceptMaps, and
     print the review page, a token and example FHIR calls."""
-    from terminology.cli.publication import publish_demo_maps
+    from terminology.publication.bundled import publish_demo_maps
 
     store = _store()
     typer.echo(open_demo_review(store, url=url))

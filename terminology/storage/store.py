@@ -386,6 +386,16 @@ class SqlStore:
             orient="row",
         )
 
+    def concept_frame(self, system: CodeSystem) -> pl.DataFrame:
+        """Every concept of a version (``code``, ``display``, ``active``), labelled or not."""
+        query = sa.select(concepts.c.code, concepts.c.display, concepts.c.active).where(
+            concepts.c.system_id == system.id
+        )
+        with self._reading() as connection:
+            rows = connection.execute(query).all()
+        schema = {"code": pl.String, "display": pl.String, "active": pl.Boolean}
+        return pl.DataFrame([tuple(row) for row in rows], schema=schema, orient="row")
+
     def parents_frame(self, system: CodeSystem) -> pl.DataFrame:
         """Every parent link of a version (``code``, ``parent``)."""
         query = sa.select(edges.c.child_code, edges.c.parent_code).where(edges.c.system_id == system.id)

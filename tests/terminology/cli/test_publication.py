@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from terminology.cli.publication import publish_demo_maps
+from terminology.publication.bundled import publish_demo_maps
 from terminology.publication.translate import MapIndex, Question, translate
 from terminology.storage import conceptmaps
 from terminology.storage.store import SqlStore

@@ -1,0 +1,484 @@
+"""The Python entry point for notebooks and scripts: one object, answers as polars DataFrames.
+
+Analysts explore coverage and quality without learning the HTTP API: open a database, list
+code systems, load concepts, candidates, decisions and published maps as DataFrames, run a
+match, translate a column of codes through a published ConceptMap (one vectorised join, not
+a loop), and diff two map versions.
+
+>>> c = Concordance.open("sqlite://")          # an in-memory database, migrated
+>>> c.code_systems().height
+0
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+import sqlalchemy as sa
+
+from terminology.importers import importer_class
+from terminology.importing import import_code_system
+from terminology.models import CodeSystem, CodeSystemMetadata
+from terminology.settings import Settings, get_settings
+from terminology.storage import conceptmaps, curation, migrate
+from terminology.storage.engine import make_engine
+from terminology.storage.store import SqlStore
+
+BUNDLED_MANIFEST = Path(__file__).resolve().parent.parent / "data" / "bundled.toml"
+"""The code systems ``make demo`` loads (real public data, provenance in ``data/README.md``)."""
+EQUIVALENCE_ORDER = [
+    "equal",
+    "equivalent",
+    "wider",
+    "subsumes",
+    "narrower",
+    "specializes",
+    "relatedto",
+    "inexact",
+    "unmatched",
+    "disjoint",
+]
+"""Which target a one-row-per-code translation keeps when a code has several: the closest."""
+
+
+class Concordance:
+    """A Concordance database, read and driven from Python."""
+
+    def __init__(self, store: SqlStore) -> None:
+        self.store = store
+        self._translation_tables: dict[int, pl.DataFrame] = {}
+
+    @classmethod
+    def open(cls, database_url: str | None = None) -> Concordance:
+        """Open (and migrate) a database; without a URL, ``CONCORDANCE_DATABASE_URL`` or the
+        SQLite default, as the command line and the server use."""
+        settings = Settings(database_url=database_url) if database_url else get_settings()
+        engine = make_engine(settings)
+        migrate.upgrade(engine)
+        return cls(SqlStore(engine))
+
+    # ------------------------------------------------------------------ code systems
+
+    def load(
+        self, manifest: Path | str = BUNDLED_MANIFEST, *, only: Iterable[str] | None = None
+    ) -> pl.DataFrame:
+        """Import the code systems a TOML manifest lists (``only``: their ``name``s); a
+        version already imported from the same file is kept, not duplicated."""
+        path = Path(manifest)
+        entries = tomllib.loads(path.read_text(encoding="utf-8")).get("code_system", [])
+        wanted = set(only) if only is not None else None
+        for entry in entries:
+            if wanted is not None and entry.get("name") not in wanted:
+                continue
+            metadata = CodeSystemMetadata(
+                **{k: entry.get(k) for k in ("url", "version", "name", "title", "publisher", "language")}
+            )
+            importer = importer_class(entry["format"]).with_options(dict(entry.get("options", {})))
+            import_code_system(self.store, importer, path.parent / entry["path"], overrides=metadata)
+        return self.code_systems()
+
+    def code_systems(self) -> pl.DataFrame:
+        """Every stored version: url, version, name, title, concepts, languages, status."""
+        rows = [
+            {
+                "url": s.url,
+                "version": s.version,
+                "name": s.name,
+                "title": s.title,
+                "concepts": s.concept_count,
+                "languages": list(s.languages),
+                "status": s.status,
+            }
+            for s in self.store.code_systems()
+        ]
+        schema: dict[str, Any] = {
+            "url": pl.String,
+            "version": pl.String,
+            "name": pl.String,
+            "title": pl.String,
+            "concepts": pl.Int64,
+            "languages": pl.List(pl.String),
+            "status": pl.String,
+        }
+        return pl.DataFrame(rows, schema=schema)
+
+    def system(self, reference: str, version: str | None = None) -> CodeSystem:
+        """A stored version by ``url``, ``url|version`` or name (the newest when no version)."""
+        url, _, pinned = reference.partition("|")
+        version = version or pinned or None
+        named = [
+            s
+            for s in self.store.code_systems()
+            if s.name == url and (version is None or s.version == version)
+        ]
+        if named and self.store.find_code_system(url, version) is None:
+            return named[0]
+        return self.store.code_system(url, version)
+
+    def labels(self, reference: str, version: str | None = None) -> pl.DataFrame:
+        """Every label of every concept (code, label, language, use, active), displays first."""
+        return self.store.labels_frame(self.system(reference, version))
+
+    def concepts(self, reference: str, version: str | None = None) -> pl.DataFrame:
+        """One row per concept: code, display, active, parents (list) and depth (0 for a root).
+
+        >>> import tempfile
+        >>> c = Concordance.open(f"sqlite:///{tempfile.mkdtemp()}/doc.db")
+        >>> _ = c.load(only=["SAMUNomenclature"])
+        >>> c.concepts("urn:concordance:codesystem:samu-hub-nomenclature|1.9").columns
+        ['code', 'display', 'active', 'parents', 'depth']
+        """
+        system = self.system(reference, version)
+        parents = self.store.parents_frame(system)
+        grouped = parents.group_by("code").agg(pl.col("parent").sort().alias("parents"))
+        frame = (
+            self.store.concept_frame(system)
+            .join(grouped, on="code", how="left")
+            .with_columns(pl.col("parents").fill_null(pl.lit([], dtype=pl.List(pl.String))))
+        )
+        depth = hierarchy_depth(parents, frame["code"])
+        return (
+            frame.join(depth, on="code", how="left")
+            .select("code", "display", "active", "parents", "depth")
+            .sort("code")
+        )
+
+    # ------------------------------------------------------------------ matching
+
+    def match(
+        self,
+        source: str,
+        target: str,
+        *,
+        rules: Sequence[Path | str] = (),
+        top_k: int = 5,
+        min_score: float = 0.5,
+        project: str | None = None,
+    ) -> pl.DataFrame:
+        """Ranked candidates from ``source`` to ``target`` (with rule files); saved as a mapping
+        project for review when ``project`` names one."""
+        from terminology.matching.engine import match
+        from terminology.matching.rules import load_rules
+        from terminology.storage.projects import save_candidates
+
+        source_system, target_system = self.system(source), self.system(target)
+        rule_set = load_rules([Path(path) for path in rules])
+        found = match(
+            self.store,
+            source_system,
+            target_system,
+            code_rules=rule_set.code,
+            property_rules=rule_set.properties,
+            label_rewrites=rule_set.rewrites,
+            chapter_rules=rule_set.chapters,
+            top_k=top_k,
+            min_score=min_score,
+        )
+        if project:
+            save_candidates(
+                self.store,
+                project,
+                source_system,
+                target_system,
+                found,
+                rules=[str(path) for path in rules],
+                settings={"top": top_k, "min_score": min_score},
+            )
+        return candidates_frame([c.model_dump() for c in found])
+
+    def candidates(self, project: str | int) -> pl.DataFrame:
+        """The stored candidates of a mapping project."""
+        from terminology.storage.projects import project_candidates
+
+        return candidates_frame(
+            project_candidates(self.store, curation.get_project(self.store, project).name)
+        )
+
+    # ------------------------------------------------------------------ curation
+
+    def projects(self) -> pl.DataFrame:
+        """Mapping projects with their row counts per status."""
+        rows = []
+        for project in curation.list_projects(self.store):
+            counts = curation.status_counts(self.store, project)
+            rows.append({"id": project.id, "name": project.name, "review": project.review, **counts})
+        return pl.DataFrame(rows)
+
+    def decisions(self, project: str | int) -> pl.DataFrame:
+        """One row per source concept: status, chosen targets, no-map, flag, author, reviewer."""
+        found = curation.get_project(self.store, project)
+        rows, _ = curation.list_rows(self.store, found, curation.RowQuery(limit=10**9))
+        records = [
+            {
+                "source_code": row.source_code,
+                "source_label": row.source_label,
+                "status": row.status.value,
+                "target_codes": [t.code for t in row.targets],
+                "equivalences": [t.equivalence for t in row.targets],
+                "no_map": row.no_map,
+                "flagged": row.flagged,
+                "flag_reason": row.flag_reason,
+                "author": row.author,
+                "reviewer": row.reviewer,
+                "assignee": row.assignee,
+                "best_score": best,
+                "updated_at": row.updated_at,
+                "version": row.version,
+            }
+            for row, best in rows
+        ]
+        return pl.DataFrame(records, infer_schema_length=None)
+
+    def events(self, project: str | int) -> pl.DataFrame:
+        """The audit trail: who did what to which row, when (status before and after)."""
+        found = curation.get_project(self.store, project)
+        records = [
+            {
+                "source_code": e.source_code,
+                "at": e.at,
+                "actor": e.actor,
+                "action": e.action,
+                "status_before": (e.before or {}).get("status"),
+                "status_after": (e.after or {}).get("status"),
+                "comment": e.comment,
+            }
+            for e in curation.history(self.store, found)
+        ]
+        schema: dict[str, Any] = {
+            "source_code": pl.String,
+            "at": pl.Datetime("us", "UTC"),
+            "actor": pl.String,
+            "action": pl.String,
+            "status_before": pl.String,
+            "status_after": pl.String,
+            "comment": pl.String,
+        }
+        return pl.DataFrame(records, schema=schema)
+
+    def answers(self, project: str | int) -> pl.DataFrame:
+        """Blind answers of double review: one row per (source code, author)."""
+        found = curation.get_project(self.store, project)
+        table = sa.table(
+            "mapping_answer",
+            *(
+                sa.column(name)
+                for name in ("project_id", "source_code", "author", "targets", "no_map", "answered_at")
+            ),
+        )
+        query = sa.select(
+            table.c.source_code, table.c.author, table.c.targets, table.c.no_map, table.c.answered_at
+        ).where(table.c.project_id == found.id)
+        with self.store.engine.connect() as connection:
+            rows = connection.execute(query).all()
+        records = [
+            {
+                "source_code": code,
+                "author": author,
+                "answer": "no map" if no_map else "|".join(sorted(t["code"] for t in _json(targets))),
+                "answered_at": datetime.fromisoformat(at) if isinstance(at, str) else at,
+            }
+            for code, author, targets, no_map, at in rows
+        ]
+        schema: dict[str, Any] = {
+            "source_code": pl.String,
+            "author": pl.String,
+            "answer": pl.String,
+            "answered_at": pl.Datetime,
+        }
+        return pl.DataFrame(records, schema=schema)
+
+    # ------------------------------------------------------------------ published maps
+
+    def concept_maps(self) -> pl.DataFrame:
+        """Every stored ConceptMap version: id, url, version, status, name, elements."""
+        rows = [
+            {
+                "id": m.id,
+                "url": m.url,
+                "version": m.version,
+                "status": m.status,
+                "name": m.resource.get("name"),
+                "elements": sum(len(g.get("element", [])) for g in m.resource.get("group", [])),
+            }
+            for m in conceptmaps.search_concept_maps(self.store)
+        ]
+        return pl.DataFrame(rows)
+
+    def publish(self, project: str | int, *, status: str = "active", version: str | None = None) -> int:
+        """Publish a project's accepted decisions as a new ConceptMap version; returns its id."""
+        from terminology.publication.publish import publish
+
+        found = curation.get_project(self.store, project)
+        return publish(self.store, found, status=status, version=version).id
+
+    def import_concept_map(
+        self, path: Path | str, *, status: str | None = None, version: str | None = None
+    ) -> int:
+        """Serve an existing map (FHIR ConceptMap JSON, or SSSOM ``.tsv``); returns its id."""
+        import json
+
+        from terminology.publication.from_sssom import conceptmap_from_sssom
+
+        path = Path(path)
+        text = path.read_text(encoding="utf-8")
+        if path.suffix.lower() == ".tsv":
+            resource = conceptmap_from_sssom(text, where=str(path), version=version, status=status or "draft")
+        else:
+            resource = json.loads(text)
+        if status:
+            resource["status"] = status
+        return conceptmaps.save_concept_map(self.store, resource)[0].id
+
+    def load_bundled_maps(self) -> pl.DataFrame:
+        """The curated SAMU-Hub correspondence and the HL7 example maps ``make demo`` serves."""
+        from terminology.publication.bundled import publish_demo_maps
+
+        publish_demo_maps(self.store)
+        return self.concept_maps()
+
+    def concept_map(self, url: str | int, version: str | None = None) -> pl.DataFrame:
+        """A ConceptMap version as rows (source, target, equivalence, comment); the newest
+        active version when none is given."""
+        return map_rows(self._map(url, version).resource)
+
+    def translate(
+        self, codes: pl.Series | Sequence[str], *, system: str, url: str | int, version: str | None = None
+    ) -> pl.DataFrame:
+        """Translate a column of codes of ``system`` through a published ConceptMap: one row
+        per input code, in order (code, target_code, target_display, equivalence, mapped).
+
+        A code with several targets keeps the closest (``equivalent`` before ``wider`` ...);
+        an unmapped code has nulls. This is one hash join, so hundreds of thousands of codes
+        take milliseconds.
+        """
+        stored = self._map(url, version)
+        if stored.id not in self._translation_tables:  # a published version never changes
+            self._translation_tables[stored.id] = translation_table(stored.resource)
+        table = self._translation_tables[stored.id].filter(pl.col("source_system") == system)
+        column = codes.alias("code") if isinstance(codes, pl.Series) else pl.Series("code", list(codes))
+        return (
+            column.cast(pl.String)
+            .to_frame()
+            .join(
+                table.drop("source_system"),
+                left_on="code",
+                right_on="source_code",
+                how="left",
+                maintain_order="left",
+            )
+            .with_columns(mapped=pl.col("target_code").is_not_null())
+        )
+
+    def diff(self, old: str | int, new: str | int) -> pl.DataFrame:
+        """What changed between two ConceptMap versions (ids): added, removed, changed."""
+        from terminology.publication.diff import diff_maps
+
+        changes = diff_maps(self._map(old).resource, self._map(new).resource)
+        records = [
+            {
+                "source_system": c.source_system,
+                "source_code": c.source_code,
+                "kind": c.kind,
+                "before": [f"{code} ({eq})" for code, eq in c.before],
+                "after": [f"{code} ({eq})" for code, eq in c.after],
+            }
+            for c in changes
+        ]
+        schema: dict[str, Any] = {
+            "source_system": pl.String,
+            "source_code": pl.String,
+            "kind": pl.String,
+            "before": pl.List(pl.String),
+            "after": pl.List(pl.String),
+        }
+        return pl.DataFrame(records, schema=schema)
+
+    def release_impact(self, url: str | int, target: str, version: str | None = None) -> pl.DataFrame:
+        """Published mappings whose target is gone, inactive or relabelled in a new version
+        of the target code system."""
+        from terminology.publication.impact import release_impact
+
+        found = release_impact(self.store, self._map(url, version).resource, self.system(target))
+        schema: dict[str, Any] = {"source_code": pl.String, "target_code": pl.String, "reason": pl.String}
+        return pl.DataFrame([m.model_dump() for m in found], schema=schema)
+
+    def _map(self, url: str | int, version: str | None = None) -> conceptmaps.StoredMap:
+        if isinstance(url, int):
+            return conceptmaps.get_concept_map(self.store, url)
+        found = conceptmaps.search_concept_maps(self.store, url=url, version=version)
+        if not found:
+            raise conceptmaps.ConceptMapNotFoundError(f"ConceptMap {url}{'|' + version if version else ''}")
+        active = [m for m in found if m.status == "active"]
+        return (active or found)[0]
+
+
+def _json(value: Any) -> Any:
+    import json
+
+    return json.loads(value) if isinstance(value, str) else value
+
+
+def candidates_frame(records: Sequence[dict[str, Any]]) -> pl.DataFrame:
+    """Candidates as a DataFrame with a fixed schema (empty or not)."""
+    schema: dict[str, Any] = {
+        "source_code": pl.String,
+        "source_label": pl.String,
+        "target_code": pl.String,
+        "target_label": pl.String,
+        "rank": pl.Int64,
+        "score": pl.Float64,
+        "equivalence": pl.String,
+        "method": pl.String,
+        "reason": pl.String,
+    }
+    return pl.DataFrame([{k: r.get(k) for k in schema} for r in records], schema=schema)
+
+
+def map_rows(resource: dict[str, Any]) -> pl.DataFrame:
+    """A ConceptMap resource flattened to one row per element target."""
+    from terminology.exporters.conceptmap_formats import CSV_COLUMNS, _rows
+
+    return pl.DataFrame(list(_rows(resource)), schema={name: pl.String for name in CSV_COLUMNS})
+
+
+def translation_table(resource: dict[str, Any]) -> pl.DataFrame:
+    """Per source code, its closest target (see ``EQUIVALENCE_ORDER``)."""
+    rows = map_rows(resource)
+    rank = pl.col("equivalence").replace_strict(
+        EQUIVALENCE_ORDER, list(range(len(EQUIVALENCE_ORDER))), default=len(EQUIVALENCE_ORDER)
+    )
+    return (
+        rows.with_columns(rank=rank, target_code=pl.col("target_code").replace("", None))
+        .sort("rank", "target_code", nulls_last=True)
+        .unique(["source_system", "source_code"], keep="first", maintain_order=True)
+        .select("source_system", "source_code", "target_code", "target_display", "equivalence")
+    )
+
+
+def hierarchy_depth(parents: pl.DataFrame, codes: pl.Series) -> pl.DataFrame:
+    """Each code's depth: 0 without a parent, else one more than its shallowest parent.
+
+    >>> links = pl.DataFrame({"code": ["b", "c"], "parent": ["a", "b"]})
+    >>> hierarchy_depth(links, pl.Series(["a", "b", "c"])).sort("code")["depth"].to_list()
+    [0, 1, 2]
+    """
+    depth = pl.DataFrame({"code": codes.unique()}).join(
+        parents.select("code").unique(), on="code", how="anti"
+    )
+    known = depth.with_columns(depth=pl.lit(0, pl.Int64))
+    for _ in range(64):  # deeper than any real hierarchy; a cycle stops here
+        step = (
+            parents.join(known, left_on="parent", right_on="code")
+            .group_by("code")
+            .agg(pl.col("depth").min() + 1)
+        )
+        grown = pl.concat([known, step]).group_by("code").agg(pl.col("depth").min())
+        if grown.height == known.height:
+            break
+        known = grown
+    return known
