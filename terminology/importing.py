@@ -310,7 +310,7 @@ def _store_new_version(
                     writer.put(partial(transaction.send, transaction.prepare_hierarchy(check.all_links())))
                     check.verify()
                 writer.put(partial(transaction.build_keys, "hierarchy_edge"))
-            system = transaction.finish(languages)
+            system = transaction.finish(languages, primary=metadata.language)
             designation_count, edge_count = transaction.designation_count, transaction.edge_count
     except sa.exc.IntegrityError:
         check.refuse_duplicates()  # SQLite met a repeated code before verify did: say which

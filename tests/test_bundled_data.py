@@ -10,8 +10,8 @@ from terminology.storage.store import SqlStore
 from tests.conftest import BUNDLED
 
 EXPECTED = {
-    ("urn:concordance:codesystem:cim10-fr-gnuhealth", "5.0.4"): (14_700, ("en", "fr")),
-    ("http://id.who.int/icd/release/11/mms", "2024-03-certic-0.6.5"): (36_044, ("en", "fr")),
+    ("urn:concordance:codesystem:cim10-fr-gnuhealth", "5.0.4"): (14_700, ("fr", "en")),
+    ("http://id.who.int/icd/release/11/mms", "2024-03-certic-0.6.5"): (36_044, ("fr", "en")),
     ("http://hl7.org/fhir/sid/icd-10", "2019"): (12_542, ("en",)),
     ("http://hl7.org/fhir/sid/icd-10-cm", "2026"): (47_200, ("en",)),
     ("http://loinc.org", "fhir-r4-4.0.1-displays"): (7_844, ("en",)),

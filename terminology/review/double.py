@@ -41,7 +41,12 @@ class Answer(Frozen):
 
 
 def record_answer(
-    row: MappingRow, answers: tuple[Answer, ...], decision: Decision, actor: Actor
+    row: MappingRow,
+    answers: tuple[Answer, ...],
+    decision: Decision,
+    actor: Actor,
+    *,
+    now: datetime | None = None,
 ) -> tuple[MappingRow, Answer]:
     """The row and the actor's answer after a blind ``map`` / ``no_map``.
 
@@ -72,7 +77,7 @@ def record_answer(
     others = tuple(other for other in answers if other.author != actor.name)
     changes: dict[str, object] = {
         "version": row.version + 1,
-        "updated_at": datetime.now(UTC),
+        "updated_at": now or datetime.now(UTC),
         "updated_by": actor.name,
     }
     if len(others) + 1 >= ANSWERS_NEEDED:
@@ -89,7 +94,9 @@ def record_answer(
     return row.model_copy(update=changes), answer
 
 
-def reconcile(row: MappingRow, decision: Decision, actor: Actor) -> MappingRow:
+def reconcile(
+    row: MappingRow, decision: Decision, actor: Actor, *, now: datetime | None = None
+) -> MappingRow:
     """The conflict settled by a reconciler's ``map`` / ``no_map``: the row is accepted."""
     if RANK[actor.role] < RANK[Role.RECONCILER]:
         raise NotAllowed(f"reconcile needs the role reconciler; {actor.name} is {actor.role.value}")
@@ -105,7 +112,7 @@ def reconcile(row: MappingRow, decision: Decision, actor: Actor) -> MappingRow:
             "reviewer": actor.name,
             "comment": decision.comment if decision.comment is not None else row.comment,
             "version": row.version + 1,
-            "updated_at": datetime.now(UTC),
+            "updated_at": now or datetime.now(UTC),
             "updated_by": actor.name,
         }
     )

@@ -221,17 +221,28 @@ class ImportTransaction:
     def edge_count(self) -> int:
         return self.counts.get(self.tables["hierarchy_edge"], 0)
 
-    def finish(self, languages: Iterable[str]) -> CodeSystem:
-        """Index and attach the version's rows, record totals; the caller's block then commits."""
+    def finish(self, languages: Iterable[str], *, primary: str | None = None) -> CodeSystem:
+        """Index and attach the version's rows, record totals; the caller's block then commits.
+        ``primary``, the language of the displays, comes first in ``languages``."""
         if self._partitioned:
             self._attach_tables()
         self._connection.execute(
             systems.update()
             .where(systems.c.id == self.system_id)
-            .values(concept_count=self.concept_count, languages=sorted(set(languages)))
+            .values(concept_count=self.concept_count, languages=primary_first(languages, primary))
         )
         row = self._connection.execute(sa.select(systems).where(systems.c.id == self.system_id)).one()
         return _to_code_system(row)
+
+
+def primary_first(languages: Iterable[str], primary: str | None) -> list[str]:
+    """The languages of a version, its displays' language first (then alphabetical).
+
+    >>> primary_first(["en", "fr", "de"], "fr")
+    ['fr', 'de', 'en']
+    """
+    others = sorted(set(languages) - {primary})
+    return [primary, *others] if primary else others
 
 
 ACCENTED = "àáâãäåçèéêëìíîïñòóôõöùúûüýÿœæ"
@@ -368,7 +379,7 @@ class SqlStore:
             "active": pl.Boolean,
         }
         frame = pl.DataFrame([tuple(row) for row in rows], schema=schema, orient="row")
-        if system.languages:  # a display is in the code system's own language
+        if system.languages:  # a display is in the code system's own language, listed first
             frame = frame.with_columns(pl.col("language").fill_null(system.languages[0]))
         return frame
 

@@ -28,7 +28,7 @@ def concordance(store: SqlStore) -> Concordance:
 def test_code_systems_and_concepts_as_dataframes(concordance: Concordance) -> None:
     systems = concordance.code_systems()
     assert sorted(systems["version"].to_list()) == ["1.9", "2.3", "5.0.4"]
-    assert systems.filter(pl.col("version") == "5.0.4")["languages"].to_list() == [["en", "fr"]]
+    assert systems.filter(pl.col("version") == "5.0.4")["languages"].to_list() == [["fr", "en"]]
     cim10 = concordance.concepts("urn:concordance:codesystem:cim10-fr-gnuhealth")
     assert cim10.height == 14_700 and cim10["code"].n_unique() == cim10.height
     a00 = cim10.filter(pl.col("code") == "A00.0").row(0, named=True)
@@ -36,6 +36,8 @@ def test_code_systems_and_concepts_as_dataframes(concordance: Concordance) -> No
     assert cim10.filter(pl.col("parents").list.len() == 0)["depth"].unique().to_list() == [0]
     by_name = concordance.concepts("CIM10FR")  # a name works as a reference too
     assert by_name.height == cim10.height
+    french = concordance.labels("CIM10FR").filter(pl.col("code") == "A00", pl.col("use") == "display")
+    assert french["language"].to_list() == ["fr"]  # the display is in the declared language
     labels = concordance.labels(f"{SAMU}|1.9")
     assert (
         set(labels["language"].unique()) == {"fr"} and labels.filter(pl.col("use") == "display").height == 286
