@@ -6,14 +6,14 @@ STAMP := $(VENV)/.installed
 export CONCORDANCE_DATABASE_URL ?= sqlite:///concordance.db
 PORT ?= 8000
 
-.PHONY: demo test lint bench tx-report clean
+.PHONY: demo test lint bench tx-report notebooks clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 
 $(STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/pip install --quiet -e '.[test,notebooks]'
 	touch $(STAMP)
 
 ## demo: set up .venv, load the bundled code systems into the SQLite database, show them
@@ -30,13 +30,18 @@ test: $(STAMP)
 	$(MAKE) --no-print-directory lint
 
 lint: $(STAMP)
-	$(BIN)/ruff check terminology api tests benchmarks data/scripts
+	$(BIN)/ruff check terminology api tests benchmarks data/scripts notebooks
+	$(BIN)/ruff format --check notebooks
 	$(BIN)/mypy
 
 ## tx-report: the HL7 terminology ecosystem cases, passed per operation (translate, lookup and
 ## CodeSystem/$$validate-code must all pass; ValueSet/$$validate-code and $$expand are counted)
 tx-report: $(STAMP)
 	$(BIN)/python -m tests.api.hl7_tx_report
+
+## notebooks: run every notebook and render it to HTML in notebooks/html (not committed)
+notebooks: $(STAMP)
+	$(BIN)/jupyter nbconvert --to html --execute --output-dir notebooks/html notebooks/*.ipynb
 
 ## bench: import speed and memory against raw loaders (1,000,000 rows)
 bench: $(STAMP)
