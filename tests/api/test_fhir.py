@@ -245,7 +245,7 @@ def test_every_served_concept_map_is_valid_r4(fhir_world: World) -> None:
     """Validated with the R4B ConceptMap model of fhir.resources (R4B left ConceptMap as in R4)."""
     from fhir.resources.R4B.conceptmap import ConceptMap
 
-    from terminology.cli.publication import publish_demo_maps
+    from terminology.publication.bundled import publish_demo_maps
 
     publish(fhir_world.store, fhir_world.project, status="active")
     publish_demo_maps(fhir_world.store)
