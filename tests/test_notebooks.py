@@ -28,6 +28,8 @@ def test_notebook_is_committed_without_outputs(name: str) -> None:
     notebook = json.loads((NOTEBOOKS / name).read_text(encoding="utf-8"))
     code = [cell for cell in notebook["cells"] if cell["cell_type"] == "code"]
     assert code, f"{name} has no code"
-    stale = [i for i, cell in enumerate(code) if cell.get("outputs") or cell.get("execution_count") is not None]
+    stale = [
+        i for i, cell in enumerate(code) if cell.get("outputs") or cell.get("execution_count") is not None
+    ]
     assert stale == [], f"{name}: cells {stale} carry outputs; clear them before committing"
     assert notebook["cells"][0]["cell_type"] == "markdown"  # each opens with the question it answers

@@ -68,9 +68,12 @@ def build_concept_map(
     """An R4 ConceptMap of the accepted rows (one group: source version → target version)."""
     source_displays, target_displays = displays
     elements = []
+    decided: list[datetime] = []
     for row in sorted(rows, key=lambda r: r.source_code):
         if row.status != Status.ACCEPTED:
             continue
+        if row.updated_at:
+            decided.append(row.updated_at if row.updated_at.tzinfo else row.updated_at.replace(tzinfo=UTC))
         provenance = {
             "url": PROVENANCE,
             "extension": [
@@ -110,7 +113,9 @@ def build_concept_map(
         "name": re.sub(r"[^A-Za-z0-9]", "", name.title()) or "ConceptMap",
         "title": name,
         "status": status,
-        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        # When the content last changed (the latest decision), so publishing the same
+        # decisions again gives the same resource, whenever it runs.
+        "date": fhir_date_time(max(decided, default=datetime.now(UTC))),
         "publisher": publisher,
         "sourceUri": source.url,
         "targetUri": target.url,
