@@ -245,12 +245,20 @@ def test_every_served_concept_map_is_valid_r4(fhir_world: World) -> None:
     """Validated with the R4B ConceptMap model of fhir.resources (R4B left ConceptMap as in R4)."""
     from fhir.resources.R4B.conceptmap import ConceptMap
 
+    from terminology.exporters.conceptmap_formats import to_sssom
     from terminology.publication.bundled import publish_demo_maps
+    from terminology.publication.from_sssom import conceptmap_from_sssom
 
     publish(fhir_world.store, fhir_world.project, status="active")
     publish_demo_maps(fhir_world.store)
+    hl7 = conceptmaps.search_concept_maps(fhir_world.store, url="http://hl7.org/fhir/ConceptMap/102")[0]
+    from_sssom = conceptmap_from_sssom(to_sssom(hl7.resource)) | {
+        "version": "sssom-1"
+    }  # served from SSSOM too
+    conceptmaps.save_concept_map(fhir_world.store, from_sssom)
     bundle = fhir_world.client.get("/fhir/ConceptMap", params={"_count": 500}).json()
-    assert bundle["total"] == len(bundle["entry"]) >= 80
+    assert bundle["total"] == len(bundle["entry"]) >= 81
+    assert any(e["resource"].get("version") == "sssom-1" for e in bundle["entry"])
     for entry in bundle["entry"]:
         ConceptMap.model_validate(entry["resource"])
         read = fhir_world.client.get(f"/fhir/ConceptMap/{entry['resource']['id']}").json()
