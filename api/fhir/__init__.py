@@ -13,6 +13,7 @@ from __future__ import annotations
 from api.fhir import translate  # noqa: F401
 from api.fhir import conceptmap  # noqa: F401
 from api.fhir import codesystem  # noqa: F401
+from api.fhir import valueset  # noqa: F401
 from api.fhir import metadata  # noqa: F401
 
 # isort: on

@@ -67,6 +67,34 @@ def _stored_code_system(store: SqlStore, url: str, version: str | None, code: st
     return index
 
 
+def stored_code_system_whole(store: SqlStore, url: str, version: str | None) -> CodeSystemIndex | None:
+    """A stored version with every concept and parent link, for value set expansion."""
+    system = store.find_code_system(url, version)
+    if system is None:
+        return None
+    parents: dict[str, list[str]] = {}
+    for code, parent in store.parents_frame(system).iter_rows():
+        parents.setdefault(code, []).append(parent)
+    concepts = []
+    for code, display, active in store.concept_frame(system).iter_rows():
+        node: dict[str, Any] = {
+            "code": code,
+            "property": [{"code": "parent", "valueCode": p} for p in parents.get(code, [])],
+        }
+        if display:
+            node["display"] = display
+        if not active:
+            node["property"].append({"code": "status", "valueCode": "retired"})
+        concepts.append(node)
+    resource = {
+        "url": system.url,
+        "version": system.version,
+        "name": system.name or system.url,
+        "concept": concepts,
+    }
+    return CodeSystemIndex(resource)
+
+
 def _sent_code_systems(found: dict[str, list[Any]]) -> list[CodeSystemIndex]:
     return [
         CodeSystemIndex(resource)
@@ -75,7 +103,7 @@ def _sent_code_systems(found: dict[str, list[Any]]) -> list[CodeSystemIndex]:
     ]
 
 
-def _gather(pairs: Iterable[tuple[str, Any]]) -> dict[str, list[Any]]:
+def gather(pairs: Iterable[tuple[str, Any]]) -> dict[str, list[Any]]:
     found: dict[str, list[Any]] = {}
     for name, value in pairs:
         found.setdefault(name, []).append(value)
@@ -83,7 +111,7 @@ def _gather(pairs: Iterable[tuple[str, Any]]) -> dict[str, list[Any]]:
 
 
 def _lookup(store: SqlStore, pairs: Iterable[tuple[str, Any]]) -> JSONResponse:
-    found = _gather(pairs)
+    found = gather(pairs)
     coding = one(found, "coding")
     coding = coding_from_query(coding) if isinstance(coding, str) else coding
     system = one(found, "system") or (coding or {}).get("system")
@@ -194,7 +222,7 @@ def _validate_one(
 
 
 def _validate(store: SqlStore, pairs: Iterable[tuple[str, Any]]) -> JSONResponse:
-    found = _gather(pairs)
+    found = gather(pairs)
     sent = _sent_code_systems(found) + [
         CodeSystemIndex(resource) for resource in found.get("codeSystem", []) if isinstance(resource, dict)
     ]

@@ -28,6 +28,7 @@ def metadata(request: Request, mode: str | None = None) -> JSONResponse:
                     "description": "Concordance terminology server",
                     "url": str(request.base_url),
                 },
+                "expansion": {"hierarchical": True, "paging": True, "incomplete": False},
                 "validateCode": {"translations": False},
                 "translation": {"needsMap": False},
                 "codeSearch": "all",
@@ -62,6 +63,19 @@ def metadata(request: Request, mode: str | None = None) -> JSONResponse:
                                 {
                                     "name": "validate-code",
                                     "definition": "http://hl7.org/fhir/OperationDefinition/CodeSystem-validate-code",
+                                },
+                            ],
+                        },
+                        {
+                            "type": "ValueSet",
+                            "operation": [
+                                {
+                                    "name": "expand",
+                                    "definition": "http://hl7.org/fhir/OperationDefinition/ValueSet-expand",
+                                },
+                                {
+                                    "name": "validate-code",
+                                    "definition": "http://hl7.org/fhir/OperationDefinition/ValueSet-validate-code",
                                 },
                             ],
                         },

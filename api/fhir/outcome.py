@@ -10,6 +10,11 @@ from fastapi.responses import JSONResponse
 from terminology.errors import ConcordanceError
 from terminology.publication.conceptmap import InvalidConceptMapError
 from terminology.publication.lookup import UnknownCodeError
+from terminology.publication.valueset import (
+    InvalidValueSetError,
+    UnknownCodeSystemError,
+    UnknownValueSetError,
+)
 from terminology.storage import conceptmaps
 
 FHIR_JSON = "application/fhir+json"
@@ -52,8 +57,10 @@ def render_fhir_error(error: Exception) -> JSONResponse:
         return fhir_response(operation_outcome("not-found", str(error)), 404)
     if isinstance(error, InvalidConceptMapError):
         return fhir_response(operation_outcome("invalid", str(error)), 400)
-    if isinstance(error, UnknownCodeError):
+    if isinstance(error, UnknownCodeError | UnknownValueSetError | UnknownCodeSystemError):
         return fhir_response(operation_outcome("not-found", str(error)), 404)
+    if isinstance(error, InvalidValueSetError):
+        return fhir_response(operation_outcome("invalid", str(error)), 400)
     if isinstance(error, ConcordanceError):
         return fhir_response(operation_outcome("processing", str(error)), 422)
     return fhir_response(operation_outcome("exception", "the server could not answer"), 500)

@@ -18,7 +18,8 @@ def parameters_from_body(body: Any) -> list[dict[str, Any]]:
 
 
 VALUE_KEYS = ("valueUri", "valueString", "valueCode", "valueCanonical", "valueBoolean", "valueCoding",
-              "valueCodeableConcept", "valueUrl", "resource")  # fmt: skip
+              "valueCodeableConcept", "valueUrl", "valueInteger", "valueDecimal", "valueDateTime",
+              "resource")  # fmt: skip
 
 
 def parameter_value(parameter: dict[str, Any]) -> Any:

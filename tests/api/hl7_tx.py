@@ -24,7 +24,7 @@ REQUIRED = ("translate", "lookup", "cs-validate-code")
 REPORTED = ("validate-code", "expand")
 PLACEHOLDERS = {
     "$string$": r".+",
-    "$uuid$": r"[0-9a-fA-F-]{36}",
+    "$uuid$": r"(urn:uuid:)?[0-9a-fA-F-]{36}",  # a UUID, bare or as the URI an identifier holds
     "$instant$": r"\d{4}-\d\d-\d\dT.+",
     "$id$": r"[A-Za-z0-9\-.]{1,64}",
 }

@@ -413,3 +413,37 @@ def test_validate_code_warns_of_an_inactive_concept_sent_with_the_request(fhir_w
     assert found["result"][0]["valueBoolean"] is True and found["inactive"][0]["valueBoolean"] is True
     issue = found["issues"][0]["resource"]["issue"][0]
     assert issue["severity"] == "warning" and "has a status of inactive" in issue["details"]["text"]
+
+
+def test_value_set_expand_and_validate_code_over_a_stored_code_system(fhir_world: World) -> None:
+    client = fhir_world.client
+    value_set = {"resourceType": "ValueSet", "url": "urn:example:vs:psy", "version": "1", "status": "active",
+                 "compose": {"include": [{"system": "urn:samu", "version": "2.3", "filter": [
+                     {"property": "display", "op": "regex", "value": ".*psychiatrique.*"}]}]}}  # fmt: skip
+    body = {"resourceType": "Parameters", "parameter": [{"name": "valueSet", "resource": value_set}]}
+    expanded = client.post("/fhir/ValueSet/$expand", json=body)
+    assert expanded.status_code == 200 and expanded.headers["content-type"].startswith(FHIR)
+    contains = expanded.json()["expansion"]["contains"]
+    assert {
+        "system": "urn:samu",
+        "code": "C02.18.00",
+        "display": "Problème psychiatrique, menace de suicide",
+    } in contains
+    sent = {"resourceType": "Parameters", "parameter": [
+        {"name": "tx-resource", "resource": value_set}, {"name": "url", "valueUri": "urn:example:vs:psy"},
+        {"name": "system", "valueUri": "urn:samu"}, {"name": "code", "valueCode": "C02.18.00"}]}  # fmt: skip
+    inside = params(client.post("/fhir/ValueSet/$validate-code", json=sent).json())
+    assert inside["result"][0]["valueBoolean"] is True and inside["version"][0]["valueString"] == "2.3"
+    sent["parameter"][-1] = {"name": "code", "valueCode": "C02.16.00"}
+    outside = params(client.post("/fhir/ValueSet/$validate-code", json=sent).json())
+    assert outside["result"][0]["valueBoolean"] is False
+    assert outside["issues"][0]["resource"]["issue"][0]["details"]["coding"][0]["code"] == "not-in-vs"
+    unknown = client.get("/fhir/ValueSet/$expand", params={"url": "urn:nowhere"})
+    assert unknown.status_code == 404 and unknown.json()["resourceType"] == "OperationOutcome"
+    broken = {**value_set, "compose": {"include": [{"system": "urn:samu", "filter": [
+        {"property": "concept", "op": "is-a"}]}]}}  # fmt: skip
+    refused = client.post("/fhir/ValueSet/$expand", json={"resourceType": "Parameters",
+                                                          "parameter": [{"name": "valueSet", "resource": broken}]})  # fmt: skip
+    assert refused.status_code == 400 and "has no value" in refused.json()["issue"][0]["details"]["text"]
+    missing = client.get("/fhir/ValueSet/$validate-code", params={"code": "x"})
+    assert missing.status_code == 400 and missing.json()["resourceType"] == "OperationOutcome"

@@ -1,0 +1,133 @@
+"""ValueSet compose evaluation: filters, imports, excludes, paging, hierarchy, membership."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from terminology.publication.lookup import CodeSystemIndex
+from terminology.publication.validate import Where
+from terminology.publication.valueset import (
+    InvalidValueSetError,
+    Terminologies,
+    UnknownCodeSystemError,
+    UnknownValueSetError,
+    expand,
+    validate_in_value_set,
+)
+
+SYSTEM = CodeSystemIndex({"url": "urn:cs", "version": "2", "concept": [
+    {"code": "A", "display": "Alpha", "property": [{"code": "kind", "valueCode": "x"}], "concept": [
+        {"code": "A1", "display": "Alpha one", "concept": [{"code": "A1a", "display": "Alpha one a"}]},
+        {"code": "A2", "display": "Alpha two", "property": [{"code": "status", "valueCode": "retired"}]}]},
+    {"code": "B", "display": "Beta", "property": [{"code": "kind", "valueCode": "y"},
+                                                  {"code": "notSelectable", "valueBoolean": True}]},
+    {"code": "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaX", "display": "Trap"}]})  # fmt: skip
+
+
+def codes(compose: dict[str, Any], **parameters: Any) -> list[str]:
+    value_set = {"resourceType": "ValueSet", "url": "urn:vs", "compose": compose}
+    expansion = expand(
+        value_set, Terminologies([SYSTEM]), parameters={"excludeNested": True, **parameters}.items()
+    )
+    return [entry["code"] for entry in expansion["expansion"].get("contains", [])]
+
+
+def including(*rules: dict[str, str]) -> dict[str, Any]:
+    return {"include": [{"system": "urn:cs", "filter": list(rules)}]}
+
+
+@pytest.mark.parametrize(
+    ("rule", "expected"),
+    [
+        ({"property": "concept", "op": "is-a", "value": "A1"}, ["A1", "A1a"]),
+        ({"property": "concept", "op": "descendent-of", "value": "A"}, ["A1", "A1a", "A2"]),
+        ({"property": "concept", "op": "child-of", "value": "A"}, ["A1", "A2"]),
+        ({"property": "concept", "op": "generalizes", "value": "A1a"}, ["A", "A1", "A1a"]),
+        ({"property": "concept", "op": "is-not-a", "value": "A"}, ["B", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaX"]),
+        ({"property": "code", "op": "in", "value": "B, A2"}, ["A2", "B"]),
+        ({"property": "code", "op": "regex", "value": "A[0-9].*"}, ["A1", "A1a", "A2"]),
+        ({"property": "kind", "op": "=", "value": "y"}, ["B"]),
+        ({"property": "kind", "op": "exists", "value": "true"}, ["A", "B"]),
+        ({"property": "display", "op": "regex", "value": "Alpha (one|two)"}, ["A1", "A2"]),
+    ],
+)  # fmt: skip
+def test_filters(rule: dict[str, str], expected: list[str]) -> None:
+    assert codes(including(rule)) == expected
+
+
+def test_a_catastrophic_regex_answers_at_once() -> None:
+    """RE2 runs in linear time: ``(a+)+`` against a long run of a's cannot stall a worker."""
+    assert codes(including({"property": "code", "op": "regex", "value": "((a+)+)+"})) == []
+
+
+def test_lists_excludes_imports_and_inactive() -> None:
+    listed = {"include": [{"system": "urn:cs", "concept": [{"code": "B", "display": "Bêta"}, {"code": "A"},
+                                                           {"code": "NOPE"}]}]}  # fmt: skip
+    expansion = expand(
+        {"url": "urn:l", "compose": listed}, Terminologies([SYSTEM]), parameters=[("excludeNested", True)]
+    )
+    contains = expansion["expansion"]["contains"]
+    assert [(c["code"], c.get("display")) for c in contains] == [("B", "Bêta"), ("A", "Alpha")]
+    assert contains[0]["abstract"] is True  # notSelectable
+    excluding = {**including({"property": "concept", "op": "is-a", "value": "A"}),
+                 "exclude": [{"system": "urn:cs", "concept": [{"code": "A1"}]}]}  # fmt: skip
+    assert codes(excluding) == ["A", "A1a", "A2"]
+    assert codes(excluding, activeOnly=True) == ["A", "A1a"]  # A2 is retired
+    imported = {
+        "url": "urn:imported",
+        "compose": {"include": [{"system": "urn:cs", "concept": [{"code": "A1"}, {"code": "B"}]}]},
+    }
+    terms = Terminologies([SYSTEM], [imported])
+    both = {"include": [{"system": "urn:cs", "filter": [{"property": "concept", "op": "is-a", "value": "A"}],
+                         "valueSet": ["urn:imported"]}]}  # fmt: skip
+    found = expand({"url": "urn:both", "compose": both}, terms, parameters=[("excludeNested", True)])
+    assert [c["code"] for c in found["expansion"]["contains"]] == ["A1"]  # the intersection
+
+
+def test_paging_hierarchy_and_echoed_parameters() -> None:
+    whole = {"include": [{"system": "urn:cs"}]}
+    nested = expand({"url": "urn:w", "compose": whole}, Terminologies([SYSTEM]))["expansion"]
+    assert [c["code"] for c in nested["contains"]] == ["A", "B", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaX"]
+    assert [c["code"] for c in nested["contains"][0]["contains"]] == ["A1", "A2"]
+    assert nested["total"] == 6 and {"name": "used-codesystem", "valueUri": "urn:cs|2"} in nested["parameter"]
+    page = expand(
+        {"url": "urn:w", "compose": whole}, Terminologies([SYSTEM]), parameters=[("count", 2), ("offset", 1)]
+    )
+    assert page["expansion"]["offset"] == 1 and [c["code"] for c in page["expansion"]["contains"]] == [
+        "A1",
+        "A1a",
+    ]
+    assert {"name": "count", "valueInteger": 2} in page["expansion"]["parameter"]
+
+
+def test_errors_name_what_is_missing() -> None:
+    with pytest.raises(UnknownCodeSystemError, match="urn:other"):
+        codes({"include": [{"system": "urn:other"}]})
+    with pytest.raises(UnknownCodeSystemError, match="Valid versions: 2"):
+        codes({"include": [{"system": "urn:cs", "version": "9"}]})
+    with pytest.raises(UnknownValueSetError, match="urn:missing"):
+        codes({"include": [{"valueSet": ["urn:missing"]}]})
+    with pytest.raises(InvalidValueSetError, match="has no value"):
+        codes(including({"property": "concept", "op": "is-a"}))
+    with pytest.raises(InvalidValueSetError, match="not valid"):
+        codes(including({"property": "code", "op": "regex", "value": "(unclosed"}))
+
+
+def test_membership_and_code_system_checks_together() -> None:
+    value_set = {
+        "url": "urn:vs",
+        "version": "1",
+        "compose": including({"property": "concept", "op": "is-a", "value": "A"}),
+    }
+    terms = Terminologies([SYSTEM])
+    inside = validate_in_value_set(value_set, terms, {"system": "urn:cs", "code": "A1"}, Where())
+    assert inside.result and inside.display == "Alpha one"
+    outside = validate_in_value_set(value_set, terms, {"system": "urn:cs", "code": "B"}, Where("Coding"))
+    assert not outside.result and outside.issues[0].kind == "not-in-vs"
+    assert outside.issues[0].text == "The provided code 'urn:cs#B' was not found in the value set 'urn:vs|1'"
+    unknown = validate_in_value_set(value_set, terms, {"system": "urn:cs", "code": "Z"}, Where())
+    assert [i.kind for i in unknown.issues] == ["not-in-vs", "invalid-code"]
+    implied = validate_in_value_set(value_set, terms, {"code": "A2"}, Where())  # the only system
+    assert implied.result and implied.inactive
