@@ -172,10 +172,7 @@ class Concordance:
             self.store,
             source_system,
             target_system,
-            code_rules=rule_set.code,
-            property_rules=rule_set.properties,
-            label_rewrites=rule_set.rewrites,
-            chapter_rules=rule_set.chapters,
+            **rule_set.engine_options(),
             top_k=top_k,
             min_score=min_score,
         )

@@ -61,7 +61,7 @@ def open_demo_review(store: SqlStore, *, url: str = "http://127.0.0.1:8000") -> 
     rules_folder = Path(__file__).resolve().parents[2] / "mapping_rules" / "rules"
     paths = [rules_folder / "nomenclature_upgrade.yaml", rules_folder / "samu_nomenclature.yaml"]
     rules = load_rules(paths)
-    found = match(store, old, new, code_rules=rules.code, property_rules=rules.properties, top_k=5)
+    found = match(store, old, new, **rules.engine_options(), top_k=5)
     saved = save_candidates(
         store, "SAMU-Hub 1.9 → 2.3", old, new, found, rules=[str(p) for p in paths], settings={"top": 5}
     )

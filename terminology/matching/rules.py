@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -25,6 +26,15 @@ class RuleSet:
 
     def __len__(self) -> int:
         return len(self.code) + len(self.properties) + len(self.rewrites) + len(self.chapters)
+
+    def engine_options(self) -> dict[str, Any]:
+        """The keyword arguments :func:`terminology.matching.engine.match` takes for these rules."""
+        return {
+            "code_rules": self.code,
+            "property_rules": self.properties,
+            "label_rewrites": self.rewrites,
+            "chapter_rules": self.chapters,
+        }
 
 
 def load_rules(paths: list[Path]) -> RuleSet:
