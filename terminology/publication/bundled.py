@@ -71,6 +71,6 @@ def publish_demo_maps(store: SqlStore, *, url: str = "http://127.0.0.1:8000") ->
         "&targetsystem=http://terminology.hl7.org/CodeSystem/v3-AddressUse'\n"
         f"  curl -s '{url}/fhir/CodeSystem/$lookup?system={system}&version=2.3&code=C02.18.00'\n"
         f"  curl -s '{url}/fhir/CodeSystem/$validate-code?url={system}&code=C02.18.00"
-        "&display=Probl%C3%A8me%20psychiatrique'\n"
+        "&display=Probl%C3%A8me%20psychiatrique%2C%20menace%20de%20suicide'\n"
         f"  curl -s '{url}/fhir/ConceptMap?_count=5'"
     )
