@@ -165,8 +165,12 @@ async def lookup_post(request: Request) -> JSONResponse:
 # ---------------------------------------------------------------- $validate-code
 
 
-def _codings_to_validate(found: dict[str, list[Any]]) -> list[tuple[dict[str, Any], Where]]:
-    """The codings the request asks about, each with where it sits in the request."""
+def codings_to_validate(
+    found: dict[str, list[Any]], *, system_of_code: str | None
+) -> list[tuple[dict[str, Any], Where]]:
+    """The codings a ``$validate-code`` asks about, each with where it sits in the request;
+    ``system_of_code`` is the system a bare ``code`` belongs to (CodeSystem: ``url``;
+    ValueSet: ``system``, which may be left out)."""
     code, coding, concept = one(found, "code"), one(found, "coding"), one(found, "codeableConcept")
     given = [
         name for name, value in (("code", code), ("coding", coding), ("codeableConcept", concept)) if value
@@ -180,11 +184,10 @@ def _codings_to_validate(found: dict[str, list[Any]]) -> list[tuple[dict[str, An
             400, "invalid", f"give only one of code, coding and codeableConcept (got {', '.join(given)})"
         )
     if code:
-        url = one(found, "url") or one(found, "system")
         entry = {
-            "system": url,
+            "system": system_of_code,
             "code": str(code),
-            "version": one(found, "version"),
+            "version": one(found, "version") or one(found, "systemVersion"),
             "display": one(found, "display"),
         }
         return [(entry, Where())]
@@ -228,7 +231,8 @@ def _validate(store: SqlStore, pairs: Iterable[tuple[str, Any]]) -> JSONResponse
     ]
     url = one(found, "url") or one(found, "system")
     results = [
-        _validate_one(store, sent, coding, where, url) for coding, where in _codings_to_validate(found)
+        _validate_one(store, sent, coding, where, url)
+        for coding, where in codings_to_validate(found, system_of_code=url)
     ]
     # A CodeableConcept is valid when one of its codings is; the answer speaks of that one.
     chosen = next((v for v in results if v.result), results[0])

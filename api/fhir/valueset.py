@@ -13,12 +13,11 @@ from fastapi import Request
 from fastapi.responses import JSONResponse
 
 from api.fhir import openapi
-from api.fhir.codesystem import gather, stored_code_system_whole
+from api.fhir.codesystem import codings_to_validate, gather, stored_code_system_whole
 from api.fhir.outcome import FhirError, fhir_response
-from api.fhir.parameters import body_pairs, coding_from_query, one, query_pairs
+from api.fhir.parameters import body_pairs, one, query_pairs
 from api.fhir.router import router
 from terminology.publication.lookup import CodeSystemIndex
-from terminology.publication.validate import Where
 from terminology.publication.valueset import Terminologies, expand, validate_in_value_set
 from terminology.storage.store import SqlStore
 
@@ -55,19 +54,7 @@ def _validate(store: SqlStore, pairs: Iterable[tuple[str, Any]]) -> JSONResponse
     found = gather(pairs)
     terms = _terminologies(store, found)
     value_set = _value_set(found, terms)
-    code, coding, concept = one(found, "code"), one(found, "coding"), one(found, "codeableConcept")
-    if code:
-        system = one(found, "system")
-        version = one(found, "systemVersion") or one(found, "version")
-        asked = [({"system": system, "code": str(code), "version": version, "display": one(found, "display")},
-                  Where())]  # fmt: skip
-    elif coding:
-        coding = coding_from_query(coding) if isinstance(coding, str) else coding
-        asked = [(coding, Where("Coding"))]
-    elif isinstance(concept, dict) and concept.get("coding"):
-        asked = [(entry, Where(f"CodeableConcept.coding[{i}]")) for i, entry in enumerate(concept["coding"])]
-    else:
-        raise FhirError(400, "required", "$validate-code needs a code, a coding or a codeableConcept")
+    asked = codings_to_validate(found, system_of_code=one(found, "system"))
     results = [validate_in_value_set(value_set, terms, entry, where) for entry, where in asked]
     chosen = next((v for v in results if v.result), results[0])
     return fhir_response({"resourceType": "Parameters", "parameter": chosen.parameters()})
