@@ -7,6 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from terminology.models import MatchMethod
 from terminology.review.workflow import Action, MappingRow, Target
 
 
@@ -48,7 +49,7 @@ class CandidatePublic(BaseModel):
     rank: int
     score: float
     equivalence: str
-    method: str
+    method: MatchMethod
     rules: list[str]
     reason: str
 
@@ -106,7 +107,9 @@ class BulkIn(BaseModel):
     code_to: str | None = None
     """An inclusive range of source codes (e.g. ``C04.00.00`` to ``C04.99.99``), besides ``codes``."""
     min_score: float | None = Field(default=None, ge=0, le=1)
-    method: str | None = None
+    method: MatchMethod | None = None
+    """Only candidates this generator proposed (``lexical``, ``ancestor``, ``parent-context``,
+    ``code-rule``, ``memory``)."""
     assignee: str | None = None
     comment: str | None = None
 

@@ -137,6 +137,21 @@ class ImportReport(Frozen):
     seconds: float = 0.0
 
 
+class MatchMethod(StrEnum):
+    """Which generator proposed a candidate: what SSSOM's ``mapping_justification`` follows."""
+
+    LEXICAL = "lexical"
+    """Labels alike in a language both systems share."""
+    ANCESTOR = "ancestor"
+    """A broader target above a close lexical neighbour."""
+    PARENT_CONTEXT = "parent-context"
+    """A best target of the source concept's parent."""
+    CODE_RULE = "code-rule"
+    """A code rule of the project's rule files."""
+    MEMORY = "memory"
+    """A pair curators validated before (mapping memory)."""
+
+
 class Candidate(Frozen):
     """A proposed target for a source concept, as matching ranks it; curators decide."""
 
@@ -147,6 +162,6 @@ class Candidate(Frozen):
     rank: int
     score: float
     equivalence: str
-    method: str
+    method: MatchMethod
     rules: tuple[str, ...] = ()
     reason: str

@@ -157,7 +157,7 @@ class Concordance:
         *,
         rules: Sequence[Path | str] = (),
         top_k: int = 5,
-        min_score: float = 0.5,
+        min_score: float = 0.0,
         project: str | None = None,
     ) -> pl.DataFrame:
         """Ranked candidates from ``source`` to ``target`` (with rule files); saved as a mapping

@@ -1,17 +1,21 @@
-"""``concordance users`` and ``concordance members``: who may curate which project."""
+"""``concordance users``, ``members`` and ``decisions``: who may curate which project, and
+decisions curators made elsewhere."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from terminology.review.workflow import Role
+from terminology.review.decision_files import DecisionFormat
+from terminology.review.workflow import Actor, Role
 from terminology.storage import curation
 from terminology.storage.store import SqlStore
 
 users_app = typer.Typer(help="People and interfaces that call the API.", no_args_is_help=True)
 members_app = typer.Typer(help="Roles in mapping projects.", no_args_is_help=True)
+decisions_app = typer.Typer(help="Decisions of mapping projects.", no_args_is_help=True)
 
 
 def _store() -> SqlStore:
@@ -38,6 +42,34 @@ def add_member(
     found = curation.get_project(store, int(project) if project.isdigit() else project)
     curation.add_member(store, found, curation.find_user(store, user), role)
     typer.echo(f"{user} is {role.value} in {found.name!r}")
+
+
+@decisions_app.command("import")
+def import_decisions(
+    project: Annotated[str, typer.Argument(help="Project name or number.")],
+    file: Annotated[Path, typer.Argument(help="CSV, SSSOM TSV or Usagi export CSV.")],
+    format: Annotated[
+        DecisionFormat | None, typer.Option("--format", help="csv, sssom or usagi (default: from the file).")
+    ] = None,
+    by: Annotated[
+        str,
+        typer.Option("--by", help="The reviewer who vouches for the decisions (recorded as reviewer)."),
+    ] = "import",
+) -> None:
+    """Record validated mappings held elsewhere (a spreadsheet, SSSOM, a Usagi export) as
+    accepted decisions, with FILE:LINE and their author in the audit trail. A file with
+    any bad row imports nothing. The project's model learns from them (match --retrain)."""
+    from terminology.review.decision_files import read_decisions
+
+    store = _store()
+    found = curation.get_project(store, int(project) if project.isdigit() else project)
+    decisions = read_decisions(file, format=format)
+    target = next(system for system in store.code_systems() if system.id == found.target_system_id)
+    codes = set(store.labels_frame(target).get_column("code").to_list())
+    count = curation.import_decisions(
+        store, found, decisions, Actor(name=by, role=Role.REVIEWER), target_codes=codes, source_name=str(file)
+    )
+    typer.echo(f"{found.name}: {count:,} decisions imported from {file.name} as accepted (reviewer {by})")
 
 
 @users_app.command("token")

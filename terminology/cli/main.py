@@ -13,7 +13,7 @@ from typing import Annotated, Any
 import click
 import typer
 
-from terminology.cli.curation import members_app, review_demo, users_app
+from terminology.cli.curation import decisions_app, members_app, review_demo, users_app
 from terminology.cli.output import (
     concepts_table,
     console,
@@ -43,6 +43,7 @@ db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(users_app, name="users")
 app.add_typer(members_app, name="members")
+app.add_typer(decisions_app, name="decisions")
 app.command("review-demo")(review_demo)
 app.command("publish")(publish_command)
 app.add_typer(maps_app, name="conceptmaps")
@@ -200,10 +201,14 @@ def concepts(
 
 @app.command("match")
 def match_command(
-    source: Annotated[str, typer.Option(metavar="URL[|VERSION]", help="The code system to map from.")],
-    target: Annotated[str, typer.Option(metavar="URL[|VERSION]", help="The code system to map to.")],
+    source: Annotated[
+        str | None, typer.Option(metavar="URL[|VERSION]", help="The code system to map from.")
+    ] = None,
+    target: Annotated[
+        str | None, typer.Option(metavar="URL[|VERSION]", help="The code system to map to.")
+    ] = None,
     rules: Annotated[
-        list[Path] | None, typer.Option("--rules", help="Code-rule file (mapping_rules/rules/*.yaml).")
+        list[Path] | None, typer.Option("--rules", help="Rule file (mapping_rules/rules/*.yaml).")
     ] = None,
     memory: Annotated[
         list[Path] | None,
@@ -213,17 +218,36 @@ def match_command(
         ),
     ] = None,
     top: Annotated[int, typer.Option("--top", min=1, max=50, help="Candidates kept per source concept.")] = 5,
-    min_score: Annotated[float, typer.Option("--min-score", min=0.0, max=1.0)] = 0.5,
+    min_score: Annotated[
+        float,
+        typer.Option(
+            "--min-score",
+            min=0.0,
+            max=1.0,
+            help="Show only candidates at this estimated probability or above "
+            "(each source keeps its best one).",
+        ),
+    ] = 0.0,
     out: Annotated[
         str | None, typer.Option("--out", help="SSSOM TSV file, or - for standard output.")
     ] = None,
     project: Annotated[
         str | None, typer.Option(help="Mapping project name (default: from the two versions).")
     ] = None,
+    retrain: Annotated[
+        str | None,
+        typer.Option(
+            "--retrain",
+            metavar="PROJECT",
+            help="Re-rank a project's candidates with a model fitted on its decisions "
+            "(same versions, rules and memory as its last match); --out then writes the undecided rows.",
+        ),
+    ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
 ) -> None:
     """Propose ranked candidates from SOURCE to TARGET, store them as a mapping project
-    (review starts there) and write them as SSSOM."""
+    (review starts there) and write them as SSSOM; or, with --retrain, learn from a
+    project's decisions and re-rank what is left."""
     from terminology.exporters.sssom import write_sssom
     from terminology.matching.engine import match
     from terminology.matching.memory import MappingMemory, load_memory
@@ -231,6 +255,11 @@ def match_command(
     from terminology.storage.projects import save_candidates
 
     store = open_store()
+    if retrain is not None:
+        _retrain(store, retrain, out, quiet=quiet)
+        return
+    if source is None or target is None:
+        raise typer.BadParameter("give --source and --target, or --retrain PROJECT")
     source_system = store.code_system(*split_reference(source))
     target_system = store.code_system(*split_reference(target))
     rule_set = load_rules(list(rules or []))
@@ -273,6 +302,35 @@ def match_command(
         with open(out, "w", encoding="utf-8", newline="") as handle:
             write_sssom(found, source_system, target_system, handle, mapping_set_id=set_id)
     console().print(summary + (f"; SSSOM written to {out}" if out else ""), markup=False)
+
+
+def _retrain(store: SqlStore, project: str, out: str | None, *, quiet: bool) -> None:
+    """``match --retrain``: learn from the project's decisions, re-rank, write what is left."""
+    from terminology.exporters.sssom import write_sssom
+    from terminology.matching.learning import retrain_project
+    from terminology.storage import curation
+
+    found_project = curation.get_project(store, int(project) if project.isdigit() else project)
+    report, found = retrain_project(store, found_project.id)
+    decided = set(curation.accepted_targets(store, found_project))
+    remaining = [c for c in found if c.source_code not in decided]
+    undecided = len({c.source_code for c in remaining})
+    summary = (
+        f"{report.project}: retrained on {report.decisions:,} accepted decisions ({report.model}); "
+        f"{len(remaining):,} candidates for {undecided:,} undecided source concepts"
+    )
+    if out:
+        systems = {system.id: system for system in store.code_systems()}
+        source, target = systems[found_project.source_system_id], systems[found_project.target_system_id]
+        set_id = f"urn:concordance:mapping-set:{found_project.id}"
+        if out == "-":
+            write_sssom(remaining, source, target, sys.stdout, mapping_set_id=set_id)
+            print(summary, file=sys.stderr)
+            return
+        with open(out, "w", encoding="utf-8", newline="") as handle:
+            write_sssom(remaining, source, target, handle, mapping_set_id=set_id)
+        summary += f"; SSSOM written to {out}"
+    console().print(summary, markup=False)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -15,7 +15,7 @@ from typing import TextIO
 from urllib.parse import quote
 
 from terminology import __version__
-from terminology.models import Candidate, CodeSystem
+from terminology.models import Candidate, CodeSystem, MatchMethod
 from terminology.review.workflow import MappingRow
 
 PREDICATES = {
@@ -29,10 +29,11 @@ PREDICATES = {
     "inexact": "skos:closeMatch",
 }
 JUSTIFICATIONS = {
-    "fuzzy": "semapv:LexicalMatching",
-    "code-rule": "semapv:BackgroundKnowledgeBasedMatching",
-    "memory": "semapv:BackgroundKnowledgeBasedMatching",
-    "hierarchy": "semapv:StructuralMatching",
+    MatchMethod.LEXICAL: "semapv:LexicalMatching",
+    MatchMethod.CODE_RULE: "semapv:BackgroundKnowledgeBasedMatching",
+    MatchMethod.MEMORY: "semapv:BackgroundKnowledgeBasedMatching",
+    MatchMethod.ANCESTOR: "semapv:StructuralMatching",
+    MatchMethod.PARENT_CONTEXT: "semapv:StructuralMatching",
 }
 """How each matching method justifies a mapping, in the SEMAPV vocabulary SSSOM uses."""
 COLUMNS = (

@@ -1,9 +1,13 @@
-"""Candidate generation: for each source concept, a short ranked list of target concepts.
+"""Matching: for each source concept, a short ranked list of target concepts.
 
-Code rules propose pairs from the codes; fuzzy search proposes pairs from every
-label of both sides (the best label pair wins). Each candidate carries a score
-in [0, 1], a proposed equivalence, the method and rules that found it, and a
-reason a curator can read.
+The generators of :mod:`terminology.matching.pool` (lexical neighbours in every
+shared language, their ancestors, the source parent's targets) and the project's
+code rules and mapping memory fill a pool of candidates; the ranker
+(:mod:`terminology.matching.ranker`) scores each with the probability that
+curators validate it and predicts its equivalence; property and chapter rules
+then constrain what is shown. Each candidate says which generator found it
+(:class:`~terminology.models.MatchMethod`), which rules fired, and why, in words
+a curator can read.
 """
 
 from __future__ import annotations
@@ -17,27 +21,21 @@ from rapidfuzz import fuzz, process
 
 from terminology.matching.chapter_rules import ChapterRule, apply_chapter_rules
 from terminology.matching.code_rules import CodeRule, code_rule_candidates
+from terminology.matching.hierarchy import Hierarchy
 from terminology.matching.label_rewrites import LabelRewrite, rewrite_labels
-from terminology.matching.memory import MEMORY_RULE, MappingMemory, memory_candidates
+from terminology.matching.lexicon import shipped_lexicon
+from terminology.matching.memory import MappingMemory, memory_candidates
 from terminology.matching.normalise import Normaliser, default_normaliser
+from terminology.matching.pool import MatchingInput, PoolSettings, build_pool
 from terminology.matching.property_rules import PropertyRule, apply_property_rules
-from terminology.matching.search import LabelIndex
-from terminology.models import Candidate, CodeSystem
+from terminology.matching.ranker import RankingModel, default_model, ranked
+from terminology.models import Candidate, CodeSystem, MatchMethod
 from terminology.storage.store import SqlStore
-
-EQUIVALENT_FROM = 0.95
-"""A fuzzy pair scoring at least this is proposed as ``equivalent``, otherwise ``relatedto``."""
-WIDER_BELOW = 0.75
-"""When no target scores this much, the parent of the best one is proposed as ``wider``."""
-CONTEXT_BOOST = 0.05
-"""Added to a candidate under the target its source's parent is best mapped to."""
-CONTEXT_RULE = "hierarchy-context"
 
 
 def _labels(
     store: SqlStore,
     system: CodeSystem,
-    languages: set[str] | None,
     normaliser: Normaliser,
     rewrites: list[LabelRewrite],
     side: Literal["source", "target"],
@@ -45,9 +43,6 @@ def _labels(
     """Every label to compare, with ``norm`` (rewritten, then normalised) and the ids of
     the ``rewrites`` that changed it; ``label`` stays as the curator will read it."""
     frame = store.labels_frame(system)
-    if languages:
-        primary = pl.col("language").str.split("-").list.first()
-        frame = frame.filter(primary.is_in(list(languages)) | (pl.col("use") == "display"))
     rewritten, fired = rewrite_labels(frame.get_column("label").to_list(), rewrites, side)
     normalised = [normaliser.normalise(label) for label in rewritten]
     return frame.with_columns(
@@ -56,49 +51,127 @@ def _labels(
     ).filter(pl.col("norm") != "")
 
 
-def _shared_languages(source: CodeSystem, target: CodeSystem) -> set[str] | None:
-    """Labels in the languages both systems have (``fr`` and ``fr-FR`` are one language
-    here); all labels when they share none. Displays always count."""
-    shared = {tag.split("-")[0] for tag in source.languages} & {tag.split("-")[0] for tag in target.languages}
-    return shared or None
+def _shared_languages(source: CodeSystem, target: CodeSystem) -> tuple[str, ...] | None:
+    """The languages both systems have (``fr`` and ``fr-FR`` are one language here), in the
+    source's order; None when they share none (every label is then compared with every one)."""
+    target_languages = {tag.split("-")[0] for tag in target.languages}
+    shared: list[str] = []
+    for tag in source.languages:
+        primary = tag.split("-")[0]
+        if primary in target_languages and primary not in shared:
+            shared.append(primary)
+    return tuple(shared) or None
 
 
-def _fuzzy(
-    source: pl.DataFrame, target: pl.DataFrame, top_k: int, progress: Callable[[int], None]
+def matching_input(
+    store: SqlStore,
+    source: CodeSystem,
+    target: CodeSystem,
+    *,
+    normaliser: Normaliser | None = None,
+    label_rewrites: list[LabelRewrite] | None = None,
+    hierarchies: bool = True,
+) -> MatchingInput:
+    """What matching reads of two stored versions: labels and hierarchies, as frames
+    (``hierarchies=False`` reads both as flat lists, as training does to teach the model
+    code lists that have none)."""
+    normaliser = normaliser or default_normaliser()
+    rewrites = label_rewrites or []
+    source_labels = _labels(store, source, normaliser, rewrites, "source")
+    target_labels = _labels(store, target, normaliser, rewrites, "target").filter(pl.col("active"))
+    no_links = pl.DataFrame(schema={"code": pl.String, "parent": pl.String})
+    source_labels, translated = _translations(source_labels, source, target)
+    shared = _shared_languages(source, target) or ()
+    languages = tuple(dict.fromkeys([*shared, *translated])) or None
+    return MatchingInput(
+        source_labels=source_labels,
+        target_labels=target_labels,
+        source=Hierarchy.of(
+            source_labels.get_column("code"), store.parents_frame(source) if hierarchies else no_links
+        ),
+        target=Hierarchy.of(
+            target_labels.get_column("code"), store.parents_frame(target) if hierarchies else no_links
+        ),
+        languages=languages,
+    )
+
+
+def _translations(
+    labels: pl.DataFrame, source: CodeSystem, target: CodeSystem
+) -> tuple[pl.DataFrame, tuple[str, ...]]:
+    """The source labels plus, for each target language the source lacks, their word-by-word
+    translation through a shipped lexicon (:mod:`terminology.matching.lexicon`), as labels
+    of that language; the lexicon's id joins the label's rewrites, so reasons say so."""
+    own = [tag.split("-")[0] for tag in source.languages]
+    primary = pl.col("language").fill_null("").str.split("-").list.first()
+    frames, added = [labels], []
+    for wanted in dict.fromkeys(tag.split("-")[0] for tag in target.languages):
+        if wanted in own:
+            continue
+        for language in own:
+            lexicon = shipped_lexicon(language, wanted)
+            if lexicon is None:
+                continue
+            rows = labels.filter(primary == language)
+            frames.append(
+                rows.with_columns(
+                    pl.lit(wanted).alias("language"),
+                    pl.lit("translation").alias("use"),
+                    pl.Series(
+                        "norm", [lexicon.translate(norm) for norm in rows.get_column("norm")], dtype=pl.String
+                    ),
+                    pl.col("rewrites").list.concat(pl.lit([f"lexicon-{language}-{wanted}"])),
+                )
+            )
+            added.append(wanted)
+            break
+    return pl.concat(frames), tuple(added)
+
+
+def _known_pairs(
+    inputs: MatchingInput,
+    normaliser: Normaliser,
+    target: CodeSystem,
+    code_rules: list[CodeRule],
+    memory: MappingMemory,
 ) -> pl.DataFrame:
-    """Label pairs from the 3-gram index (:mod:`terminology.matching.search`), each scored
-    by :func:`~terminology.matching.search.label_similarity`."""
-    target_norms = target.get_column("norm").unique(maintain_order=True).to_list()
-    source_norms = source.get_column("norm").unique(maintain_order=True).to_list()
-    index = LabelIndex(target_norms)
-    source_texts: list[str] = []
-    target_texts: list[str] = []
-    scores: list[float] = []
-    step = 2000
-    for start in range(0, len(source_norms), step):
-        chunk = source_norms[start : start + step]
-        for query, hits in zip(chunk, index.search(chunk, top_k=top_k * 3), strict=True):
-            for hit in hits:
-                source_texts.append(query)
-                target_texts.append(target_norms[hit.target])
-                scores.append(hit.score)
-        progress(len(chunk))
-    hits_frame = pl.DataFrame(
-        {"source_norm": source_texts, "target_norm": target_texts, "score": scores},
-        schema={"source_norm": pl.String, "target_norm": pl.String, "score": pl.Float64},
+    """Pairs the rule files and the mapping memory give, with their rule and reason:
+    curators configured them, so they join the pool whatever their labels say."""
+    source_labels, target_labels = inputs.source_labels, inputs.target_labels
+    by_code = code_rule_candidates(code_rules, source_labels.unique("code"), target_labels.unique("code"))
+    by_code = _display_similarity(by_code, source_labels, target_labels).select(
+        "source_code",
+        "target_code",
+        pl.lit(MatchMethod.CODE_RULE.value).alias("method"),
+        (0.9 + 0.1 * pl.col("label_similarity")).alias("prior"),
+        "rule",
+        pl.col("equivalence").alias("rule_equivalence"),
+        pl.format(
+            'code rule {}: {} = {}; labels "{}" ~ "{}" {}',
+            "rule",
+            "source_code",
+            "target_code",
+            "source_label",
+            "target_label",
+            pl.col("label_similarity").round(2),
+        ).alias("rule_reason"),
     )
-    pairs_frame = hits_frame.join(
-        source.select(
-            source_code="code", source_label="label", source_norm="norm", source_rewrites="rewrites"
-        ),
-        on="source_norm",
-    ).join(
-        target.select(
-            target_code="code", target_label="label", target_norm="norm", target_rewrites="rewrites"
-        ),
-        on="target_norm",
+    remembered = memory_candidates(
+        memory,
+        normaliser,
+        target.url,
+        source_labels,
+        target_labels.filter(pl.col("use") == "display").select(target_code="code", target_label="label"),
+    ).select(
+        "source_code",
+        "target_code",
+        pl.lit(MatchMethod.MEMORY.value).alias("method"),
+        pl.col("score").alias("prior"),
+        "rule",
+        pl.col("equivalence").alias("rule_equivalence"),
+        pl.col("reason").alias("rule_reason"),
     )
-    return pairs_frame.sort("score", descending=True).unique(["source_code", "target_code"], keep="first")
+    return pl.concat([by_code, remembered])
 
 
 def _display_similarity(pairs: pl.DataFrame, source: pl.DataFrame, target: pl.DataFrame) -> pl.DataFrame:
@@ -121,110 +194,108 @@ def _display_similarity(pairs: pl.DataFrame, source: pl.DataFrame, target: pl.Da
     return joined.with_columns(pl.Series("label_similarity", np.asarray(similarity) / 100, dtype=pl.Float64))
 
 
-def _method(rules: list[str]) -> str:
-    if MEMORY_RULE in rules:
-        return "memory"
-    if "hierarchy-wider" in rules:
-        return "hierarchy"
-    return "code-rule" if rules else "fuzzy"
+METHOD_PRIORITY = (
+    MatchMethod.CODE_RULE,
+    MatchMethod.MEMORY,
+    MatchMethod.LEXICAL,
+    MatchMethod.ANCESTOR,
+    MatchMethod.PARENT_CONTEXT,
+)
+"""Which method a candidate is recorded under when several proposed it."""
 
 
-def _wider_parents(
-    store: SqlStore, target: CodeSystem, proposed: pl.DataFrame, target_labels: pl.DataFrame, below: float
+def candidate_pool(
+    store: SqlStore,
+    source: CodeSystem,
+    target: CodeSystem,
+    *,
+    code_rules: list[CodeRule] | None = None,
+    memory: MappingMemory | None = None,
+    label_rewrites: list[LabelRewrite] | None = None,
+    normaliser: Normaliser | None = None,
+    pool_settings: PoolSettings | None = None,
+    hierarchies: bool = True,
+    progress: Callable[[int], None] = lambda _: None,
 ) -> pl.DataFrame:
-    """For sources whose best target stays under :data:`WIDER_BELOW`, that target's parents
-    with equivalence ``wider``: a specific concept may be missing from the target while
-    its general concept is right. The parent keeps the best score, so it ranks beside it."""
-    weak = (
-        proposed.sort("score", descending=True)
-        .unique("source_code", keep="first")
-        .filter(pl.col("score") < below)
-        .select(
-            "source_code",
-            "source_label",
-            pl.col("target_code").alias("child"),
-            pl.col("target_label").alias("child_label"),
-            "score",
+    """Every candidate of every source concept with its features, before ranking (what the
+    ranker is trained and applied on), plus the rule evidence (``prior``, ``rule``,
+    ``rule_equivalence``, ``rule_reason``) of pairs the rules or the memory gave."""
+    normaliser = normaliser or default_normaliser()
+    inputs = matching_input(
+        store, source, target, normaliser=normaliser, label_rewrites=label_rewrites, hierarchies=hierarchies
+    )
+    known = _known_pairs(inputs, normaliser, target, code_rules or [], memory or MappingMemory())
+    pool = build_pool(
+        inputs,
+        known.select("source_code", "target_code", "method"),
+        settings=pool_settings,
+        progress=progress,
+    )
+    evidence = (
+        known.sort("prior", descending=True)
+        .group_by("source_code", "target_code", maintain_order=True)
+        .agg(
+            pl.col("prior").max(),
+            pl.col("rule").unique(maintain_order=True).alias("known_rules"),
+            pl.col("rule_equivalence").first(),
+            pl.col("rule_reason").unique(maintain_order=True).str.join("; "),
         )
     )
-    displays = (
-        target_labels.filter(pl.col("use") == "display")
-        .unique("code")
-        .select(pl.col("code").alias("target_code"), pl.col("label").alias("target_label"))
+    return pool.join(evidence, on=["source_code", "target_code"], how="left")
+
+
+def _reasons(frame: pl.DataFrame, model: RankingModel) -> pl.Expr:
+    """The sentence a curator reads: what proposed the candidate, then what ranked it."""
+    lexical = pl.when(pl.col("lex_source_label").is_not_null()).then(
+        pl.format(
+            'labels "{}" ~ "{}" {} ({})',
+            "lex_source_label",
+            "lex_target_label",
+            pl.col("lex_best").round(2),
+            "lex_lang",
+        )
     )
-    parents = store.parents_frame(target).rename({"code": "child", "parent": "target_code"})
+    ancestor = pl.when((pl.col("cover_levels") > 0) & pl.col("cover_near_label").is_not_null()).then(
+        pl.format(
+            'hierarchy: {} level(s) above "{}", a close match ({})',
+            pl.col("cover_levels").cast(pl.Int32),
+            "cover_near_label",
+            pl.col("cover_lex").round(2),
+        )
+    )
+    context = pl.when(pl.col("parent_best_down").is_not_null() | pl.col("context_levels").is_not_null()).then(
+        pl.format('context: parent "{}" is best matched to {}', "parent_label", "parent_best")
+    )
+    rewritten = pl.when(pl.col("lex_rewrites").list.len() > 0).then(
+        pl.lit("rewritten by ") + pl.col("lex_rewrites").list.join(", ")
+    )
+    ranked_by = pl.format("{} p = {}", pl.lit(f"ranked by the {model.describe()}:"), pl.col("score").round(2))
+    return pl.concat_str(
+        [pl.col("rule_reason"), lexical, rewritten, ancestor, context, ranked_by],
+        separator="; ",
+        ignore_nulls=True,
+    ).alias("reason")
+
+
+def _primary_method(methods: list[str]) -> MatchMethod:
+    found = set(methods)
+    return next(m for m in METHOD_PRIORITY if m.value in found)
+
+
+def rank_pool(pool: pl.DataFrame, model: RankingModel) -> pl.DataFrame:
+    """The pool scored by ``model``; a pair given by a code rule or the memory keeps at least
+    the confidence its rule gives it (curators configured it; a project model learns when
+    to trust it more), and a rule's equivalence wins over the predicted one."""
+    scored = ranked(pool, model)
+    if "prior" in scored.columns:
+        scored = scored.with_columns(
+            pl.max_horizontal("score", pl.col("prior").fill_null(0.0)).alias("score"),
+            pl.coalesce("rule_equivalence", "equivalence").alias("equivalence"),
+        )
     return (
-        weak.join(parents, on="child")
-        .join(displays, on="target_code", how="left")
-        .select(
-            "source_code",
-            "target_code",
-            "source_label",
-            "target_label",
-            "score",
-            pl.lit("hierarchy-wider").alias("rule"),
-            pl.lit("wider").alias("equivalence"),
-            pl.format(
-                'hierarchy: no target above {}; "{}" is the parent of the best match "{}" ({})',
-                pl.lit(below),
-                "target_label",
-                "child_label",
-                pl.col("score").round(2),
-            ).alias("reason"),
-        )
-    )
-
-
-def _parent_context(
-    store: SqlStore, source: CodeSystem, target: CodeSystem, proposed: pl.DataFrame, boost: float
-) -> pl.DataFrame:
-    """Raise the candidates that sit under the target the source's parent is best mapped to:
-    "Choléra, sans précision" under "Choléra" belongs under the parent's target too. The
-    parent's best target comes from the same run, so no pass is needed in between."""
-    if boost <= 0 or proposed.is_empty():
-        return proposed
-    best = (
-        proposed.sort("score", descending=True)
-        .unique("source_code", keep="first")
-        .select(parent="source_code", parent_label="source_label", parent_target="target_code")
-    )
-    links = store.parents_frame(target)
-    ancestors = pl.concat(
-        [
-            links,
-            links.join(links, left_on="parent", right_on="code").select("code", parent="parent_right"),
-        ]
-    ).unique()
-    numbered = proposed.with_row_index("pair")
-    in_context = (
-        numbered.select("pair", "source_code", "target_code")
-        .join(store.parents_frame(source).rename({"code": "source_code"}), on="source_code")
-        .join(best, on="parent")
-        .join(
-            ancestors.rename({"code": "target_code", "parent": "parent_target"}),
-            on=["target_code", "parent_target"],
-        )
-        .unique("pair", keep="first")
-        .select("pair", "parent_label", "parent_target")
-    )
-    told = pl.col("parent_target").is_not_null()
-    raised = numbered.join(in_context, on="pair", how="left").with_columns(
-        pl.when(told).then((pl.col("score") + boost).clip(upper_bound=1.0)).otherwise("score"),
-        pl.when(told)
-        .then(
-            pl.format(
-                '{}; context: parent "{}" is best mapped to {}, above this target +{}',
-                "reason",
-                "parent_label",
-                "parent_target",
-                pl.lit(boost),
-            )
-        )
-        .otherwise("reason"),
-    )
-    # The context rule is recorded on a copy of the row, so the rule that found it stays too.
-    return pl.concat([raised, raised.filter(told).with_columns(pl.lit(CONTEXT_RULE).alias("rule"))]).drop(
-        "pair", "parent_label", "parent_target"
+        scored.with_columns(_reasons(scored, model))
+        .sort(["source_code", "score", "target_code"], descending=[False, True, False])
+        .with_columns(pl.int_range(1, pl.len() + 1).over("source_code").alias("rank"))
     )
 
 
@@ -239,88 +310,100 @@ def match(
     label_rewrites: list[LabelRewrite] | None = None,
     chapter_rules: list[ChapterRule] | None = None,
     normaliser: Normaliser | None = None,
+    model: RankingModel | None = None,
     top_k: int = 5,
-    min_score: float = 0.5,
-    wider_below: float = WIDER_BELOW,
-    context_boost: float = CONTEXT_BOOST,
+    min_score: float = 0.0,
+    pool_settings: PoolSettings | None = None,
     progress: Callable[[int], None] = lambda _: None,
 ) -> list[Candidate]:
-    """Ranked candidates for every source concept that has any above ``min_score``."""
-    normaliser = normaliser or default_normaliser()
-    languages = _shared_languages(source, target)
-    rewrites = label_rewrites or []
-    source_labels = _labels(store, source, languages, normaliser, rewrites, "source")
-    target_labels = _labels(store, target, languages, normaliser, rewrites, "target").filter(pl.col("active"))
-    fired = pl.concat_list("source_rewrites", "target_rewrites").list.unique(maintain_order=True)
-    fuzzy = (
-        _fuzzy(source_labels, target_labels, top_k, progress)
+    """The ``top_k`` best candidates of every source concept, ranked by ``model`` (the
+    shipped default model unless told), the score being the estimated probability that
+    curators validate the pair.
+
+    ``min_score`` filters what is *shown*, never what is ranked: a source concept with any
+    candidate keeps its best one whatever its score, so no concept is left without a
+    proposal because its best one is unsure."""
+    model = model or default_model()
+    pool = candidate_pool(
+        store,
+        source,
+        target,
+        code_rules=code_rules,
+        memory=memory,
+        label_rewrites=label_rewrites,
+        normaliser=normaliser,
+        pool_settings=pool_settings,
+        progress=progress,
+    )
+    scored = rank_pool(pool, model)
+    return candidates_from(
+        scored,
+        store,
+        source,
+        target,
+        property_rules=property_rules or [],
+        chapter_rules=chapter_rules or [],
+        top_k=top_k,
+        min_score=min_score,
+    )
+
+
+def candidates_from(
+    scored: pl.DataFrame,
+    store: SqlStore,
+    source: CodeSystem,
+    target: CodeSystem,
+    *,
+    property_rules: list[PropertyRule],
+    chapter_rules: list[ChapterRule],
+    top_k: int,
+    min_score: float,
+) -> list[Candidate]:
+    """Apply the constraint rules (each source keeps its best candidate if a rule would
+    leave it none), keep the ``top_k`` best per source and those at ``min_score`` or above
+    (the best one always), and turn rows into :class:`Candidate` records."""
+    source_labels = store.labels_frame(source).filter(pl.col("use") == "display").unique("code", keep="first")
+    target_labels = store.labels_frame(target).filter(pl.col("use") == "display").unique("code", keep="first")
+    frame = (
+        scored.join(
+            source_labels.select(source_code="code", source_label="label"), on="source_code", how="left"
+        )
+        .join(target_labels.select(target_code="code", target_label="label"), on="target_code", how="left")
+        .with_columns(
+            pl.concat_list(
+                pl.col("known_rules").fill_null(pl.lit([], dtype=pl.List(pl.String))),
+                pl.col("lex_rewrites").fill_null(pl.lit([], dtype=pl.List(pl.String))),
+            )
+            .list.unique(maintain_order=True)
+            .alias("rule_ids")
+        )
         .select(
             "source_code",
             "target_code",
             "source_label",
             "target_label",
             "score",
-            fired.alias("rule"),
-            pl.when(pl.col("score") >= EQUIVALENT_FROM)
-            .then(pl.lit("equivalent"))
-            .otherwise(pl.lit("relatedto"))
-            .alias("equivalence"),
-            pl.format('labels "{}" ~ "{}" {}', "source_label", "target_label", pl.col("score").round(2))
-            .add(
-                pl.when(fired.list.len() > 0)
-                .then(pl.lit("; rewritten by ") + fired.list.join(", "))
-                .otherwise(pl.lit(""))
-            )
-            .alias("reason"),
+            "equivalence",
+            "methods",
+            "rule_ids",
+            "reason",
         )
-        .explode("rule", empty_as_null=True)
     )
-    by_code = code_rule_candidates(
-        code_rules or [], source_labels.unique("code"), target_labels.unique("code")
-    )
-    by_code = _display_similarity(by_code, source_labels, target_labels).select(
-        "source_code",
-        "target_code",
-        "source_label",
-        "target_label",
-        (0.9 + 0.1 * pl.col("label_similarity")).alias("score"),
-        "rule",
-        "equivalence",
-        pl.format(
-            'code rule {}: {} = {}; labels "{}" ~ "{}" {}',
-            "rule",
-            "source_code",
-            "target_code",
-            "source_label",
-            "target_label",
-            pl.col("label_similarity").round(2),
-        ).alias("reason"),
-    )
-    remembered = memory_candidates(
-        memory or MappingMemory(),
-        normaliser,
-        target.url,
-        source_labels,
-        target_labels.filter(pl.col("use") == "display").select(target_code="code", target_label="label"),
-    )
-    proposed = pl.concat([by_code, remembered, fuzzy])
-    proposed = pl.concat([proposed, _wider_parents(store, target, proposed, target_labels, wider_below)])
-    proposed = apply_property_rules(property_rules or [], store, source, target, proposed)
-    proposed = apply_chapter_rules(chapter_rules or [], store, source, target, proposed)
-    proposed = _parent_context(store, source, target, proposed, context_boost)
-    merged = (
-        proposed.sort("score", descending=True)
-        .group_by(["source_code", "target_code"], maintain_order=True)
-        .agg(
-            pl.first("source_label", "target_label", "score", "equivalence"),
-            pl.col("rule").drop_nulls().unique(maintain_order=True).alias("rules"),
-            pl.col("reason").unique(maintain_order=True).str.join("; ").alias("reason"),
+    constrained = apply_property_rules(property_rules, store, source, target, frame)
+    constrained = apply_chapter_rules(chapter_rules, store, source, target, constrained)
+    orphans = frame.join(constrained.select("source_code").unique(), on="source_code", how="anti")
+    kept_anyway = (
+        orphans.sort(["source_code", "score"], descending=[False, True])
+        .unique("source_code", keep="first")
+        .with_columns(
+            (pl.col("reason") + "; kept: the rules leave this source no other candidate").alias("reason")
         )
-        .filter(pl.col("score") >= min_score)
-        .with_columns((pl.col("equivalence") == "wider").alias("general"))
-        .sort(["source_code", "score", "general", "target_code"], descending=[False, True, False, False])
+    )
+    shown = (
+        pl.concat([constrained, kept_anyway])
+        .sort(["source_code", "score", "target_code"], descending=[False, True, False])
         .with_columns(pl.int_range(1, pl.len() + 1).over("source_code").alias("rank"))
-        .filter(pl.col("rank") <= top_k)
+        .filter((pl.col("rank") <= top_k) & ((pl.col("score") >= min_score) | (pl.col("rank") == 1)))
     )
     return [
         Candidate(
@@ -329,11 +412,11 @@ def match(
             target_code=row["target_code"],
             target_label=row["target_label"],
             rank=row["rank"],
-            score=round(row["score"], 4),
+            score=round(min(max(row["score"], 0.0), 1.0), 4),
             equivalence=row["equivalence"],
-            method=_method(row["rules"]),
-            rules=tuple(row["rules"]),
+            method=_primary_method(row["methods"]),
+            rules=tuple(row["rule_ids"]),
             reason=row["reason"],
         )
-        for row in merged.iter_rows(named=True)
+        for row in shown.iter_rows(named=True)
     ]

@@ -251,33 +251,41 @@ class LabelIndex:
         """The ``top_k`` best targets of each query by :func:`label_similarity`, best first.
         A vocabulary no larger than ``keep`` is scored whole: nothing is gained by choosing,
         and a code table's targets may share no 3-gram with the right source label."""
+        rows, targets, scores = self.search_pairs(queries, top_k=top_k)
+        found: list[list[Hit]] = [[] for _ in queries]
+        for row, target, score in zip(rows.tolist(), targets.tolist(), scores.tolist(), strict=True):
+            found[row].append(Hit(target, score))
+        return found
+
+    def search_pairs(
+        self, queries: Sequence[str], *, top_k: int = 5
+    ) -> tuple[np.ndarray[Any, np.dtype[np.int64]], Ids, Floats]:
+        """:meth:`search` as three flat arrays (query number, target number, score), each
+        query's hits best first: what bulk matching joins on, with no object per hit."""
         if len(self) <= self.settings.keep:
             ids, best = exhaustive_search(list(self.labels), queries, top_k=top_k, space=self.space)
             self.comparisons += len(queries) * len(self)
-            return [
-                [Hit(int(t), float(v)) for t, v in zip(row_ids, row_scores, strict=True)]
-                for row_ids, row_scores in zip(ids, best, strict=True)
-            ]
-        found = self.shortlists(queries)
-        rows, slots = np.nonzero(found.targets >= 0)
-        targets = found.targets[rows, slots]
-        texts = np.asarray(list(queries), dtype=object)
-        ratios = process.cpdist(
-            texts[rows], self.labels[targets], scorer=fuzz.token_sort_ratio, dtype=np.float32, workers=-1
-        )
-        scores = np.full(found.targets.shape, -1.0, dtype=np.float32)
-        scores[rows, slots] = label_similarity(np.asarray(ratios), found.cosines[rows, slots])
-        self.touched += found.touched
-        self.comparisons += found.cosine_pairs + len(rows)
-        order = np.argsort(-scores, axis=1, kind="stable")[:, :top_k]
-        return [
-            [
-                Hit(int(found.targets[query, slot]), float(scores[query, slot]))
-                for slot in order[query]
-                if scores[query, slot] >= 0
-            ]
-            for query in range(len(queries))
-        ]
+            found_targets = ids.astype(np.int32)
+            scores = best.astype(np.float32)
+        else:
+            found = self.shortlists(queries)
+            rows, slots = np.nonzero(found.targets >= 0)
+            targets = found.targets[rows, slots]
+            texts = np.asarray(list(queries), dtype=object)
+            ratios = process.cpdist(
+                texts[rows], self.labels[targets], scorer=fuzz.token_sort_ratio, dtype=np.float32, workers=-1
+            )
+            scores = np.full(found.targets.shape, -1.0, dtype=np.float32)
+            scores[rows, slots] = label_similarity(np.asarray(ratios), found.cosines[rows, slots])
+            self.touched += found.touched
+            self.comparisons += found.cosine_pairs + len(rows)
+            order = np.argsort(-scores, axis=1, kind="stable")[:, :top_k]
+            found_targets = np.take_along_axis(found.targets, order, axis=1)
+            scores = np.take_along_axis(scores, order, axis=1)
+        query_rows = np.repeat(np.arange(len(queries), dtype=np.int64), found_targets.shape[1])
+        flat_targets, flat_scores = found_targets.ravel(), scores.ravel()
+        kept = (flat_scores >= 0) & (flat_targets >= 0)
+        return query_rows[kept], flat_targets[kept], flat_scores[kept]
 
 
 def exhaustive_search(

@@ -253,3 +253,43 @@ def accept_candidate(row: MappingRow, target: Target, actor: Actor, *, method: s
             "updated_by": actor.name,
         }
     )
+
+
+def import_validated(
+    row: MappingRow, targets: tuple[Target, ...], actor: Actor, *, author: str, now: datetime | None = None
+) -> MappingRow:
+    """A decision validated elsewhere (a spreadsheet, an SSSOM file, a Usagi export) recorded
+    as accepted: ``author`` is who made it there, ``actor`` the reviewer who vouches for
+    it here. Only rows no curator has decided yet take it, and four eyes still hold: the
+    importer cannot vouch for their own decisions.
+
+    >>> row = MappingRow(project_id=1, source_code="GLY")
+    >>> rui = Actor(name="rui", role=Role.REVIEWER)
+    >>> done = import_validated(row, (Target(code="15074-8"),), rui, author="ana")
+    >>> done.status.value, done.author, done.reviewer
+    ('accepted', 'ana', 'rui')
+    """
+    if RANK[actor.role] < RANK[Role.REVIEWER]:
+        raise NotAllowed(f"importing decisions needs the role reviewer; {actor.name} is {actor.role.value}")
+    if row.status not in EDITABLE:
+        raise InvalidTransition(
+            f"{row.source_code} is already {row.status.value} here; reopen it before importing a decision"
+        )
+    if author == actor.name:
+        raise NotAllowed(
+            f"{actor.name} made the decision for {row.source_code}; another reviewer must import it"
+        )
+    if not targets:
+        raise InvalidDecision(f"no target for {row.source_code}")
+    return row.model_copy(
+        update={
+            "status": Status.ACCEPTED,
+            "targets": unique_targets(targets),
+            "no_map": False,
+            "author": author,
+            "reviewer": actor.name,
+            "version": row.version + 1,
+            "updated_at": now or datetime.now(UTC),
+            "updated_by": actor.name,
+        }
+    )

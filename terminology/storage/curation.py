@@ -20,10 +20,20 @@ from typing import Any, Literal
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from terminology.errors import ConcordanceError
+from terminology.errors import ConcordanceError, SourceFileError
 from terminology.models import Frozen
+from terminology.review.decision_files import ImportedDecision
 from terminology.review.double import Answer
-from terminology.review.workflow import MappingRow, Role, Status, Target
+from terminology.review.workflow import (
+    Actor,
+    CurationError,
+    InvalidDecision,
+    MappingRow,
+    Role,
+    Status,
+    Target,
+    import_validated,
+)
 from terminology.storage.store import SqlStore
 from terminology.storage.tables import (
     MappingAnswerRow,
@@ -660,3 +670,74 @@ def frequency_covered(store: SqlStore, project: Project) -> float | None:
         ).scalars()
         covered = sum(usage.get(code, 0.0) for code in decided)
     return covered / total
+
+
+def import_decisions(
+    store: SqlStore,
+    project: Project,
+    decisions: Sequence[ImportedDecision],
+    actor: Actor,
+    *,
+    target_codes: set[str],
+    source_name: str,
+) -> int:
+    """Record validated decisions from a file as accepted rows, each with an ``import``
+    event naming ``FILE:LINE`` and who made it: all in one transaction, so a file with one
+    bad row (unknown source or target code, a row already decided here, the importer's own
+    decision) changes nothing. Returns the number of rows decided."""
+    now = datetime.now(UTC)
+    with store.engine.begin() as connection:
+        for decision in decisions:
+            path, _, line = decision.where.rpartition(":")
+            try:
+                unknown = [target.code for target in decision.targets if target.code not in target_codes]
+                if unknown:
+                    raise InvalidDecision(f"target code {unknown[0]!r} is not in the project's target system")
+                try:
+                    before = _row_in(connection, project.id, decision.source_code)
+                except RowNotFoundError as error:
+                    raise InvalidDecision(
+                        f"source code {decision.source_code!r} is not a source concept of the project"
+                    ) from error
+                after = import_validated(before, decision.targets, actor, author=decision.author, now=now)
+            except CurationError as error:
+                raise SourceFileError(
+                    path or source_name, str(error), line=int(line) if line.isdigit() else None
+                ) from error
+            connection.execute(
+                rows_table.update()
+                .where(
+                    rows_table.c.project_id == project.id,
+                    rows_table.c.source_code == before.source_code,
+                    rows_table.c.version == before.version,
+                )
+                .values(**_values(after))
+            )
+            connection.execute(
+                events.insert().values(
+                    project_id=project.id,
+                    source_code=before.source_code,
+                    at=now,
+                    actor=actor.name,
+                    action="import",
+                    before=_audit(before),
+                    after=_audit(after),
+                    comment=f"validated by {decision.author}; imported from {decision.where}",
+                )
+            )
+    return len(decisions)
+
+
+def accepted_targets(store: SqlStore, project: Project) -> dict[str, tuple[Target, ...]]:
+    """Every accepted row's targets: what the project's model learns from."""
+    query = sa.select(rows_table.c.source_code, rows_table.c.targets).where(
+        rows_table.c.project_id == project.id,
+        rows_table.c.status == Status.ACCEPTED.value,
+        rows_table.c.no_map.is_(False),
+    )
+    with store.engine.connect() as connection:
+        return {
+            code: tuple(Target(**target) for target in targets or [])
+            for code, targets in connection.execute(query)
+            if targets
+        }

@@ -247,3 +247,52 @@ def test_match_with_a_memory_file_offers_validated_pairs(
         "http://hl7.org/fhir/resource-status|1", "--memory", str(broken), "-q",
     )  # fmt: skip
     assert status_code == 1 and f"{broken}:1:" in err and "target_code" in err
+
+
+def test_learning_loop_from_the_command_line(
+    cli_database: str, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """Import a sample of validated pairs as decisions, retrain, and get the SSSOM of the
+    rows still to decide, ranked by the project's model."""
+    import csv
+
+    samu = BUNDLED / "samu_nomenclature"
+    assert run(capsys, "db", "upgrade")[0] == 0
+    for version in ("1.9", "2.3"):
+        path = samu / f"samu_nomenclature_v{version}.csv"
+        assert run(capsys, "import", "csv", str(path), "--url", "urn:samu", "--version", version)[0] == 0
+    status, out, _ = run(
+        capsys, "match", "--source", "urn:samu|1.9", "--target", "urn:samu|2.3", "--project", "samu", "-q"
+    )
+    assert status == 0 and "samu:" in out
+    with (samu / "samu_nomenclature_pairs.csv").open(encoding="utf-8") as handle:
+        pairs = [
+            (row["source_code"], row["target_code"])
+            for row in csv.DictReader(handle)
+            if row["source_version"] == "1.9" and row["target_code"]
+        ]
+    sample = pairs[::10]
+    decisions = tmp_path / "validated.csv"
+    decisions.write_text(
+        "source_code,target_code,equivalence,author\n"
+        + "".join(f"{source},{target},equivalent,ana\n" for source, target in sample),
+        encoding="utf-8",
+    )
+    status, out, err = run(capsys, "decisions", "import", "samu", str(decisions), "--by", "rui")
+    decided = {source for source, _ in sample}
+    assert status == 0, err
+    assert f"{len(decided)} decisions imported from validated.csv as accepted (reviewer rui)" in out
+    out_file = tmp_path / "rest.sssom.tsv"
+    status, out, err = run(capsys, "match", "--retrain", "samu", "--out", str(out_file))
+    assert status == 0, err
+    assert f"retrained on {len(decided)} accepted decisions" in out
+    rows = [
+        line.split("\t")
+        for line in out_file.read_text(encoding="utf-8").splitlines()
+        if not line.startswith("#")
+    ]
+    subjects = {row[0].split(":", 1)[1] for row in rows[1:]}
+    assert subjects and not subjects & decided  # only rows still to decide
+    assert all("project model" in row[7] for row in rows[1:])
+    status, _, err = run(capsys, "decisions", "import", "samu", str(decisions), "--by", "rui")
+    assert status == 1 and "validated.csv:2:" in err and "already accepted" in err  # nothing twice

@@ -1,0 +1,244 @@
+"""The gold sets matching is developed and measured on, all built from ``data/``.
+
+Shared by ``quality.py`` (measurement) and ``train_default_model.py`` (the shipped
+model). None is defined by a rule under test, and none comes from the WHO ICD-11 ↔
+ICD-10 mapping tables, which are kept for independent evaluation.
+
+* ``cm_who`` — ICD-10-CM 2026 → ICD-10 WHO 2019, English labels only: a CM code that WHO
+  also has maps to itself (``equivalent``); one WHO lacks maps to its nearest WHO
+  ancestor *by code structure* (``E11.65`` → ``E11.6``, else ``E11``): a "narrower
+  source" task (``wider``), the development analogue of a classification upgrade.
+* ``who_cm`` — ICD-10 WHO → ICD-10-CM, labels only, the same code being the gold.
+* ``cim10fr_who`` — CIM-10 FR → ICD-10 WHO with the source's *French labels only*
+  (its English labels left out), the same code being the gold: a cross-language task.
+* ``samu`` — the ANS-validated SAMU-Hub nomenclature correspondence 1.9 ↔ 2.3.
+* ``hl7`` — the FHIR R4 example ConceptMaps with a label on both sides.
+
+ICD sources are split in two halves by their three-character category (all codes of a
+category fall in one half): the shipped model is trained on half 0 only (and
+calibrated on a tenth of it), and every ICD figure is measured on half 1. SAMU-Hub and
+HL7 are never used in training.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import zlib
+from collections import defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import polars as pl
+
+from terminology.importers import importer_class
+from terminology.importing import import_code_system
+from terminology.matching.memory import MappingMemory, RememberedMapping
+from terminology.models import CodeSystem, CodeSystemMetadata
+from terminology.storage.store import SqlStore
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = ROOT / "data"
+RULES = ROOT / "mapping_rules" / "rules"
+Gold = dict[str, tuple[set[str], str]]
+"""Source code → (validated target codes, equivalence kind)."""
+
+
+@dataclass
+class Task:
+    """One source → target alignment with its gold pairs."""
+
+    name: str
+    source: CodeSystem
+    target: CodeSystem
+    gold: Gold
+    rules: list[Path] = field(default_factory=list)
+    memory: MappingMemory = field(default_factory=MappingMemory)
+    """Validated pairs from elsewhere (never from this task's own gold)."""
+    notes: list[str] = field(default_factory=list)
+
+
+def half(code: str) -> int:
+    """0 or 1: which half of an ICD set a source code falls in, by its category."""
+    return zlib.crc32(code[:3].encode()) % 2
+
+
+def calibration_share(code: str) -> bool:
+    """A tenth of the training half, by category, kept to calibrate the model (another hash
+    than :func:`half`'s: CRC-32 is linear, so two CRCs of related strings are correlated)."""
+    return hashlib.sha256(code[:3].encode()).digest()[0] % 10 == 0
+
+
+def split(gold: Gold, which: int) -> Gold:
+    return {code: value for code, value in gold.items() if half(code) == which}
+
+
+def load_csv(
+    store: SqlStore, path: Path, url: str, version: str, language: str, **options: str
+) -> CodeSystem:
+    metadata = CodeSystemMetadata(url=url, version=version, language=language, name=url.rsplit(":", 1)[-1])
+    importer = importer_class("csv").with_options(options)
+    return import_code_system(store, importer, path, overrides=metadata).code_system
+
+
+def _icd10_who(store: SqlStore) -> CodeSystem:
+    existing = store.find_code_system("http://hl7.org/fhir/sid/icd-10", "2019")
+    if existing:
+        return existing
+    return import_code_system(
+        store,
+        importer_class("claml").with_options({}),
+        DATA / "icd10_who_2019" / "icd10_who_2019.claml.xml",
+        overrides=CodeSystemMetadata(url="http://hl7.org/fhir/sid/icd-10", version="2019", language="en"),
+    ).code_system
+
+
+def _icd10_cm(store: SqlStore) -> CodeSystem:
+    existing = store.find_code_system("http://hl7.org/fhir/sid/icd-10-cm", "2026")
+    if existing:
+        return existing
+    return load_csv(
+        store,
+        DATA / "icd10cm_2026" / "icd10cm_2026_concepts.csv",
+        "http://hl7.org/fhir/sid/icd-10-cm",
+        "2026",
+        "en",
+        display_column="label_en",
+        parent_column="parent_code",
+    )
+
+
+def _codes(store: SqlStore, system: CodeSystem) -> set[str]:
+    return set(store.labels_frame(system).get_column("code").to_list())
+
+
+def _classified(code: str) -> bool:
+    """A category or subcategory (not a chapter or block)."""
+    return not code[0].isdigit() and "-" not in code and len(code) >= 3
+
+
+def cm_who_task(store: SqlStore) -> Task:
+    who, cm = _icd10_who(store), _icd10_cm(store)
+    who_codes = _codes(store, who)
+    gold: Gold = {}
+    for code in sorted(_codes(store, cm)):
+        if not _classified(code):
+            continue
+        nearest = code
+        while nearest and nearest not in who_codes:
+            nearest = nearest[:-1].rstrip(".")
+        if len(nearest) >= 3:
+            gold[code] = ({nearest}, "equivalent" if nearest == code else "wider")
+    return Task("cm_who", cm, who, gold, [RULES / "icd10_editions.yaml"])
+
+
+def who_cm_task(store: SqlStore) -> Task:
+    who, cm = _icd10_who(store), _icd10_cm(store)
+    shared = _codes(store, who) & _codes(store, cm)
+    gold: Gold = {code: ({code}, "equivalent") for code in sorted(shared) if _classified(code)}
+    return Task("who_cm", who, cm, gold, [RULES / "icd10_editions.yaml"])
+
+
+def cim10fr_who_task(store: SqlStore) -> Task:
+    """CIM-10 FR with its French labels only (``label_en_who2019`` left out)."""
+    who = _icd10_who(store)
+    french = load_csv(
+        store,
+        DATA / "cim10_fr" / "cim10_fr_concepts.csv",
+        "urn:concordance:codesystem:cim10-fr-only",
+        "5.0.4",
+        "fr",
+        display_column="label_fr",
+        parent_column="parent_code",
+        ignore_columns="label_fr_composed,label_en_gnuhealth,gnuhealth_id,label_en_who2019",
+        unknown_parents="drop",
+    )
+    shared = _codes(store, who) & set(
+        store.labels_frame(french).filter(pl.col("label") != "").get_column("code").to_list()
+    )
+    gold: Gold = {code: ({code}, "equivalent") for code in sorted(shared) if _classified(code)}
+    return Task("cim10fr_who", french, who, gold, [RULES / "icd10_editions.yaml"])
+
+
+def samu_tasks(store: SqlStore) -> Iterator[Task]:
+    folder = DATA / "samu_nomenclature"
+    systems = {}
+    for v in ("1.9", "2.3"):
+        systems[v] = store.find_code_system("urn:samu", v) or load_csv(
+            store, folder / f"samu_nomenclature_v{v}.csv", "urn:samu", v, "fr"
+        )
+    gold: dict[tuple[str, str], Gold] = defaultdict(dict)
+    with (folder / "samu_nomenclature_pairs.csv").open(encoding="utf-8") as handle:
+        for row in csv.DictReader(handle):
+            if row["target_code"]:
+                pairs = gold[(row["source_version"], row["target_version"])]
+                pairs.setdefault(row["source_code"], (set(), "equivalent"))[0].add(row["target_code"])
+    for (source, target), pairs in gold.items():
+        rules = [RULES / "nomenclature_upgrade.yaml", RULES / "samu_nomenclature.yaml"]
+        yield Task(f"samu {source}→{target}", systems[source], systems[target], pairs, rules)
+
+
+def _map_signature(rows: pl.DataFrame) -> frozenset[tuple[str, str]]:
+    return frozenset((str(s), str(t)) for s, t in rows.select("source_display", "target_code").iter_rows())
+
+
+def hl7_tasks(store: SqlStore, workdir: Path) -> Iterator[Task]:
+    """One task per map. The memory offered to a map holds the *other* maps' validated
+    pairs, except maps that duplicate it (a map whose (source label, target code) pairs
+    overlap this map's by half or more): their answers would be this map's own."""
+    pairs = pl.read_csv(DATA / "hl7_conceptmaps" / "fhir_r4_conceptmap_pairs.csv", infer_schema=False)
+    labelled = pairs.filter(
+        pl.col("source_display").is_not_null()
+        & pl.col("target_display").is_not_null()
+        & (pl.col("equivalence") != "unmatched")
+    )
+    signatures = {
+        str(map_id): _map_signature(rows)
+        for (map_id,), rows in labelled.group_by(["conceptmap_id"], maintain_order=True)
+    }
+    for (map_id,), rows in labelled.group_by(["conceptmap_id"], maintain_order=True):
+        target_url = rows.get_column("target_system").mode().sort().first()
+        sides = {}
+        for side, url in (("source", f"urn:hl7:{map_id}:source"), ("target", target_url)):
+            path = workdir / f"{map_id}-{side}.csv"
+            rows.select(code=f"{side}_code", display=f"{side}_display").unique("code").sort("code").write_csv(
+                path
+            )
+            sides[side] = load_csv(store, path, str(url), str(map_id), "en")
+        gold: Gold = {}
+        for row in rows.iter_rows(named=True):
+            gold.setdefault(row["source_code"], (set(), row["equivalence"]))[0].add(row["target_code"])
+        own = signatures[str(map_id)]
+        duplicates = sorted(
+            other
+            for other, signature in signatures.items()
+            if other != str(map_id) and len(own & signature) * 2 >= min(len(own), len(signature))
+        )
+        others = labelled.filter(
+            (pl.col("conceptmap_id") != map_id) & ~pl.col("conceptmap_id").is_in(duplicates)
+        )
+        memory = MappingMemory(
+            tuple(
+                RememberedMapping(
+                    r["source_display"],
+                    r["target_system"],
+                    r["target_code"],
+                    r["equivalence"],
+                    r["conceptmap_id"],
+                )
+                for r in others.iter_rows(named=True)
+            )
+        )
+        notes = (
+            [f"map {map_id}: memory leaves out duplicate maps {', '.join(duplicates)}"] if duplicates else []
+        )
+        yield Task(
+            f"hl7 {map_id}",
+            sides["source"],
+            sides["target"],
+            gold,
+            [RULES / "hl7_code_tables.yaml"],
+            memory,
+            notes,
+        )
