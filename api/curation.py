@@ -333,6 +333,11 @@ def _qualifying_candidates(
         if bulk.method is not None and best["method"] != bulk.method:
             continue
         chosen.append((row.source_code, best))
+    if bulk.expected_precision is not None:
+        from terminology.matching.ranker import threshold_for_precision
+
+        bar = threshold_for_precision([best["score"] for _, best in chosen], bulk.expected_precision)
+        chosen = [] if bar is None else [(code, best) for code, best in chosen if best["score"] >= bar]
     return chosen
 
 

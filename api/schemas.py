@@ -107,6 +107,9 @@ class BulkIn(BaseModel):
     code_to: str | None = None
     """An inclusive range of source codes (e.g. ``C04.00.00`` to ``C04.99.99``), besides ``codes``."""
     min_score: float | None = Field(default=None, ge=0, le=1)
+    expected_precision: float | None = Field(default=None, gt=0, le=1)
+    """With ``accept-candidates``: accept the best candidates, most probable first, as long
+    as their mean calibrated probability (the precision to expect) stays at this level."""
     method: MatchMethod | None = None
     """Only candidates this generator proposed (``lexical``, ``ancestor``, ``parent-context``,
     ``code-rule``, ``memory``)."""

@@ -28,7 +28,7 @@ from terminology.matching.memory import MappingMemory, memory_candidates
 from terminology.matching.normalise import Normaliser, default_normaliser
 from terminology.matching.pool import MatchingInput, PoolSettings, build_pool
 from terminology.matching.property_rules import PropertyRule, apply_property_rules
-from terminology.matching.ranker import RankingModel, default_model, ranked
+from terminology.matching.ranker import RANKING_DESCENDING, RANKING_ORDER, RankingModel, default_model, ranked
 from terminology.models import Candidate, CodeSystem, MatchMethod
 from terminology.storage.store import SqlStore
 
@@ -294,7 +294,7 @@ def rank_pool(pool: pl.DataFrame, model: RankingModel) -> pl.DataFrame:
         )
     return (
         scored.with_columns(_reasons(scored, model))
-        .sort(["source_code", "score", "target_code"], descending=[False, True, False])
+        .sort(RANKING_ORDER, descending=RANKING_DESCENDING)
         .with_columns(pl.int_range(1, pl.len() + 1).over("source_code").alias("rank"))
     )
 
@@ -387,6 +387,7 @@ def candidates_from(
             "methods",
             "rule_ids",
             "reason",
+            "closeness",
         )
     )
     constrained = apply_property_rules(property_rules, store, source, target, frame)
@@ -401,7 +402,7 @@ def candidates_from(
     )
     shown = (
         pl.concat([constrained, kept_anyway])
-        .sort(["source_code", "score", "target_code"], descending=[False, True, False])
+        .sort(RANKING_ORDER, descending=RANKING_DESCENDING)
         .with_columns(pl.int_range(1, pl.len() + 1).over("source_code").alias("rank"))
         .filter((pl.col("rank") <= top_k) & ((pl.col("score") >= min_score) | (pl.col("rank") == 1)))
     )

@@ -277,6 +277,7 @@ def ranked(pool: pl.DataFrame, model: RankingModel) -> pl.DataFrame:
     per source (best first; ties by target code, so the order never depends on chance)."""
     if pool.is_empty():
         return pool.with_columns(
+            pl.lit(None, dtype=pl.Float64).alias("closeness"),
             pl.lit(None, dtype=pl.Float64).alias("score"),
             pl.lit(None, dtype=pl.String).alias("equivalence"),
             pl.lit(None, dtype=pl.Int64).alias("rank"),
@@ -285,10 +286,25 @@ def ranked(pool: pl.DataFrame, model: RankingModel) -> pl.DataFrame:
         pool.with_columns(
             pl.Series("score", model.probabilities(pool), dtype=pl.Float64),
             pl.Series("equivalence", model.equivalences(pool), dtype=pl.String),
+            closeness(),
         )
-        .sort(["source_code", "score", "target_code"], descending=[False, True, False])
+        .sort(RANKING_ORDER, descending=RANKING_DESCENDING)
         .with_columns(pl.int_range(1, pl.len() + 1).over("source_code").alias("rank"))
     )
+
+
+RANKING_ORDER = ["source_code", "score", "closeness", "target_code"]
+RANKING_DESCENDING = [False, True, True, False]
+"""Best score first; where the model cannot tell two candidates apart (the trees give
+them the same probability), the lexically closer one, then the code."""
+
+
+def closeness() -> pl.Expr:
+    """How alike the labels are, whoever proposed the pair: the tie-breaker of equal scores."""
+    return (
+        pl.col("sim_max").cast(pl.Float64).fill_nan(None).fill_null(0.0)
+        + pl.col("lex_best").cast(pl.Float64).fill_null(0.0)
+    ).alias("closeness")
 
 
 def top_targets(ranked_pool: pl.DataFrame, k: int) -> dict[str, list[str]]:
@@ -328,3 +344,23 @@ def label_pool(pool: pl.DataFrame, gold: Mapping[str, tuple[set[str], str]]) -> 
 def sources_of(pool: pl.DataFrame, codes: Sequence[str]) -> pl.DataFrame:
     """The rows of ``pool`` whose source is one of ``codes``."""
     return pool.filter(pl.col("source_code").is_in(list(codes)))
+
+
+def threshold_for_precision(scores: Sequence[float], precision: float) -> float | None:
+    """The lowest calibrated score from which accepting every candidate at or above it is
+    expected to reach ``precision`` (the mean probability of the accepted candidates), or
+    None when even the best one falls short. Needs no gold: that is what calibration buys.
+
+    >>> threshold_for_precision([0.99, 0.97, 0.9, 0.6, 0.2], 0.95)
+    0.9
+    >>> threshold_for_precision([0.5], 0.95) is None
+    True
+    """
+    ordered = sorted(scores, reverse=True)
+    total, threshold = 0.0, None
+    for count, score in enumerate(ordered, start=1):
+        total += score
+        if total / count < precision:
+            break
+        threshold = score
+    return threshold

@@ -247,6 +247,27 @@ def test_bulk_accept_of_code_rule_candidates(world: World) -> None:
     assert again["applied"] == []  # accepted rows are no longer open
 
 
+def test_bulk_accept_at_a_stated_expected_precision(world: World) -> None:
+    """The threshold comes from the calibrated scores: the accepted candidates' mean
+    probability is the precision to expect, and the ANS-validated table confirms it."""
+    url = f"/api/projects/{world.project.id}/bulk-decisions"
+    body = {"action": "accept-candidates", "expected_precision": 0.95}
+    done = world.client.post(url, json=body, headers=world.as_("reviewer"))
+    assert done.status_code == 200
+    applied = done.json()["applied"]
+    assert len(applied) >= 50
+    gold: dict[str, set[str]] = {}
+    with (SAMU / "samu_nomenclature_pairs.csv").open(encoding="utf-8") as handle:
+        for pair in csv.DictReader(handle):
+            if pair["source_version"] == "1.9":
+                gold.setdefault(pair["source_code"], set()).add(pair["target_code"])
+    judged = [code for code in applied if code in gold]
+    right = sum(world.row("viewer", code)[0]["row"]["targets"][0]["code"] in gold[code] for code in judged)
+    assert right / len(judged) >= 0.9  # measured 0.95 when written
+    too_high = world.client.post(url, json={**body, "expected_precision": 1.0}, headers=world.as_("reviewer"))
+    assert too_high.json()["applied"] == []  # no candidate is certain
+
+
 def test_blind_double_mapping_and_reconciliation(world: World) -> None:
     project_url = f"/api/projects/{world.project.id}"
     assert world.client.patch(project_url, json={"review": "double"}, headers=world.as_("admin")).json()[
