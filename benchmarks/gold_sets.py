@@ -77,6 +77,10 @@ def split(gold: Gold, which: int) -> Gold:
 def load_csv(
     store: SqlStore, path: Path, url: str, version: str, language: str, **options: str
 ) -> CodeSystem:
+    """The stored version if a task loaded it already, else the CSV file imported."""
+    existing = store.find_code_system(url, version)
+    if existing:
+        return existing
     metadata = CodeSystemMetadata(url=url, version=version, language=language, name=url.rsplit(":", 1)[-1])
     importer = importer_class("csv").with_options(options)
     return import_code_system(store, importer, path, overrides=metadata).code_system
@@ -95,9 +99,6 @@ def _icd10_who(store: SqlStore) -> CodeSystem:
 
 
 def _icd10_cm(store: SqlStore) -> CodeSystem:
-    existing = store.find_code_system("http://hl7.org/fhir/sid/icd-10-cm", "2026")
-    if existing:
-        return existing
     return load_csv(
         store,
         DATA / "icd10cm_2026" / "icd10cm_2026_concepts.csv",
@@ -163,11 +164,10 @@ def cim10fr_who_task(store: SqlStore) -> Task:
 
 def samu_tasks(store: SqlStore) -> Iterator[Task]:
     folder = DATA / "samu_nomenclature"
-    systems = {}
-    for v in ("1.9", "2.3"):
-        systems[v] = store.find_code_system("urn:samu", v) or load_csv(
-            store, folder / f"samu_nomenclature_v{v}.csv", "urn:samu", v, "fr"
-        )
+    systems = {
+        v: load_csv(store, folder / f"samu_nomenclature_v{v}.csv", "urn:samu", v, "fr")
+        for v in ("1.9", "2.3")
+    }
     gold: dict[tuple[str, str], Gold] = defaultdict(dict)
     with (folder / "samu_nomenclature_pairs.csv").open(encoding="utf-8") as handle:
         for row in csv.DictReader(handle):

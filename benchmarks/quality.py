@@ -166,9 +166,9 @@ def measure_task(store: SqlStore, task: Task, scored: Gold, measure: Measure) ->
     pool = pool.filter(pl.col("source_code").is_in(list(scored)))
     labels = rank_pool(pool, model)
     measure.add("labels", scored, top_targets(labels, 5))
-    for code, target, equivalence in labels.filter(pl.col("rank") == 1).select(
-        "source_code", "target_code", "equivalence"
-    ).iter_rows():
+    for code, target, equivalence in (
+        labels.filter(pl.col("rank") == 1).select("source_code", "target_code", "equivalence").iter_rows()
+    ):
         targets, kind = scored.get(code, (set(), ""))
         if target in targets:
             measure.equivalence.append(equivalence == kind)

@@ -50,9 +50,7 @@ def project_model(
     decided = label_pool(pool, gold).sort("source_code", "target_code") if gold else pool.clear()
     if "validated" not in decided.columns:
         decided = decided.with_columns(pl.lit(0, dtype=pl.Int8).alias("validated"))
-    model = fit_project_model(
-        base or default_model(), decided, name=f"project {project.name!r}", decisions=len(gold)
-    )
+    model = fit_project_model(base or default_model(), decided, name="project", decisions=len(gold))
     return model, len(gold)
 
 

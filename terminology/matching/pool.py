@@ -419,7 +419,10 @@ def pool_features(
     )
     cover_rank = (
         frame.filter(pl.col("cover_lex").is_not_null())
-        .sort(["cover_lex", "cover_levels"], descending=[True, False])
+        .sort(
+            ["source_code", "cover_lex", "cover_levels", "target_code"],
+            descending=[False, True, False, False],
+        )
         .select(keys)
         .with_columns(pl.int_range(1, pl.len() + 1).over("source_code").alias("cover_rank"))
     )

@@ -382,6 +382,45 @@ def status_counts(store: SqlStore, project: Project) -> dict[str, int]:
     return counts
 
 
+def _update_row(connection: Connection, before: MappingRow, after: MappingRow) -> None:
+    """Write ``after`` only if the stored row is still at ``before``'s version."""
+    written = connection.execute(
+        rows_table.update()
+        .where(
+            rows_table.c.project_id == before.project_id,
+            rows_table.c.source_code == before.source_code,
+            rows_table.c.version == before.version,
+        )
+        .values(**_values(after))
+    ).rowcount
+    if written != 1:
+        raise StaleVersionError(_row_in(connection, before.project_id, before.source_code))
+
+
+def _record_event(
+    connection: Connection,
+    before: MappingRow,
+    after: MappingRow,
+    *,
+    action: str,
+    comment: str | None,
+    extra: dict[str, Any] | None = None,
+) -> None:
+    """The audit event of a change: who, when, from what, to what, why."""
+    connection.execute(
+        events.insert().values(
+            project_id=before.project_id,
+            source_code=before.source_code,
+            at=after.updated_at or datetime.now(UTC),
+            actor=after.updated_by or "",
+            action=action,
+            before=_audit(before),
+            after={**(extra or {}), **_audit(after)},
+            comment=comment,
+        )
+    )
+
+
 def save_decision(
     store: SqlStore,
     before: MappingRow,
@@ -394,17 +433,7 @@ def save_decision(
     """Write ``after`` if the stored row is still ``before`` (same version), with its audit
     event and, in double review, the author's answer; otherwise :class:`StaleVersionError`."""
     with store.engine.begin() as connection:
-        written = connection.execute(
-            rows_table.update()
-            .where(
-                rows_table.c.project_id == before.project_id,
-                rows_table.c.source_code == before.source_code,
-                rows_table.c.version == before.version,
-            )
-            .values(**_values(after))
-        ).rowcount
-        if written != 1:
-            raise StaleVersionError(_row_in(connection, before.project_id, before.source_code))
+        _update_row(connection, before, after)
         if answer is not None:
             connection.execute(
                 answers_table.delete().where(
@@ -424,20 +453,8 @@ def save_decision(
                     answered_at=after.updated_at or datetime.now(UTC),
                 )
             )
-        connection.execute(
-            events.insert().values(
-                project_id=before.project_id,
-                source_code=before.source_code,
-                at=after.updated_at or datetime.now(UTC),
-                actor=after.updated_by or "",
-                action=action,
-                before=_audit(before),
-                after=_audit(after)
-                if answer is None
-                else {"answer": answer.model_dump(mode="json"), **_audit(after)},
-                comment=comment,
-            )
-        )
+        audited = {} if answer is None else {"answer": answer.model_dump(mode="json")}
+        _record_event(connection, before, after, action=action, comment=comment, extra=audited)
     return after
 
 
@@ -704,27 +721,9 @@ def import_decisions(
                 raise SourceFileError(
                     path or source_name, str(error), line=int(line) if line.isdigit() else None
                 ) from error
-            connection.execute(
-                rows_table.update()
-                .where(
-                    rows_table.c.project_id == project.id,
-                    rows_table.c.source_code == before.source_code,
-                    rows_table.c.version == before.version,
-                )
-                .values(**_values(after))
-            )
-            connection.execute(
-                events.insert().values(
-                    project_id=project.id,
-                    source_code=before.source_code,
-                    at=now,
-                    actor=actor.name,
-                    action="import",
-                    before=_audit(before),
-                    after=_audit(after),
-                    comment=f"validated by {decision.author}; imported from {decision.where}",
-                )
-            )
+            _update_row(connection, before, after)
+            comment = f"validated by {decision.author}; imported from {decision.where}"
+            _record_event(connection, before, after, action="import", comment=comment)
     return len(decisions)
 
 
