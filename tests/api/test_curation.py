@@ -268,6 +268,27 @@ def test_bulk_accept_at_a_stated_expected_precision(world: World) -> None:
     assert too_high.json()["applied"] == []  # no candidate is certain
 
 
+def test_retraining_learns_from_accepted_decisions_and_keeps_them(world: World) -> None:
+    """A reviewer retrains the project's model: accepted rows keep their decision, the
+    candidates of every row are ranked again, and their reasons name the project model."""
+    url = f"/api/projects/{world.project.id}/retrain"
+    assert world.client.post(url, headers=world.as_("author")).status_code == 403
+    bulk = {"action": "accept-candidates", "expected_precision": 0.99}
+    accepted = world.client.post(
+        f"/api/projects/{world.project.id}/bulk-decisions", json=bulk, headers=world.as_("reviewer")
+    ).json()["applied"]
+    assert accepted
+    done = world.client.post(url, headers=world.as_("reviewer"))
+    assert done.status_code == 200, done.text
+    report = done.json()
+    assert report["decisions"] == len(accepted) and report["sources"] == 286
+    assert report["model"] == f"project model (default + {len(accepted)} decisions of this project)"
+    detail, _ = world.row("viewer", "C02.05.03")
+    assert "ranked by the project model" in detail["candidates"][0]["reason"]
+    kept, _ = world.row("viewer", accepted[0])
+    assert kept["row"]["status"] == "accepted"
+
+
 def test_blind_double_mapping_and_reconciliation(world: World) -> None:
     project_url = f"/api/projects/{world.project.id}"
     assert world.client.patch(project_url, json={"review": "double"}, headers=world.as_("admin")).json()[
