@@ -64,7 +64,7 @@ def import_decisions(
     store = _store()
     found = curation.get_project(store, int(project) if project.isdigit() else project)
     decisions = read_decisions(file, format=format)
-    target = next(system for system in store.code_systems() if system.id == found.target_system_id)
+    target = store.code_system_by_id(found.target_system_id)
     codes = set(store.labels_frame(target).get_column("code").to_list())
     count = curation.import_decisions(
         store, found, decisions, Actor(name=by, role=Role.REVIEWER), target_codes=codes, source_name=str(file)

@@ -320,8 +320,8 @@ def _retrain(store: SqlStore, project: str, out: str | None, *, quiet: bool) -> 
         f"{len(remaining):,} candidates for {undecided:,} undecided source concepts"
     )
     if out:
-        systems = {system.id: system for system in store.code_systems()}
-        source, target = systems[found_project.source_system_id], systems[found_project.target_system_id]
+        source = store.code_system_by_id(found_project.source_system_id)
+        target = store.code_system_by_id(found_project.target_system_id)
         set_id = f"urn:concordance:mapping-set:{found_project.id}"
         if out == "-":
             write_sssom(remaining, source, target, sys.stdout, mapping_set_id=set_id)

@@ -19,7 +19,7 @@ from terminology.matching.engine import candidate_pool, candidates_from, rank_po
 from terminology.matching.memory import MappingMemory, load_memory
 from terminology.matching.ranker import RankingModel, default_model, fit_project_model, label_pool
 from terminology.matching.rules import load_rules
-from terminology.models import Candidate, CodeSystem
+from terminology.models import Candidate
 from terminology.storage import curation
 from terminology.storage.projects import save_candidates
 from terminology.storage.store import SqlStore
@@ -35,10 +35,6 @@ class Retraining:
     candidates: int
     sources: int
     model: str
-
-
-def _system(store: SqlStore, system_id: int) -> CodeSystem:
-    return next(system for system in store.code_systems() if system.id == system_id)
 
 
 def project_model(
@@ -71,7 +67,8 @@ def retrain_project(
     rule_paths = [Path(path) for path in record.rules or []]
     rules = load_rules(rule_paths)
     memory = sum((load_memory(Path(path)) for path in settings.get("memory", [])), MappingMemory())
-    source, target = _system(store, project.source_system_id), _system(store, project.target_system_id)
+    source = store.code_system_by_id(project.source_system_id)
+    target = store.code_system_by_id(project.target_system_id)
     pool = candidate_pool(
         store,
         source,

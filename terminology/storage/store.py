@@ -63,6 +63,8 @@ class CodeSystemStore(Protocol):
 
     def concept(self, system: CodeSystem, code: str) -> Concept | None: ...
 
+    def code_system_by_id(self, system_id: int) -> CodeSystem: ...
+
     def previous_version(self, system: CodeSystem) -> CodeSystem | None: ...
 
     def changes_between(self, old: CodeSystem, new: CodeSystem) -> CodeChanges: ...
@@ -298,6 +300,14 @@ class SqlStore:
             asked = f"{url}|{version}" if version else url
             raise CodeSystemNotFoundError(f"no code system {asked!r} is stored")
         return found
+
+    def code_system_by_id(self, system_id: int) -> CodeSystem:
+        """The stored version with this database id (what projects and maps refer to)."""
+        with self._reading() as connection:
+            row = connection.execute(sa.select(systems).where(systems.c.id == system_id)).first()
+        if row is None:
+            raise CodeSystemNotFoundError(f"no code system with id {system_id} is stored")
+        return _to_code_system(row)
 
     def previous_version(self, system: CodeSystem) -> CodeSystem | None:
         """The version of the same URL imported just before this one."""

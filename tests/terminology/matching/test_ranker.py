@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -179,9 +178,6 @@ def test_scores_are_calibrated_on_sources_the_model_never_saw(tmp_path: Path) ->
     assert top1 > 0.75
 
 
-@pytest.mark.skipif(
-    os.environ.get("CONCORDANCE_SKIP_RETRAIN") == "1", reason="asked to skip the 1-minute retrain"
-)
 def test_the_shipped_model_is_reproducible_from_the_training_script() -> None:
     done = subprocess.run(
         [sys.executable, str(ROOT / "benchmarks" / "train_default_model.py"), "--check"],

@@ -57,6 +57,14 @@ def test_import_stores_concepts_labels_and_hierarchy(store: SqlStore, tmp_path: 
     assert store.children(system, "A") == ["A1"]
 
 
+def test_a_version_is_found_by_its_database_id(store: SqlStore, tmp_path: Path) -> None:
+    first = load(store, tmp_path, V1, "1").code_system
+    second = load(store, tmp_path, V2, "2", name="v2.csv").code_system
+    assert store.code_system_by_id(second.id) == second and store.code_system_by_id(first.id) == first
+    with pytest.raises(CodeSystemNotFoundError, match="no code system with id 999999 is stored"):
+        store.code_system_by_id(999_999)
+
+
 def test_reimporting_an_identical_file_changes_nothing(store: SqlStore, tmp_path: Path) -> None:
     from tests.conftest import table_counts
 
