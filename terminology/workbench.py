@@ -196,6 +196,20 @@ class Concordance:
             project_candidates(self.store, curation.get_project(self.store, project).name)
         )
 
+    def import_decisions(self, project: str | int, path: Path | str, *, by: str) -> int:
+        """Record validated mappings held elsewhere (CSV, SSSOM or a Usagi export) as accepted
+        decisions of ``project``, ``by`` vouching for them; a file with a bad row imports nothing."""
+        found = curation.get_project(self.store, project)
+        return curation.import_decision_file(self.store, found, Path(path), by=by)
+
+    def retrain(self, project: str | int) -> pl.DataFrame:
+        """Fit the project's model on its accepted decisions and re-rank its candidates
+        (stored, and returned); decisions stay as they are."""
+        from terminology.matching.learning import retrain_project
+
+        _, found = retrain_project(self.store, curation.get_project(self.store, project).id)
+        return candidates_frame([c.model_dump() for c in found])
+
     # ------------------------------------------------------------------ curation
 
     def projects(self) -> pl.DataFrame:

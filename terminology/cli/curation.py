@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from terminology.review.decision_files import DecisionFormat
-from terminology.review.workflow import Actor, Role
+from terminology.review.workflow import Role
 from terminology.storage import curation
 from terminology.storage.store import SqlStore
 
@@ -59,16 +59,9 @@ def import_decisions(
     """Record validated mappings held elsewhere (a spreadsheet, SSSOM, a Usagi export) as
     accepted decisions, with FILE:LINE and their author in the audit trail. A file with
     any bad row imports nothing. The project's model learns from them (match --retrain)."""
-    from terminology.review.decision_files import read_decisions
-
     store = _store()
     found = curation.get_project(store, int(project) if project.isdigit() else project)
-    decisions = read_decisions(file, format=format)
-    target = store.code_system_by_id(found.target_system_id)
-    codes = set(store.labels_frame(target).get_column("code").to_list())
-    count = curation.import_decisions(
-        store, found, decisions, Actor(name=by, role=Role.REVIEWER), target_codes=codes, source_name=str(file)
-    )
+    count = curation.import_decision_file(store, found, file, by=by, format=format)
     typer.echo(f"{found.name}: {count:,} decisions imported from {file.name} as accepted (reviewer {by})")
 
 

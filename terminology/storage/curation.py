@@ -15,6 +15,7 @@ import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any, Literal
 
 import sqlalchemy as sa
@@ -22,7 +23,7 @@ from sqlalchemy.engine import Connection
 
 from terminology.errors import ConcordanceError, SourceFileError
 from terminology.models import Frozen
-from terminology.review.decision_files import ImportedDecision
+from terminology.review.decision_files import DecisionFormat, ImportedDecision, read_decisions
 from terminology.review.double import Answer
 from terminology.review.workflow import (
     Actor,
@@ -725,6 +726,19 @@ def import_decisions(
             comment = f"validated by {decision.author}; imported from {decision.where}"
             _record_event(connection, before, after, action="import", comment=comment)
     return len(decisions)
+
+
+def import_decision_file(
+    store: SqlStore, project: Project, path: Path, *, by: str, format: DecisionFormat | None = None
+) -> int:
+    """Read a file of validated mappings (CSV, SSSOM or Usagi export) and record it with
+    :func:`import_decisions`, ``by`` vouching for it as reviewer: what the command line and
+    the Python API both call."""
+    decisions = read_decisions(path, format=format)
+    target = store.code_system_by_id(project.target_system_id)
+    codes = set(store.labels_frame(target).get_column("code").to_list())
+    actor = Actor(name=by, role=Role.REVIEWER)
+    return import_decisions(store, project, decisions, actor, target_codes=codes, source_name=str(path))
 
 
 def accepted_targets(store: SqlStore, project: Project) -> dict[str, tuple[Target, ...]]:

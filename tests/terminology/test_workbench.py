@@ -54,6 +54,21 @@ def test_match_saves_a_project_and_its_candidates_and_rows(concordance: Concorda
     assert concordance.projects().filter(pl.col("name") == "samu")["unmapped"].to_list() == [286]
 
 
+def test_import_decisions_then_retrain(concordance: Concordance, tmp_path) -> None:
+    concordance.match(f"{SAMU}|1.9", f"{SAMU}|2.3", rules=RULES, top_k=3, project="samu")
+    validated = tmp_path / "validated.csv"
+    validated.write_text(
+        "source_code,target_code,author\nC02.05.03,C02.18.00,ana\nC04.00.00,C07.02.03,ana\n", encoding="utf-8"
+    )
+    assert concordance.import_decisions("samu", validated, by="rui") == 2
+    decided = concordance.decisions("samu").filter(pl.col("status") == "accepted")
+    assert decided["source_code"].sort().to_list() == ["C02.05.03", "C04.00.00"]
+    assert decided["reviewer"].unique().to_list() == ["rui"]
+    reranked = concordance.retrain("samu")
+    assert reranked["reason"].str.contains("ranked by the project model").all()
+    assert concordance.candidates("samu").height == reranked.height
+
+
 def test_decisions_events_and_blind_answers(concordance: Concordance) -> None:
     concordance.match(f"{SAMU}|1.9", f"{SAMU}|2.3", rules=RULES, top_k=3, project="samu")
     store = concordance.store
