@@ -22,6 +22,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         summary="Terminology mapping: curation API, review page and FHIR terminology services.",
     )
     app.state.store = SqlStore(make_engine(settings))
+    app.state.retrain_every = settings.retrain_every
     app.state.map_cache = fhir.MapCache(app.state.store)
     install_error_handlers(app)
     app.include_router(fhir.router)  # first: $translate is the hot path, matched in route order

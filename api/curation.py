@@ -10,7 +10,7 @@ import csv
 import io
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Query, Response
+from fastapi import APIRouter, BackgroundTasks, Header, Query, Request, Response
 from fastapi.responses import PlainTextResponse
 
 from api.deps import LARGEST_ID, Caller, DatabaseId, Member, Membership, Store
@@ -256,6 +256,8 @@ def post_decision(
     source_code: str,
     decision: DecisionIn,
     response: Response,
+    request: Request,
+    background: BackgroundTasks,
     if_match: Annotated[str | None, Header()] = None,
 ) -> RowDetail:
     expected = _expected_version(if_match)
@@ -263,12 +265,41 @@ def post_decision(
     if row.version != expected:
         raise curation.StaleVersionError(row)
     saved = _apply(store, member, row, decision)
+    _learn_when_due(store, member.project, request, background)
     response.headers["ETag"] = RowPublic.etag_of(saved)
     return _detail(store, member, saved)
 
 
+def _learn_when_due(
+    store: SqlStore, project: curation.Project, request: Request, background: BackgroundTasks
+) -> None:
+    """Every ``CONCORDANCE_RETRAIN_EVERY`` accepted rows, the project's model is refitted
+    and its candidates re-ranked after the answer is sent (in the worker's thread pool, so
+    neither this request nor the event loop waits for it)."""
+    from terminology.matching.learning import retrain_due
+
+    if project.id not in _LEARNING and retrain_due(store, project, request.app.state.retrain_every):
+        _LEARNING.add(project.id)  # one refit per project at a time in this worker
+        background.add_task(_learn, store, project.id)
+
+
+_LEARNING: set[int] = set()
+"""Projects whose model this worker is refitting now."""
+
+
+def _learn(store: SqlStore, project_id: int) -> None:
+    from terminology.matching.learning import retrain_project
+
+    try:
+        retrain_project(store, project_id)
+    finally:
+        _LEARNING.discard(project_id)
+
+
 @router.post("/projects/{project_id}/bulk-decisions", summary="One decision on many rows")
-def post_bulk(store: Store, member: Member, bulk: BulkIn) -> BulkResult:
+def post_bulk(
+    store: Store, member: Member, bulk: BulkIn, request: Request, background: BackgroundTasks
+) -> BulkResult:
     project = member.project
     applied: list[str] = []
     refused: list[dict[str, str]] = []
@@ -289,6 +320,7 @@ def post_bulk(store: Store, member: Member, bulk: BulkIn) -> BulkResult:
                 applied.append(code)
             except ConcordanceError as error:
                 refused.append({"source_code": code, "reason": str(error)})
+        _learn_when_due(store, project, request, background)
         return BulkResult(applied=applied, refused=refused)
     codes = list(bulk.codes)
     if bulk.code_from is not None or bulk.code_to is not None:
@@ -308,6 +340,7 @@ def post_bulk(store: Store, member: Member, bulk: BulkIn) -> BulkResult:
             applied.append(code)
         except ConcordanceError as error:
             refused.append({"source_code": code, "reason": str(error)})
+    _learn_when_due(store, project, request, background)
     return BulkResult(applied=applied, refused=refused)
 
 

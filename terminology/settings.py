@@ -21,6 +21,9 @@ class Settings(BaseSettings):
     database_url: str = Field(default="sqlite:///concordance.db")
     import_batch_size: int = Field(default=20_000, ge=100)
     sql_echo: bool = False
+    retrain_every: int = Field(default=0, ge=0)
+    """Through the API, refit a project's model in the background whenever this many more
+    of its rows have been accepted since it last learnt (0: only when asked)."""
 
 
 @lru_cache(maxsize=1)

@@ -50,6 +50,20 @@ def project_model(
     return model, len(gold)
 
 
+def retrain_due(store: SqlStore, project: curation.Project, every: int) -> bool:
+    """Whether ``every`` more rows were accepted since the project's model last learnt."""
+    if every <= 0:
+        return False
+    with store.engine.connect() as connection:
+        settings = connection.execute(
+            curation.projects.select().with_only_columns(curation.projects.c.settings).where(
+                curation.projects.c.id == project.id
+            )
+        ).scalar()
+    learnt = int((settings or {}).get("decisions_learnt", 0))
+    return curation.status_counts(store, project).get("accepted", 0) - learnt >= every
+
+
 def retrain_project(
     store: SqlStore,
     name: str | int,

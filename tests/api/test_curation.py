@@ -289,6 +289,30 @@ def test_retraining_learns_from_accepted_decisions_and_keeps_them(world: World) 
     assert kept["row"]["status"] == "accepted"
 
 
+def test_the_model_learns_by_itself_every_n_accepted_rows(store: SqlStore, database_url: str) -> None:
+    """With CONCORDANCE_RETRAIN_EVERY=2, the second accepted row refits the project's model
+    after the answer is sent; the first does not."""
+    world = build_world(store, database_url)
+    next(world)  # the default app: only when asked
+    with TestClient(create_app(Settings(database_url=database_url, retrain_every=2))) as client:
+        project = curation.get_project(store, "samu")
+        reviewer = {"Authorization": f"Bearer {curation.ensure_user(store, 'reviewer')[1]}"}
+        url = f"/api/projects/{project.id}/bulk-decisions"
+        rows, _ = curation.list_rows(store, project, curation.RowQuery(limit=1000))
+        sure = [row.source_code for row, best in rows if best is not None and best >= 0.9][:2]
+        assert len(sure) == 2 and "C02.05.03" not in sure
+        for code in sure[:1]:
+            body = {"action": "accept-candidates", "codes": [code], "min_score": 0.9}
+            assert client.post(url, json=body, headers=reviewer).json()["applied"] == [code]
+        untouched = curation.row_candidates(store, project, "C02.05.03")
+        assert all("project model" not in c["reason"] for c in untouched)
+        body = {"action": "accept-candidates", "codes": [sure[1]], "min_score": 0.9}
+        assert client.post(url, json=body, headers=reviewer).json()["applied"] == [sure[1]]
+        learnt = curation.row_candidates(store, project, "C02.05.03")
+        assert all("ranked by the project model" in c["reason"] for c in learnt)
+    world.close()
+
+
 def test_blind_double_mapping_and_reconciliation(world: World) -> None:
     project_url = f"/api/projects/{world.project.id}"
     assert world.client.patch(project_url, json={"review": "double"}, headers=world.as_("admin")).json()[
