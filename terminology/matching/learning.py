@@ -56,9 +56,9 @@ def retrain_due(store: SqlStore, project: curation.Project, every: int) -> bool:
         return False
     with store.engine.connect() as connection:
         settings = connection.execute(
-            curation.projects.select().with_only_columns(curation.projects.c.settings).where(
-                curation.projects.c.id == project.id
-            )
+            curation.projects.select()
+            .with_only_columns(curation.projects.c.settings)
+            .where(curation.projects.c.id == project.id)
         ).scalar()
     learnt = int((settings or {}).get("decisions_learnt", 0))
     return curation.status_counts(store, project).get("accepted", 0) - learnt >= every
