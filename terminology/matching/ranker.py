@@ -256,12 +256,10 @@ def fit_project_model(
 ) -> RankingModel:
     """``base`` adjusted to a project's own decisions: ``decided`` is the pool of the decided
     sources with a 0/1 ``validated`` column. Without a positive and a negative example there
-    is nothing to learn from, and ``base`` is returned under the new name."""
+    is nothing to learn from, and ``base`` itself is returned."""
     labels = decided.get_column("validated").to_numpy() if decided.height else np.zeros(0)
     if labels.sum() == 0 or labels.sum() == len(labels):
-        return replace(
-            base, name=name, project=(), provenance={**base.provenance, "project_decisions": decisions}
-        )
+        return base  # nothing to learn from: reasons keep naming the model that really ranks
     start = base.logits(decided)
     booster = _lightgbm().train(PROJECT_PARAMETERS, _dataset(decided, labels, start), rounds)
     return replace(
