@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import sys
+
 from fastapi import FastAPI
 
 from api import curation, fhir, review_page
 from api.errors import install_error_handlers
+from api.fhir.stored import StoredCodeSystems
+from api.limits import BodyLimit, HeavyGate
 from terminology import __version__
 from terminology.settings import Settings, get_settings
 from terminology.storage.engine import make_engine
@@ -21,10 +25,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version=__version__,
         summary="Terminology mapping: curation API, review page and FHIR terminology services.",
     )
+    # A heavy operation's thread hands the interpreter back every switch interval: Python's
+    # 5 ms made each light request wait ~5 ms per step (accept, read, answer) behind it.
+    sys.setswitchinterval(settings.thread_switch_ms / 1000)
+    app.state.settings = settings
     app.state.store = SqlStore(make_engine(settings))
+    app.state.code_systems = StoredCodeSystems(
+        app.state.store, max_concepts=settings.code_system_cache_concepts
+    )
+    app.state.heavy = HeavyGate(settings.heavy_operations, seconds=settings.operation_seconds)
     app.state.retrain_every = settings.retrain_every
     app.state.map_cache = fhir.MapCache(app.state.store)
     install_error_handlers(app)
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     app.include_router(fhir.router)  # first: $translate is the hot path, matched in route order
     app.include_router(curation.router, prefix="/api")
     app.include_router(review_page.router)

@@ -25,6 +25,26 @@ class Settings(BaseSettings):
     """Through the API, refit a project's model in the background whenever this many more
     of its rows have been accepted since it last learnt (0: only when asked)."""
 
+    # Limits on what one anonymous request may cost (documented in the README).
+    max_body_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
+    """Request bodies larger than this are refused with 413 before they are read whole."""
+    max_value_set_parts: int = Field(default=32, ge=1)
+    """``include`` + ``exclude`` parts one ValueSet operation may evaluate, imports counted."""
+    max_codings: int = Field(default=100, ge=1)
+    """Codings one ``$translate`` / ``$validate-code`` request may ask about."""
+    max_expansion: int = Field(default=10_000, ge=1)
+    """Concepts one ``$expand`` answer may list (page with ``count`` / ``offset`` beyond)."""
+    operation_seconds: float = Field(default=20.0, gt=0)
+    """Time one ValueSet operation may take, waiting for its turn included."""
+    heavy_operations: int = Field(default=2, ge=1)
+    """ValueSet operations one worker runs at once; the others wait their turn."""
+    thread_switch_ms: float = Field(default=1.0, gt=0, le=100)
+    """How often a busy thread of the API worker yields the interpreter to the others."""
+    code_system_cache_concepts: int = Field(default=300_000, ge=0)
+    """Concepts of stored code systems a worker keeps indexed for ValueSet operations."""
+    max_comment_chars: int = Field(default=10_000, ge=1)
+    """Longest comment (or flag / reject reason) a curator may write."""
+
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:

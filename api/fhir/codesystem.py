@@ -11,6 +11,7 @@ from typing import Any
 
 from fastapi import Request
 from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
 
 from api.fhir import openapi
 from api.fhir.outcome import FhirError, fhir_response
@@ -18,6 +19,7 @@ from api.fhir.parameters import body_pairs, coding_from_query, one, query_pairs,
 from api.fhir.router import router
 from terminology.publication.lookup import CodeSystemIndex, lookup
 from terminology.publication.validate import Validation, Where, unknown_code_system, validate_code
+from terminology.publication.valueset import TooCostlyError
 from terminology.storage.store import SqlStore
 
 STORED_USE = "urn:concordance:designation-use"
@@ -65,34 +67,6 @@ def _stored_code_system(store: SqlStore, url: str, version: str | None, code: st
         index.concepts[child] = {"code": child, "display": found.display if found else None}
         index.children.setdefault(code, []).append(child)
     return index
-
-
-def stored_code_system_whole(store: SqlStore, url: str, version: str | None) -> CodeSystemIndex | None:
-    """A stored version with every concept and parent link, for value set expansion."""
-    system = store.find_code_system(url, version)
-    if system is None:
-        return None
-    parents: dict[str, list[str]] = {}
-    for code, parent in store.parents_frame(system).iter_rows():
-        parents.setdefault(code, []).append(parent)
-    concepts = []
-    for code, display, active in store.concept_frame(system).iter_rows():
-        node: dict[str, Any] = {
-            "code": code,
-            "property": [{"code": "parent", "valueCode": p} for p in parents.get(code, [])],
-        }
-        if display:
-            node["display"] = display
-        if not active:
-            node["property"].append({"code": "status", "valueCode": "retired"})
-        concepts.append(node)
-    resource = {
-        "url": system.url,
-        "version": system.version,
-        "name": system.name or system.url,
-        "concept": concepts,
-    }
-    return CodeSystemIndex(resource)
 
 
 def _sent_code_systems(found: dict[str, list[Any]]) -> list[CodeSystemIndex]:
@@ -159,14 +133,16 @@ def lookup_get(request: Request) -> JSONResponse:
     "/CodeSystem/$lookup", summary="Look up a code (Parameters)", openapi_extra=openapi.parameters_body()
 )
 async def lookup_post(request: Request) -> JSONResponse:
-    return _lookup(request.app.state.store, await body_pairs(request))
+    pairs = await body_pairs(request)
+    answer: JSONResponse = await run_in_threadpool(_lookup, request.app.state.store, pairs)
+    return answer
 
 
 # ---------------------------------------------------------------- $validate-code
 
 
 def codings_to_validate(
-    found: dict[str, list[Any]], *, system_of_code: str | None
+    found: dict[str, list[Any]], *, system_of_code: str | None, most: int
 ) -> list[tuple[dict[str, Any], Where]]:
     """The codings a ``$validate-code`` asks about, each with where it sits in the request;
     ``system_of_code`` is the system a bare ``code`` belongs to (CodeSystem: ``url``;
@@ -198,7 +174,13 @@ def codings_to_validate(
         return [(coding, Where("Coding"))]
     if not isinstance(concept, dict) or not concept.get("coding"):
         raise FhirError(400, "invalid", "the codeableConcept has no coding")
+    too_many_codings(len(concept["coding"]), most)
     return [(entry, Where(f"CodeableConcept.coding[{i}]")) for i, entry in enumerate(concept["coding"])]
+
+
+def too_many_codings(count: int, most: int) -> None:
+    if count > most:
+        raise TooCostlyError(f"the request asks about {count} codings; at most {most} are answered at once")
 
 
 def _known_versions(store: SqlStore, sent: list[CodeSystemIndex], url: str) -> list[str]:
@@ -224,7 +206,7 @@ def _validate_one(
     return validate_code(chosen, str(code), display=coding.get("display"), where=where)
 
 
-def _validate(store: SqlStore, pairs: Iterable[tuple[str, Any]]) -> JSONResponse:
+def _validate(store: SqlStore, pairs: Iterable[tuple[str, Any]], most: int) -> JSONResponse:
     found = gather(pairs)
     sent = _sent_code_systems(found) + [
         CodeSystemIndex(resource) for resource in found.get("codeSystem", []) if isinstance(resource, dict)
@@ -232,7 +214,7 @@ def _validate(store: SqlStore, pairs: Iterable[tuple[str, Any]]) -> JSONResponse
     url = one(found, "url") or one(found, "system")
     results = [
         _validate_one(store, sent, coding, where, url)
-        for coding, where in codings_to_validate(found, system_of_code=url)
+        for coding, where in codings_to_validate(found, system_of_code=url, most=most)
     ]
     # A CodeableConcept is valid when one of its codings is; the answer speaks of that one.
     chosen = next((v for v in results if v.result), results[0])
@@ -245,7 +227,7 @@ def _validate(store: SqlStore, pairs: Iterable[tuple[str, Any]]) -> JSONResponse
     openapi_extra=openapi.query(openapi.VALIDATE_CODE),
 )
 def validate_code_get(request: Request) -> JSONResponse:
-    return _validate(request.app.state.store, query_pairs(request))
+    return _validate(request.app.state.store, query_pairs(request), request.app.state.settings.max_codings)
 
 
 @router.post(
@@ -254,7 +236,10 @@ def validate_code_get(request: Request) -> JSONResponse:
     openapi_extra=openapi.parameters_body(),
 )
 async def validate_code_post(request: Request) -> JSONResponse:
-    return _validate(request.app.state.store, await body_pairs(request))
+    pairs = await body_pairs(request)
+    most = request.app.state.settings.max_codings
+    answer: JSONResponse = await run_in_threadpool(_validate, request.app.state.store, pairs, most)
+    return answer
 
 
 def _code_system_resource(system: Any) -> dict[str, Any]:

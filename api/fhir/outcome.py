@@ -7,11 +7,13 @@ from typing import Any
 
 from fastapi.responses import JSONResponse
 
+from api.limits import ThrottledError
 from terminology.errors import ConcordanceError
 from terminology.publication.conceptmap import InvalidConceptMapError
 from terminology.publication.lookup import UnknownCodeError
 from terminology.publication.valueset import (
     InvalidValueSetError,
+    TooCostlyError,
     UnknownCodeSystemError,
     UnknownValueSetError,
 )
@@ -59,8 +61,16 @@ def render_fhir_error(error: Exception) -> JSONResponse:
         return fhir_response(operation_outcome("invalid", str(error)), 400)
     if isinstance(error, UnknownCodeError | UnknownValueSetError | UnknownCodeSystemError):
         return fhir_response(operation_outcome("not-found", str(error)), 404)
+    if isinstance(error, TooCostlyError):
+        return fhir_response(operation_outcome("too-costly", str(error)), 422)
+    if isinstance(error, ThrottledError):
+        answer = fhir_response(operation_outcome("throttled", str(error)), 503)
+        answer.headers["Retry-After"] = "5"
+        return answer
     if isinstance(error, InvalidValueSetError):
         return fhir_response(operation_outcome("invalid", str(error)), 400)
     if isinstance(error, ConcordanceError):
         return fhir_response(operation_outcome("processing", str(error)), 422)
+    if isinstance(error, RecursionError):
+        return fhir_response(operation_outcome("invalid", "the request is nested too deep to read"), 400)
     return fhir_response(operation_outcome("exception", "the server could not answer"), 500)

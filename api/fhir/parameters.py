@@ -95,6 +95,11 @@ async def body_pairs(request: Request) -> list[tuple[str, Any]]:
         body = await request.json()
     except ValueError as error:
         raise FhirError(400, "invalid", "the body is not JSON") from error
+    except RecursionError as error:
+        raise FhirError(400, "invalid", "the body's JSON is nested too deep to read") from error
+    from api.fhir.shapes import check_parameters
+
+    check_parameters(body)
     return [(p.get("name", ""), parameter_value(p)) for p in parameters_from_body(body)]
 
 

@@ -14,8 +14,10 @@ from typing import Any
 
 from fastapi import Request
 from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
 
 from api.fhir import openapi
+from api.fhir.codesystem import too_many_codings
 from api.fhir.outcome import FhirError, fhir_response
 from api.fhir.parameters import body_pairs, boolean, coding_from_query, collect, one, query_pairs, resource_id
 from api.fhir.router import router
@@ -75,12 +77,18 @@ class MapCache:
         return found
 
 
+def _most(request: Request) -> int:
+    """Codings one request may ask about (the settings' ``max_codings``)."""
+    most: int = request.app.state.settings.max_codings
+    return most
+
+
 def _cache(request: Request) -> MapCache:
     cache: MapCache = request.app.state.map_cache
     return cache
 
 
-def _question(found: dict[str, list[Any]], reverse: bool) -> Question:
+def _question(found: dict[str, list[Any]], reverse: bool, most: int) -> Question:
     code, coding, concept = one(found, "code"), one(found, "coding"), one(found, "codeableConcept")
     system = one(found, "system")
     given = [
@@ -105,6 +113,7 @@ def _question(found: dict[str, list[Any]], reverse: bool) -> Question:
             raise FhirError(400, "invalid", "the coding has no code")
         codings.append((coding.get("system"), coding["code"]))
     else:
+        too_many_codings(len((concept or {}).get("coding", [])), most)
         for entry in (concept or {}).get("coding", []):
             if entry.get("code"):
                 codings.append((entry.get("system"), entry["code"]))
@@ -201,9 +210,11 @@ def _answer(matches: list[Match], question: Question, *, r5: bool = False) -> di
     return {"resourceType": "Parameters", "parameter": parameters}
 
 
-def _translate(cache: MapCache, pairs: Iterable[tuple[str, Any]], instance: int | None) -> JSONResponse:
+def _translate(
+    cache: MapCache, pairs: Iterable[tuple[str, Any]], instance: int | None, most: int
+) -> JSONResponse:
     found, reverse = collect(pairs)
-    question = _question(found, reverse)
+    question = _question(found, reverse, most)
     sent = _request_maps(found)
     chosen = _choose_maps(cache, found, instance, sent)
     indexes = [cache.index(stored) if stored.id > 0 else MapIndex(stored.resource) for stored in chosen]
@@ -223,7 +234,7 @@ def _translate(cache: MapCache, pairs: Iterable[tuple[str, Any]], instance: int 
     openapi_extra=openapi.query(openapi.TRANSLATE),
 )
 async def translate_get(request: Request) -> JSONResponse:
-    return _translate(_cache(request), query_pairs(request), None)
+    return _translate(_cache(request), query_pairs(request), None, _most(request))
 
 
 @router.post(
@@ -232,7 +243,7 @@ async def translate_get(request: Request) -> JSONResponse:
     openapi_extra=openapi.parameters_body(),
 )
 async def translate_post(request: Request) -> JSONResponse:
-    return _translate(_cache(request), await body_pairs(request), None)
+    return await _translate_posted(request, await body_pairs(request), None)
 
 
 @router.get(
@@ -241,7 +252,7 @@ async def translate_post(request: Request) -> JSONResponse:
     openapi_extra=openapi.query(openapi.TRANSLATE),
 )
 async def translate_instance_get(request: Request, map_id: str) -> JSONResponse:
-    return _translate(_cache(request), query_pairs(request), map_id_number(map_id))
+    return _translate(_cache(request), query_pairs(request), map_id_number(map_id), _most(request))
 
 
 @router.post(
@@ -250,7 +261,23 @@ async def translate_instance_get(request: Request, map_id: str) -> JSONResponse:
     openapi_extra=openapi.parameters_body(),
 )
 async def translate_instance_post(request: Request, map_id: str) -> JSONResponse:
-    return _translate(_cache(request), await body_pairs(request), map_id_number(map_id))
+    return await _translate_posted(request, await body_pairs(request), map_id_number(map_id))
+
+
+SENT_MAPS = {"tx-resource", "conceptMap", "conceptMapResource"}
+
+
+async def _translate_posted(
+    request: Request, pairs: list[tuple[str, Any]], instance: int | None
+) -> JSONResponse:
+    """A question about stored maps is a few dict reads: answered on the event loop, the
+    hot path. Maps sent with the request must be indexed first: that work goes to a thread."""
+    if not any(name in SENT_MAPS for name, _ in pairs):
+        return _translate(_cache(request), pairs, instance, _most(request))
+    answer: JSONResponse = await run_in_threadpool(
+        _translate, _cache(request), pairs, instance, _most(request)
+    )
+    return answer
 
 
 def map_id_number(text: str) -> int:

@@ -36,6 +36,9 @@ class CodeSystemIndex:
     concepts: dict[str, dict[str, Any]] = field(default_factory=dict)
     parents: dict[str, list[str]] = field(default_factory=dict)
     children: dict[str, list[str]] = field(default_factory=dict)
+    memo: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+    """Values derived from the version by the operations (value set members), kept with the
+    index: a stored version's index is shared by every request of the worker."""
 
     def __post_init__(self) -> None:
         def walk(nodes: list[dict[str, Any]], parent: str | None) -> None:

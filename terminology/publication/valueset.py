@@ -10,10 +10,12 @@ request (``tx-resource``, as the HL7 test runner sends them) or from the stored 
 from __future__ import annotations
 
 import re
+import time
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import cached_property
 from typing import Any
 
 import re2
@@ -40,6 +42,45 @@ class InvalidValueSetError(ConcordanceError):
     code = "invalid"
 
 
+class TooCostlyError(ConcordanceError):
+    """The operation would cost more than the server allows one request (FHIR ``too-costly``)."""
+
+    code = "too-costly"
+
+
+@dataclass
+class Budget:
+    """What one ValueSet operation may cost: ``include`` / ``exclude`` parts evaluated
+    (imported value sets counted), concepts listed in one answer, and time. The default is
+    unbounded, for the command line and the Python API; the FHIR routes set the settings'."""
+
+    max_parts: int | None = None
+    max_listed: int | None = None
+    deadline: float | None = None
+    """A ``time.monotonic()`` instant after which the operation stops."""
+    parts: int = 0
+
+    def spend_part(self) -> None:
+        self.parts += 1
+        if self.max_parts is not None and self.parts > self.max_parts:
+            raise TooCostlyError(
+                f"the value set has more than {self.max_parts} include / exclude parts (imports counted),"
+                " the most one request may evaluate here"
+            )
+        self.check_time()
+
+    def check_time(self) -> None:
+        if self.deadline is not None and time.monotonic() > self.deadline:
+            raise TooCostlyError("the operation ran out of the seconds one request may take here")
+
+    def check_listed(self, listed: int, total: int) -> None:
+        if self.max_listed is not None and listed > self.max_listed:
+            raise TooCostlyError(
+                f"the expansion would list {listed} of {total} concepts; at most {self.max_listed} are"
+                " listed in one answer: page through it with count and offset"
+            )
+
+
 @dataclass
 class Terminologies:
     """The code systems and value sets a request may use: those it sends, then stored ones."""
@@ -47,6 +88,7 @@ class Terminologies:
     code_systems: list[CodeSystemIndex] = field(default_factory=list)
     value_sets: list[dict[str, Any]] = field(default_factory=list)
     stored_code_system: Callable[[str, str | None], CodeSystemIndex | None] = lambda url, version: None
+    budget: Budget = field(default_factory=Budget)
 
     def code_system(self, url: str, version: str | None = None) -> CodeSystemIndex:
         sent = [
@@ -91,7 +133,7 @@ class Member:
     inactive: bool = False
     parents: tuple[str, ...] = ()
 
-    @property
+    @cached_property
     def key(self) -> tuple[str, str]:
         return self.system, self.code
 
@@ -115,6 +157,16 @@ class Expansion:
 
 
 def _member(system: CodeSystemIndex, node: dict[str, Any], display: str | None = None) -> Member:
+    if display is None:  # the concept as the code system has it: built once per index
+        members: dict[str, Member] = system.memo.setdefault("members", {})
+        found = members.get(node["code"])
+        if found is None:
+            found = members[node["code"]] = _new_member(system, node, None)
+        return found
+    return _new_member(system, node, display)
+
+
+def _new_member(system: CodeSystemIndex, node: dict[str, Any], display: str | None) -> Member:
     properties = {p.get("code"): p for p in node.get("property", [])}
     _, inactive = concept_status(node)
     return Member(
@@ -187,7 +239,8 @@ def _filtered(system: CodeSystemIndex, codes: list[str], rule: dict[str, Any]) -
         if op == "=":
             return [c for c in codes if c == value]
         if op == "regex":
-            return [c for c in codes if _regex(value, system).fullmatch(c)]
+            pattern = _regex(value, system)
+            return [c for c in codes if pattern.fullmatch(c)]
         raise InvalidValueSetError(f"The filter op '{op}' is not supported on the property {name}")
     values = {c: _property_value(system.concepts[c], name) for c in codes}
     if op == "=":
@@ -219,9 +272,40 @@ def _in_order(system: CodeSystemIndex) -> list[str]:
     return list(system.concepts)
 
 
+FILTER_MEMO = 32
+"""Filtered code lists kept per code system index (the most recently used)."""
+
+
+def _filtered_system(system: CodeSystemIndex, rules: list[dict[str, Any]], budget: Budget) -> list[Member]:
+    """The system's concepts through ``rules``, each chain of filters worked out once per
+    index: a value set that repeats an expensive filter (or a client that repeats the value
+    set) pays for it once."""
+    Chain = tuple[tuple[str, str, str], ...]
+    memo: dict[Chain, tuple[list[str], list[Member]]] = system.memo.setdefault("filters", {})
+    chain: Chain = ()
+    found = memo.pop(chain, None)
+    if found is None:
+        codes = _in_order(system)
+        found = (codes, [_member(system, system.concepts[code]) for code in codes])
+    memo[chain] = found
+    for rule in rules:
+        budget.check_time()
+        chain = (*chain, (str(rule.get("property", "")), str(rule.get("op", "")), str(rule.get("value"))))
+        known = memo.pop(chain, None)
+        if known is None:
+            codes = _filtered(system, found[0], rule)
+            keep = set(codes)
+            known = (codes, [m for m in found[1] if m.code in keep])
+        found = memo[chain] = known  # re-inserted: the newest last
+        while len(memo) > FILTER_MEMO:
+            memo.pop(next(iter(memo)), None)
+    return found[1]
+
+
 def _include_part(
     part: dict[str, Any], terms: Terminologies, used: list[str], seen: tuple[str, ...]
 ) -> list[Member]:
+    terms.budget.spend_part()
     sets: list[list[Member]] = []
     if part.get("system"):
         system = terms.code_system(part["system"], part.get("version"))
@@ -233,16 +317,13 @@ def _include_part(
             ]
             members = [_member(system, system.concepts[code], display) for code, display in listed]
             codes = [m.code for m in members]
-        else:
-            codes = _in_order(system)
-            members = []
-        for rule in part.get("filter", []):
-            codes = _filtered(system, codes, rule)
-        if part.get("concept"):
+            for rule in part.get("filter", []):
+                terms.budget.check_time()
+                codes = _filtered(system, codes, rule)
             keep = set(codes)
             sets.append([m for m in members if m.code in keep])
         else:
-            sets.append([_member(system, system.concepts[code]) for code in codes])
+            sets.append(_filtered_system(system, part.get("filter", []), terms.budget))
     for reference in part.get("valueSet", []):
         if reference in seen:
             raise InvalidValueSetError(f"The value set {reference} imports itself")
@@ -310,6 +391,7 @@ def expand(
     count = _integer(asked.get("count"), None)
     paged = "offset" in asked or "count" in asked
     page = members[offset : offset + count if count is not None else None]
+    terms.budget.check_listed(len(page), len(members))
     echoed = [{"name": name, _value_key(asked[name]): asked[name]} for name in ECHOED if name in asked]
     echoed += [{"name": "used-codesystem", "valueUri": canonical} for canonical in found.used]
     expansion: dict[str, Any] = {
