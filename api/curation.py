@@ -32,8 +32,9 @@ from terminology.errors import ConcordanceError
 from terminology.matching.normalise import default_normaliser
 from terminology.matching.search import pair_similarity
 from terminology.models import CodeSystem
-from terminology.review.double import reconcile, record_answer
+from terminology.review.double import answer_visible, reconcile, record_answer
 from terminology.review.workflow import (
+    RULES,
     Decision,
     MappingRow,
     Role,
@@ -42,6 +43,7 @@ from terminology.review.workflow import (
     accept_candidate,
     allowed_actions,
     decide,
+    why_not_filled,
 )
 from terminology.storage import curation
 from terminology.storage.store import SqlStore
@@ -181,9 +183,11 @@ def _detail(store: SqlStore, member: Membership, row: MappingRow) -> RowDetail:
         candidates.append(CandidatePublic(**found, target_label=context["display"], target_context=context))
     answers = []
     if project.review == "double":
-        visible = curation.answers_for(store, project, row.source_code)
-        if member.actor.role not in (Role.RECONCILER, Role.ADMIN):
-            visible = tuple(answer for answer in visible if answer.author == member.actor.name)
+        visible = [
+            answer
+            for answer in curation.answers_for(store, project, row.source_code)
+            if answer_visible(row.status, member.actor, answer.author)
+        ]
         answers = [AnswerPublic(**answer.model_dump()) for answer in visible]
     actions = allowed_actions(row, member.actor.role)
     if row.status == Status.CONFLICT and member.actor.role in (Role.RECONCILER, Role.ADMIN):
@@ -201,7 +205,7 @@ def _detail(store: SqlStore, member: Membership, row: MappingRow) -> RowDetail:
 @router.get("/projects/{project_id}/rows/{source_code:path}/history", summary="A row's audit trail")
 def row_history(store: Store, member: Member, source_code: str) -> list[curation.Event]:
     curation.get_row(store, member.project, source_code)
-    return [event for event in curation.history(store, member.project, source_code)]
+    return curation.visible_history(store, member.project, member.actor, source_code)
 
 
 @router.get("/projects/{project_id}/rows/{source_code:path}", summary="A row with its context and candidates")
@@ -222,27 +226,28 @@ def _expected_version(if_match: str | None) -> int:
 
 def _apply(store: SqlStore, member: Membership, row: MappingRow, decision: DecisionIn) -> MappingRow:
     """Compute and save one decision (single or double review)."""
+    change = _change(store, member, row, decision)
+    curation.save_decisions(store, [change])
+    return change.after
+
+
+def _change(store: SqlStore, member: Membership, row: MappingRow, decision: DecisionIn) -> curation.Change:
+    """One decision on one row, computed by the workflow's rules (nothing written)."""
     project = member.project
     targets = tuple(decision.targets)
     if decision.action == "reconcile":
         asked = Decision(
             action="no_map" if decision.no_map else "map", targets=targets, comment=decision.comment
         )
-        return curation.save_decision(
-            store, row, reconcile(row, asked, member.actor), action="reconcile", comment=decision.comment
-        )
+        return curation.Change(row, reconcile(row, asked, member.actor), "reconcile", decision.comment)
     asked = Decision(
         action=decision.action, targets=targets, assignee=decision.assignee, comment=decision.comment
     )
     if project.review == "double" and decision.action in ("map", "no_map"):
         answers = curation.answers_for(store, project, row.source_code)
         after, answer = record_answer(row, answers, asked, member.actor)
-        return curation.save_decision(
-            store, row, after, action=f"answer-{decision.action}", comment=decision.comment, answer=answer
-        )
-    return curation.save_decision(
-        store, row, decide(row, asked, member.actor), action=decision.action, comment=decision.comment
-    )
+        return curation.Change(row, after, f"answer-{decision.action}", decision.comment, answer)
+    return curation.Change(row, decide(row, asked, member.actor), decision.action, decision.comment)
 
 
 @router.post(
@@ -296,60 +301,61 @@ def _learn(store: SqlStore, project_id: int) -> None:
         _LEARNING.discard(project_id)
 
 
-@router.post("/projects/{project_id}/bulk-decisions", summary="One decision on many rows")
+@router.post("/projects/{project_id}/bulk-decisions", summary="One decision on many rows, all or nothing")
 def post_bulk(
     store: Store, member: Member, bulk: BulkIn, request: Request, background: BackgroundTasks
 ) -> BulkResult:
+    """Rows the decision cannot apply to are skipped, each with its reason; the others are
+    written in one transaction, so the bulk lands whole or not at all (a row changed by
+    someone else meanwhile fails it with 412, and nothing is written)."""
     project = member.project
-    applied: list[str] = []
-    refused: list[dict[str, str]] = []
+    changes: list[curation.Change] = []
+    skipped: list[dict[str, str]] = []
     if bulk.action == "accept-candidates":
         member.require(Role.REVIEWER)
-        for code, candidate in _qualifying_candidates(store, member, bulk):
+        answered = curation.answered_codes(store, project) if project.review == "double" else set()
+        for row, candidate in _qualifying_candidates(store, member, bulk):
+            why = why_not_filled(row, member.actor, answered=row.source_code in answered)
+            if why is not None:
+                skipped.append({"source_code": row.source_code, "reason": why})
+                continue
+            target = Target(code=candidate["target_code"], equivalence=candidate["equivalence"])
+            after = accept_candidate(row, target, member.actor, method=candidate["method"])
+            changes.append(
+                curation.Change(row, after, "accept-candidate", bulk.comment or candidate["reason"])
+            )
+    else:
+        member.require(RULES[bulk.action].role)
+        decision = DecisionIn(action=bulk.action, assignee=bulk.assignee, comment=bulk.comment)
+        for row in _bulk_rows(store, project, bulk):
             try:
-                row = curation.get_row(store, project, code)
-                after = accept_candidate(
-                    row,
-                    Target(code=candidate["target_code"], equivalence=candidate["equivalence"]),
-                    member.actor,
-                    method=candidate["method"],
-                )
-                curation.save_decision(
-                    store, row, after, action="accept-candidate", comment=bulk.comment or candidate["reason"]
-                )
-                applied.append(code)
+                changes.append(_change(store, member, row, decision))
             except ConcordanceError as error:
-                refused.append({"source_code": code, "reason": str(error)})
-        _learn_when_due(store, project, request, background)
-        return BulkResult(applied=applied, refused=refused)
-    codes = list(bulk.codes)
+                skipped.append({"source_code": row.source_code, "reason": str(error)})
+    curation.save_decisions(store, changes)
+    _learn_when_due(store, project, request, background)
+    return BulkResult(applied=[change.after.source_code for change in changes], skipped=skipped)
+
+
+def _bulk_rows(store: SqlStore, project: curation.Project, bulk: BulkIn) -> list[MappingRow]:
+    """The listed rows, then those of the code range (unknown codes: 404, nothing done)."""
+    rows = [curation.get_row(store, project, code) for code in dict.fromkeys(bulk.codes)]
     if bulk.code_from is not None or bulk.code_to is not None:
         in_range, _ = curation.list_rows(
             store, project, curation.RowQuery(code_from=bulk.code_from, code_to=bulk.code_to, limit=10**7)
         )
-        codes += [row.source_code for row, _ in in_range if row.source_code not in bulk.codes]
-    for code in codes:
-        try:
-            row = curation.get_row(store, project, code)
-            _apply(
-                store,
-                member,
-                row,
-                DecisionIn(action=bulk.action, assignee=bulk.assignee, comment=bulk.comment),
-            )
-            applied.append(code)
-        except ConcordanceError as error:
-            refused.append({"source_code": code, "reason": str(error)})
-    _learn_when_due(store, project, request, background)
-    return BulkResult(applied=applied, refused=refused)
+        listed = set(bulk.codes)
+        rows += [row for row, _ in in_range if row.source_code not in listed]
+    return rows
 
 
 def _qualifying_candidates(
     store: SqlStore, member: Membership, bulk: BulkIn
-) -> list[tuple[str, dict[str, Any]]]:
-    """The best candidate of every open row (or of the listed rows) that meets the bar."""
+) -> list[tuple[MappingRow, dict[str, Any]]]:
+    """Each row (the listed ones, or every row not yet accepted) with its best candidate,
+    when that candidate meets the bar; whether the row may take it is decided after."""
     query = curation.RowQuery(
-        status=(Status.UNMAPPED, Status.DRAFT, Status.IN_REVIEW, Status.REJECTED),
+        status=(Status.UNMAPPED, Status.DRAFT, Status.IN_REVIEW, Status.REJECTED, Status.CONFLICT),
         codes=tuple(bulk.codes),
         min_score=bulk.min_score,
         limit=1_000_000,
@@ -365,12 +371,13 @@ def _qualifying_candidates(
             continue
         if bulk.method is not None and best["method"] != bulk.method:
             continue
-        chosen.append((row.source_code, best))
+        chosen.append((row, best))
     if bulk.expected_precision is not None:
         from terminology.matching.ranker import threshold_for_precision
 
-        bar = threshold_for_precision([best["score"] for _, best in chosen], bulk.expected_precision)
-        chosen = [] if bar is None else [(code, best) for code, best in chosen if best["score"] >= bar]
+        open_rows = [(row, best) for row, best in chosen if row.status == Status.UNMAPPED]
+        bar = threshold_for_precision([best["score"] for _, best in open_rows], bulk.expected_precision)
+        chosen = [] if bar is None else [(row, best) for row, best in chosen if best["score"] >= bar]
     return chosen
 
 
@@ -378,7 +385,7 @@ def _qualifying_candidates(
 def project_history(
     store: Store, member: Member, format: Annotated[str, Query(pattern="^(json|csv)$")] = "json"
 ) -> Any:
-    found = curation.history(store, member.project)
+    found = curation.visible_history(store, member.project, member.actor)
     if format == "csv":
         return PlainTextResponse(
             curation.history_csv(found),

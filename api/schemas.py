@@ -22,6 +22,7 @@ class RowPublic(BaseModel):
     flag_reason: str | None
     assignee: str | None
     author: str | None
+    authors: list[str] = Field(default_factory=list)
     reviewer: str | None
     version: int
     updated_at: datetime | None
@@ -31,8 +32,9 @@ class RowPublic(BaseModel):
     @classmethod
     def of(cls, row: MappingRow, best_score: float | None = None) -> RowPublic:
         return cls(
-            **row.model_dump(exclude={"project_id", "targets"}),
+            **row.model_dump(exclude={"project_id", "targets", "authors"}),
             targets=list(row.targets),
+            authors=list(row.authors),
             best_score=best_score,
         )
 
@@ -119,7 +121,9 @@ class BulkIn(BaseModel):
 
 class BulkResult(BaseModel):
     applied: list[str]
-    refused: list[dict[str, str]]
+    """Rows the decision was applied to (in one transaction)."""
+    skipped: list[dict[str, str]]
+    """Rows left as they were, each with ``source_code`` and ``reason``."""
 
 
 class ProjectPublic(BaseModel):

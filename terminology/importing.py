@@ -323,6 +323,7 @@ def _store_new_version(
         designation_count=designation_count,
         edge_count=edge_count,
         dropped_parent_links=check.dropped_links,
+        notes=tuple(source.notes),
         previous_version=previous.version if previous else None,
         changes=changes,
         seconds=time.perf_counter() - started,

@@ -132,6 +132,8 @@ class ImportReport(Frozen):
     designation_count: int = 0
     edge_count: int = 0
     dropped_parent_links: int = 0
+    notes: tuple[str, ...] = ()
+    """What the importer skipped and why (e.g. an ``owl:imports`` it did not fetch)."""
     previous_version: str | None = None
     changes: CodeChanges | None = None
     seconds: float = 0.0

@@ -77,6 +77,7 @@ def report_lines(report: ImportReport) -> list[str]:
         lines.append(
             f"  {report.dropped_parent_links:,} links to parents the file does not define were dropped"
         )
+    lines.extend(f"  note: {note}" for note in report.notes)
     if report.changes is not None:
         c = report.changes
         lines.append(

@@ -50,6 +50,8 @@ class ImportSource:
     files: list[Path]
     batches: Iterator[pl.DataFrame]
     extra: dict[str, Any] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+    """What was skipped and why, for the import report."""
 
     @classmethod
     def from_records(

@@ -3,9 +3,12 @@ several languages (rdfs:label, SKOS, OBO synonyms), ``subClassOf`` hierarchy."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Literal
+
+import rdflib
 
 from terminology.errors import SourceFileError
 from terminology.importers.base import (
@@ -43,7 +46,8 @@ class OwlImporter(Importer):
             )
         if path.suffix.lower() != ".nt":
             refuse_entity_declarations(path)
-        ontology = _load(path)
+        imports = imports_of(path)
+        ontology = _load(path, imports)
         progress(path.stat().st_size)
         version = ontology.metadata.versionInfo
         metadata = CodeSystemMetadata(
@@ -53,7 +57,13 @@ class OwlImporter(Importer):
             title=str(ontology.metadata.label[0]) if ontology.metadata.label else ontology.name,
             language=self.options.language,
         )
-        return ImportSource.from_records(metadata, [path], self._records(ontology))
+        source = ImportSource.from_records(metadata, [path], self._records(ontology))
+        source.notes.extend(
+            f"owl:imports <{iri}> not fetched (importers never touch the network): import that file"
+            " on its own if its classes are needed"
+            for iri in imports
+        )
+        return source
 
     def _records(self, ontology: Any) -> Iterator[ConceptRecord]:
         import owlready2
@@ -94,11 +104,34 @@ class OwlImporter(Importer):
         return iri if self.options.code_from == "iri" else local_name(iri)
 
 
-def _load(path: Path) -> Any:
-    """Load into a world of its own, so imports never share or leak state."""
+def imports_of(path: Path) -> list[str]:
+    """The IRIs the file's ontology declares with ``owl:imports`` (read with rdflib for the
+    RDF serialisations, by their one element form for OWL/XML and functional syntax)."""
+    suffix = path.suffix.lower()
+    if suffix in (".owl", ".rdf", ".xml", ".nt"):
+        graph = rdflib.Graph()
+        try:
+            graph.parse(path, format="nt" if suffix == ".nt" else "xml")
+        except Exception:  # owlready2 reports what is wrong with the file, with its own words
+            return []
+        return sorted({str(iri) for iri in graph.objects(None, rdflib.OWL.imports)})
+    text = path.read_text(encoding="utf-8", errors="replace")
+    pattern = OWX_IMPORT if suffix == ".owx" else OFN_IMPORT
+    return sorted({match.strip() for match in pattern.findall(text)})
+
+
+OWX_IMPORT = re.compile(r"<(?:\w+:)?Import>\s*([^<\s]+)\s*</(?:\w+:)?Import>")
+OFN_IMPORT = re.compile(r"\bImport\s*\(\s*<([^>]+)>\s*\)")
+
+
+def _load(path: Path, imports: list[str]) -> Any:
+    """Load into a world of its own, so imports never share or leak state. The imported
+    ontologies are marked loaded (empty) first: owlready2 would otherwise download them."""
     import owlready2
 
     world = owlready2.World()
+    for iri in imports:
+        world.get_ontology(iri).loaded = True
     try:
         return world.get_ontology(path.resolve().as_uri()).load(only_local=True)
     except Exception as error:  # owlready2 raises its own and the parsers' error types

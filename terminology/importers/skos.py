@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Literal
@@ -34,6 +35,32 @@ FORMATS = {
 XML_FORMATS = frozenset({"xml"})
 
 
+def local_json_ld(path: Path) -> tuple[Any, list[str]]:
+    """The JSON-LD document without its remote contexts, and the URLs left out: a string
+    ``@context`` (or one inside a list), at any depth."""
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except (ValueError, RecursionError) as error:
+        raise SourceFileError(path, f"not JSON: {str(error)[:200]}") from error
+    skipped: list[str] = []
+
+    def local(node: Any) -> Any:
+        if isinstance(node, list):
+            return [local(item) for item in node]
+        if not isinstance(node, dict):
+            return node
+        kept = {}
+        for key, value in node.items():
+            if key == "@context":
+                contexts = value if isinstance(value, list) else [value]
+                skipped.extend(c for c in contexts if isinstance(c, str))
+                value = [local(c) for c in contexts if not isinstance(c, str)]
+            kept[key] = local(value)
+        return kept
+
+    return local(document), skipped
+
+
 class SkosOptions(ImportOptions):
     code_from: Literal["notation", "local-name", "iri"] = "notation"
     """``notation`` uses skos:notation when present, else the IRI's local name."""
@@ -41,8 +68,10 @@ class SkosOptions(ImportOptions):
     """Preferred display language; by default the scheme's, else English, else any."""
 
 
-def parse_graph(path: Path) -> rdflib.Graph:
-    """Parse any RDF serialisation by file suffix, refusing XML entity declarations first."""
+def parse_graph(path: Path, notes: list[str] | None = None) -> rdflib.Graph:
+    """Parse any RDF serialisation by file suffix, refusing XML entity declarations first;
+    a JSON-LD document's remote contexts are left out (and said in ``notes``): rdflib would
+    fetch them."""
     rdf_format = FORMATS.get(path.suffix.lower())
     if rdf_format is None:
         raise SourceFileError(path, f"unknown RDF file type {path.suffix!r} (use {', '.join(FORMATS)})")
@@ -50,7 +79,16 @@ def parse_graph(path: Path) -> rdflib.Graph:
         refuse_entity_declarations(path)
     graph = rdflib.Graph()
     try:
-        graph.parse(path, format=rdf_format)
+        if rdf_format == "json-ld":
+            document, skipped = local_json_ld(path)
+            (notes if notes is not None else []).extend(
+                f"JSON-LD @context <{url}> not fetched (importers never touch the network): its terms are"
+                " not expanded; inline the context"
+                for url in skipped
+            )
+            graph.parse(data=json.dumps(document), format="json-ld", base=path.resolve().as_uri())
+        else:
+            graph.parse(path, format=rdf_format)
     except Exception as error:  # rdflib raises parser-specific types
         line = getattr(error, "lines", None)
         raise SourceFileError(
@@ -69,11 +107,14 @@ class SkosImporter(Importer):
 
     def open(self, path: Path, progress: ProgressCallback = no_progress) -> ImportSource:
         require_file(path)
-        graph = parse_graph(path)
+        notes: list[str] = []
+        graph = parse_graph(path, notes)
         progress(path.stat().st_size)
         scheme = next(graph.subjects(RDF.type, SKOS.ConceptScheme), None)
         metadata = self._metadata(graph, scheme)
-        return ImportSource.from_records(metadata, [path], self._records(graph, metadata.language))
+        source = ImportSource.from_records(metadata, [path], self._records(graph, metadata.language))
+        source.notes.extend(notes)
+        return source
 
     def _metadata(self, graph: rdflib.Graph, scheme: Any) -> CodeSystemMetadata:
         if scheme is None:

@@ -88,6 +88,7 @@ def record_answer(
                 targets=answer.targets,
                 no_map=answer.no_map,
                 author=f"{first.author}+{answer.author}",
+                authors=(first.author, answer.author),
             )
         else:
             changes["status"] = Status.CONFLICT
@@ -116,3 +117,34 @@ def reconcile(
             "updated_by": actor.name,
         }
     )
+
+
+HIDDEN = "hidden until both answers are in"
+
+
+def answer_visible(status: Status, viewer: Actor, author: str) -> bool:
+    """May ``viewer`` see ``author``'s blind answer on a row now at ``status``? Its author
+    always; anyone else once both answers are in; viewers only once the row is settled
+    (not waiting, not in conflict).
+
+    >>> ana, rui = Actor(name="ana", role=Role.AUTHOR), Actor(name="rui", role=Role.ADMIN)
+    >>> answer_visible(Status.UNMAPPED, ana, "ana"), answer_visible(Status.UNMAPPED, rui, "ana")
+    (True, False)
+    >>> answer_visible(Status.CONFLICT, Actor(name="v", role=Role.VIEWER), "ana")
+    False
+    """
+    if viewer.name == author:
+        return True
+    if status == Status.UNMAPPED:
+        return False
+    return viewer.role != Role.VIEWER or status != Status.CONFLICT
+
+
+def blind_event(
+    after: dict[str, object] | None, comment: str | None
+) -> tuple[dict[str, object] | None, str | None]:
+    """An answer event as shown to someone who may not see the answer yet: that an author
+    answered stays visible (the row's version moved), what they answered and why does not."""
+    shown = dict(after or {})
+    shown["answer"] = HIDDEN
+    return shown, None

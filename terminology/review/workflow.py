@@ -79,6 +79,10 @@ class MappingRow(Frozen):
     flag_reason: str | None = None
     assignee: str | None = None
     author: str | None = None
+    """Who (or which matching method) made the decision, as shown."""
+    authors: tuple[str, ...] = ()
+    """The people who made it: one, or both authors of an agreed blind double review. None
+    of them may accept it (four eyes)."""
     reviewer: str | None = None
     version: int = 1
     updated_at: datetime | None = None
@@ -181,9 +185,18 @@ def _check(row: MappingRow, decision: Decision, actor: Actor) -> Rule:
         raise InvalidDecision("map needs at least one target")
     if decision.action in ("reject", "flag") and not (decision.comment or "").strip():
         raise InvalidDecision(f"{decision.action} needs a reason (comment)")
-    if decision.action == "accept" and row.author == actor.name and actor.role != Role.ADMIN:
+    if decision.action == "accept" and authored_by(row, actor.name):
         raise NotAllowed(f"{actor.name} authored {row.source_code}; another reviewer must accept it")
     return rule
+
+
+def authored_by(row: MappingRow, name: str) -> bool:
+    """Whether ``name`` is one of the row's authors (admins included: four eyes hold for all).
+
+    >>> authored_by(MappingRow(project_id=1, source_code="A", author="a+b", authors=("a", "b")), "b")
+    True
+    """
+    return name in row.authors or row.author == name
 
 
 def decide(row: MappingRow, decision: Decision, actor: Actor, *, now: datetime | None = None) -> MappingRow:
@@ -209,10 +222,14 @@ def decide(row: MappingRow, decision: Decision, actor: Actor, *, now: datetime |
     match decision.action:
         case "map":
             changes.update(
-                targets=unique_targets(decision.targets), no_map=False, author=actor.name, reviewer=None
+                targets=unique_targets(decision.targets),
+                no_map=False,
+                author=actor.name,
+                authors=(actor.name,),
+                reviewer=None,
             )
         case "no_map":
-            changes.update(targets=(), no_map=True, author=actor.name, reviewer=None)
+            changes.update(targets=(), no_map=True, author=actor.name, authors=(actor.name,), reviewer=None)
         case "accept" | "reject":
             changes["reviewer"] = actor.name
         case "reopen":
@@ -233,20 +250,38 @@ def unique_targets(targets: Iterable[Target]) -> tuple[Target, ...]:
     return tuple(seen.values())
 
 
-def accept_candidate(row: MappingRow, target: Target, actor: Actor, *, method: str) -> MappingRow:
+def why_not_filled(row: MappingRow, actor: Actor, *, answered: bool = False) -> str | None:
+    """Why bulk acceptance must leave ``row`` alone, or None when it may fill it: only rows
+    no person has decided (nor answered, in blind double review) take a candidate, so a
+    curator's choice is never replaced by candidate #1, and nobody accepts their own."""
+    if authored_by(row, actor.name):
+        return f"{row.source_code} is yours ({row.status.value}): another reviewer must accept it"
+    if row.status != Status.UNMAPPED:
+        by = f" by {row.author}" if row.author else ""
+        return f"{row.source_code} has a curator's decision ({row.status.value}{by}); it is left as it is"
+    if answered:
+        return f"{row.source_code} has a blind answer waiting for its second author; it is left as it is"
+    return None
+
+
+def accept_candidate(
+    row: MappingRow, target: Target, actor: Actor, *, method: str, answered: bool = False
+) -> MappingRow:
     """Bulk acceptance of a matching candidate by a reviewer: the row is accepted with the
     candidate as its target and ``matching:<method>`` as its author, so the audit trail
     keeps apart what a person chose from what a rule proposed and a person approved."""
     if RANK[actor.role] < RANK[Role.REVIEWER]:
         raise NotAllowed(f"accepting candidates needs the role reviewer; {actor.name} is {actor.role.value}")
-    if row.status not in EDITABLE | {Status.IN_REVIEW}:
-        raise InvalidTransition(f"cannot accept a candidate for {row.source_code}: it is {row.status.value}")
+    why = why_not_filled(row, actor, answered=answered)
+    if why is not None:
+        raise InvalidTransition(why)
     return row.model_copy(
         update={
             "status": Status.ACCEPTED,
             "targets": (target,),
             "no_map": False,
             "author": f"matching:{method}",
+            "authors": (),
             "reviewer": actor.name,
             "version": row.version + 1,
             "updated_at": datetime.now(UTC),
@@ -287,6 +322,7 @@ def import_validated(
             "targets": unique_targets(targets),
             "no_map": False,
             "author": author,
+            "authors": (author,),
             "reviewer": actor.name,
             "version": row.version + 1,
             "updated_at": now or datetime.now(UTC),

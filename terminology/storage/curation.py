@@ -24,7 +24,7 @@ from sqlalchemy.engine import Connection
 from terminology.errors import ConcordanceError, SourceFileError
 from terminology.models import Frozen
 from terminology.review.decision_files import DecisionFormat, ImportedDecision, read_decisions
-from terminology.review.double import Answer
+from terminology.review.double import Answer, answer_visible, blind_event
 from terminology.review.workflow import (
     Actor,
     CurationError,
@@ -236,6 +236,7 @@ def _to_row(record: Any) -> MappingRow:
         flag_reason=record.flag_reason,
         assignee=record.assignee,
         author=record.author,
+        authors=tuple(record.authors or ()),
         reviewer=record.reviewer,
         version=record.version,
         updated_at=record.updated_at,
@@ -253,6 +254,7 @@ def _values(row: MappingRow) -> dict[str, Any]:
         "flag_reason": row.flag_reason,
         "assignee": row.assignee,
         "author": row.author,
+        "authors": list(row.authors),
         "reviewer": row.reviewer,
         "version": row.version,
         "updated_at": row.updated_at,
@@ -422,6 +424,17 @@ def _record_event(
     )
 
 
+@dataclass(frozen=True)
+class Change:
+    """One row's decision to write: the row as it was read, as it becomes, and why."""
+
+    before: MappingRow
+    after: MappingRow
+    action: str
+    comment: str | None = None
+    answer: Answer | None = None
+
+
 def save_decision(
     store: SqlStore,
     before: MappingRow,
@@ -433,30 +446,54 @@ def save_decision(
 ) -> MappingRow:
     """Write ``after`` if the stored row is still ``before`` (same version), with its audit
     event and, in double review, the author's answer; otherwise :class:`StaleVersionError`."""
-    with store.engine.begin() as connection:
-        _update_row(connection, before, after)
-        if answer is not None:
-            connection.execute(
-                answers_table.delete().where(
-                    answers_table.c.project_id == before.project_id,
-                    answers_table.c.source_code == before.source_code,
-                    answers_table.c.author == answer.author,
-                )
-            )
-            connection.execute(
-                answers_table.insert().values(
-                    project_id=before.project_id,
-                    source_code=before.source_code,
-                    author=answer.author,
-                    targets=[target.model_dump() for target in answer.targets],
-                    no_map=answer.no_map,
-                    comment=answer.comment,
-                    answered_at=after.updated_at or datetime.now(UTC),
-                )
-            )
-        audited = {} if answer is None else {"answer": answer.model_dump(mode="json")}
-        _record_event(connection, before, after, action=action, comment=comment, extra=audited)
+    save_decisions(store, [Change(before, after, action, comment, answer)])
     return after
+
+
+def save_decisions(store: SqlStore, changes: Sequence[Change]) -> None:
+    """Write every change in one transaction: all land, or (a row changed meanwhile, the
+    process died) none does — a bulk decision is never left half applied."""
+    with store.engine.begin() as connection:
+        for change in changes:
+            _write_change(connection, change)
+
+
+def _write_change(connection: Connection, change: Change) -> None:
+    before, after, answer = change.before, change.after, change.answer
+    _update_row(connection, before, after)
+    if answer is not None:
+        connection.execute(
+            answers_table.delete().where(
+                answers_table.c.project_id == before.project_id,
+                answers_table.c.source_code == before.source_code,
+                answers_table.c.author == answer.author,
+            )
+        )
+        connection.execute(
+            answers_table.insert().values(
+                project_id=before.project_id,
+                source_code=before.source_code,
+                author=answer.author,
+                targets=[target.model_dump() for target in answer.targets],
+                no_map=answer.no_map,
+                comment=answer.comment,
+                answered_at=after.updated_at or datetime.now(UTC),
+            )
+        )
+    audited = {} if answer is None else {"answer": answer.model_dump(mode="json")}
+    _record_event(connection, before, after, action=change.action, comment=change.comment, extra=audited)
+
+
+def answered_codes(store: SqlStore, project: Project) -> set[str]:
+    """Source codes with at least one blind answer recorded."""
+    with store.engine.connect() as connection:
+        return set(
+            connection.execute(
+                sa.select(answers_table.c.source_code)
+                .where(answers_table.c.project_id == project.id)
+                .distinct()
+            ).scalars()
+        )
 
 
 def answers_for(store: SqlStore, project: Project, source_code: str) -> tuple[Answer, ...]:
@@ -496,6 +533,37 @@ def history(store: SqlStore, project: Project, source_code: str | None = None) -
             )
             for record in connection.execute(query)
         ]
+
+
+def visible_history(
+    store: SqlStore, project: Project, viewer: Actor, source_code: str | None = None
+) -> list[Event]:
+    """The audit trail as ``viewer`` may read it: blind answers stay hidden from everyone
+    but their author until both are in, and from viewers until the row is settled
+    (:func:`terminology.review.double.answer_visible`)."""
+    found = history(store, project, source_code)
+    answering = {event.source_code for event in found if event.action.startswith("answer-")}
+    if not answering:
+        return found
+    statuses = _statuses(store, project, answering)
+    shown = []
+    for event in found:
+        status = statuses.get(event.source_code, Status.UNMAPPED)
+        if event.action.startswith("answer-") and not answer_visible(status, viewer, event.actor):
+            after, comment = blind_event(event.after, event.comment)
+            event = event.model_copy(update={"after": after, "comment": comment})
+        shown.append(event)
+    return shown
+
+
+def _statuses(store: SqlStore, project: Project, codes: set[str]) -> dict[str, Status]:
+    with store.engine.connect() as connection:
+        found = connection.execute(
+            sa.select(rows_table.c.source_code, rows_table.c.status).where(
+                rows_table.c.project_id == project.id
+            )
+        ).all()
+    return {code: Status(status) for code, status in found if code in codes}
 
 
 def history_csv(found: Sequence[Event]) -> str:

@@ -169,6 +169,7 @@ class MappingRowRow(SQLModel, table=True):
     flag_reason: str | None = None
     assignee: str | None = Field(default=None, max_length=128)
     author: str | None = Field(default=None, max_length=260)
+    authors: list[str] = Field(default_factory=list, sa_type=JsonType)
     reviewer: str | None = Field(default=None, max_length=128)
     version: int = 1
     updated_at: datetime | None = Field(default=None, sa_type=sa.DateTime(timezone=True))
