@@ -21,7 +21,7 @@ from tests.conftest import FIXTURES
 class Counting(http.server.BaseHTTPRequestHandler):
     asked: list[str] = []
 
-    def do_GET(self) -> None:  # noqa: N802 (the standard library's name)
+    def do_GET(self) -> None:
         Counting.asked.append(self.path)
         body = b'<?xml version="1.0"?><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"/>'
         self.send_response(200)
