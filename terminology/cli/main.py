@@ -5,12 +5,14 @@ Errors are printed once, here, as ``concordance: error: FILE:LINE: what is wrong
 
 from __future__ import annotations
 
+import os
 import sys
 import tomllib
 from pathlib import Path
 from typing import Annotated, Any
 
 import click
+import sqlalchemy as sa
 import typer
 
 from terminology.cli.curation import decisions_app, members_app, review_demo, users_app
@@ -346,7 +348,34 @@ def main(argv: list[str] | None = None) -> int:
     except click.ClickException as error:
         error.show()
         return error.exit_code
+    except sa.exc.OperationalError as error:
+        print(f"concordance: error: {unreachable(error)}", file=sys.stderr)
+        return 1
+    except OSError as error:
+        print(f"concordance: error: {error.filename or ''}: {error.strerror or error}", file=sys.stderr)
+        return 1
+    except Exception as error:
+        if os.environ.get("CONCORDANCE_DEBUG"):
+            raise
+        said = str(error).splitlines()[0][:300] if str(error) else ""
+        print(
+            f"concordance: error: unexpected {type(error).__name__}: {said} (CONCORDANCE_DEBUG=1 shows where)",
+            file=sys.stderr,
+        )
+        return 1
     return result if isinstance(result, int) else 0
+
+
+def unreachable(error: sa.exc.OperationalError) -> str:
+    """What went wrong with the database (its password hidden), in one line: that it cannot
+    be reached, when a new connection fails too, else the database's own words."""
+    url = sa.engine.make_url(get_settings().database_url).render_as_string(hide_password=True)
+    reason = str(error.orig).strip().splitlines()[0][:200] if error.orig else str(error)[:200]
+    try:
+        make_engine(get_settings()).connect().close()
+    except sa.exc.OperationalError:
+        return f"cannot reach the database {url}: {reason}"
+    return f"database error on {url}: {reason}"
 
 
 def run() -> None:

@@ -163,10 +163,13 @@ def dict_rows(
         raise SourceFileError(path, f"malformed {kind} file: {error}") from error
 
 
-def require_file(path: Path) -> Path:
-    """Fail early, with the path, when a source file does not exist."""
+def require_file(path: Path, *, folder: bool = False) -> Path:
+    """Fail early, with the path, when a source file does not exist, or is a folder where
+    the format reads one file (``folder=True``: a release folder is what it reads)."""
     if not path.exists():
         raise SourceFileError(path, "no such file or directory")
+    if path.is_dir() and not folder:
+        raise SourceFileError(path, "is a folder; this format reads one file: give the file's path")
     return path
 
 

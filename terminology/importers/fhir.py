@@ -8,7 +8,10 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from pydantic import ValidationError
+
 from terminology.errors import SourceFileError
+from terminology.fhir import shapes
 from terminology.importers.base import (
     Importer,
     ImportOptions,
@@ -80,9 +83,23 @@ class FhirCodeSystemImporter(Importer):
             raise SourceFileError(path, f"not valid UTF-8 ({error.reason})") from error
         except json.JSONDecodeError as error:
             raise SourceFileError(path, f"invalid JSON: {error.msg}", line=error.lineno) from error
+        except RecursionError as error:
+            raise SourceFileError(path, "the JSON is nested too deep to read") from error
         if not isinstance(resource, dict) or resource.get("resourceType") != "CodeSystem":
             found = resource.get("resourceType") if isinstance(resource, dict) else type(resource).__name__
             raise SourceFileError(path, f"expected a FHIR CodeSystem, found {found!r}", field="resourceType")
+        try:
+            shapes.CodeSystem.model_validate(resource)
+        except ValidationError as error:
+            loc = error.errors()[0]["loc"]
+            where, message = shapes.first_problem(error)
+            if loc and isinstance(loc[-1], str):  # "concept[0]: field 'code': ..." like the other readers
+                raise SourceFileError(
+                    path, message, element=shapes.location(loc[:-1]), field=loc[-1]
+                ) from error
+            raise SourceFileError(path, message, element=where) from error
+        except RecursionError as error:
+            raise SourceFileError(path, "concepts nested too deep to read") from error
         return resource
 
     def _records(self, path: Path, resource: dict[str, Any]) -> Iterator[ConceptRecord]:

@@ -88,7 +88,7 @@ class SnomedRf2Importer(Importer):
     options: SnomedOptions
 
     def open(self, path: Path, progress: ProgressCallback = no_progress) -> ImportSource:
-        require_file(path)
+        require_file(path, folder=True)
         self._root = path
         files = release_files(path)
         metadata = CodeSystemMetadata(

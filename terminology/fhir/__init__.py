@@ -1,0 +1,1 @@
+"""FHIR R4 structures shared by the importers and the API."""
