@@ -359,7 +359,7 @@ def main(argv: list[str] | None = None) -> int:
             raise
         said = str(error).splitlines()[0][:300] if str(error) else ""
         print(
-            f"concordance: error: unexpected {type(error).__name__}: {said} (CONCORDANCE_DEBUG=1 shows where)",
+            f"concordance: error: unexpected {type(error).__name__}: {said} (CONCORDANCE_DEBUG=1: where)",
             file=sys.stderr,
         )
         return 1
