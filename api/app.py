@@ -9,7 +9,7 @@ from fastapi import FastAPI
 from api import curation, fhir, review_page
 from api.errors import install_error_handlers
 from api.fhir.stored import StoredCodeSystems
-from api.limits import BodyLimit, HeavyGate
+from api.limits import BodyLimit, HeavyGate, SafetyHeaders
 from terminology import __version__
 from terminology.settings import Settings, get_settings
 from terminology.storage.engine import make_engine
@@ -38,6 +38,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.map_cache = fhir.MapCache(app.state.store)
     install_error_handlers(app)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(SafetyHeaders)  # outermost: the 413 refusals carry the headers too
     app.include_router(fhir.router)  # first: $translate is the hot path, matched in route order
     app.include_router(curation.router, prefix="/api")
     app.include_router(review_page.router)

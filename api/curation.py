@@ -11,6 +11,7 @@ import io
 from typing import Annotated, Any
 
 from fastapi import APIRouter, BackgroundTasks, Header, Query, Request, Response
+from fastapi import Path as PathParam
 from fastapi.responses import PlainTextResponse
 
 from api.deps import LARGEST_ID, Caller, DatabaseId, Member, Membership, Store
@@ -95,6 +96,25 @@ def patch_project(store: Store, member: Member, patch: ProjectPatch) -> ProjectP
     member.require(Role.ADMIN)
     updated = curation.set_review_mode(store, member.project, patch.review)
     return _project_public(store, Membership(updated, member.actor))
+
+
+@router.delete(
+    "/projects/{project_id}/members/{user_name}",
+    summary="Take a member's role away (admin); their next request is refused",
+    status_code=204,
+)
+def delete_member(
+    store: Store, member: Member, user_name: Annotated[str, PathParam(max_length=128)]
+) -> Response:
+    member.require(Role.ADMIN)
+    curation.remove_member(store, member.project, curation.find_user(store, user_name))
+    return Response(status_code=204)
+
+
+@router.post("/users/me/revoke", summary="Revoke your own token (e.g. leaked)", status_code=204)
+def revoke_own_token(store: Store, user: Caller) -> Response:
+    curation.revoke_user(store, user.name)
+    return Response(status_code=204)
 
 
 @router.get("/projects/{project_id}/rows", summary="A work queue: filtered, sorted, paginated rows")

@@ -13,6 +13,8 @@ from terminology.errors import CodeSystemNotFoundError, ConcordanceError
 from terminology.review.workflow import InvalidDecision, InvalidTransition, NotAllowed
 from terminology.storage.conceptmaps import ConceptMapNotFoundError
 from terminology.storage.curation import (
+    LastAdminError,
+    NotAMemberError,
     ProjectNotFoundError,
     RowNotFoundError,
     StaleVersionError,
@@ -41,6 +43,8 @@ STATUS: list[tuple[type[Exception], int, str]] = [
     (CodeSystemNotFoundError, 404, "not-found"),
     (ConceptMapNotFoundError, 404, "not-found"),
     (UnknownUserError, 404, "unknown-user"),
+    (NotAMemberError, 404, "not-found"),
+    (LastAdminError, 409, "last-admin"),
     (InvalidTransition, 409, "invalid-transition"),
     (StaleVersionError, 412, "stale-version"),
     (InvalidDecision, 422, "invalid-decision"),

@@ -114,3 +114,29 @@ class HeavyGate:
             return work(deadline)
         finally:
             self._slots.release()
+
+
+SAFETY_HEADERS = ((b"x-content-type-options", b"nosniff"), (b"x-frame-options", b"DENY"))
+
+
+class SafetyHeaders:
+    """Every answer says: do not guess my type, do not frame me."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                present = {name.lower() for name, _ in message.get("headers", [])}
+                message["headers"] = [
+                    *message.get("headers", []),
+                    *((name, value) for name, value in SAFETY_HEADERS if name not in present),
+                ]
+            await send(message)
+
+        await self.app(scope, receive, with_headers)

@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from terminology.errors import ConcordanceError
 from terminology.review.decision_files import DecisionFormat
 from terminology.review.workflow import Role
 from terminology.storage import curation
@@ -42,6 +43,26 @@ def add_member(
     found = curation.get_project(store, int(project) if project.isdigit() else project)
     curation.add_member(store, found, curation.find_user(store, user), role)
     typer.echo(f"{user} is {role.value} in {found.name!r}")
+
+
+@members_app.command("remove")
+def remove_member(
+    project: Annotated[str, typer.Argument(help="Project name or number.")],
+    user: Annotated[str, typer.Argument(help="User name.")],
+) -> None:
+    """Take a user's role in a project away; their next request to it is refused."""
+    store = _store()
+    found = curation.get_project(store, int(project) if project.isdigit() else project)
+    had = curation.remove_member(store, found, curation.find_user(store, user))
+    typer.echo(f"{user} is no longer {had.value} in {found.name!r}")
+
+
+@users_app.command("revoke")
+def revoke_user(name: Annotated[str, typer.Argument(help="User name.")]) -> None:
+    """Stop a user's token at once (a leaked token, someone who left); ``users token NAME``
+    gives them a new one."""
+    user = curation.revoke_user(_store(), name)
+    typer.echo(f"{user.name}: token revoked")
 
 
 @decisions_app.command("import")
@@ -101,13 +122,53 @@ def open_demo_review(store: SqlStore, *, url: str = "http://127.0.0.1:8000") -> 
     )
 
 
+DEMO_DATABASE = "sqlite:///concordance.db"
+"""The database ``make demo`` fills: an SQLite file in the working directory."""
+
+
+def refuse_unless_demo(store: SqlStore, database_url: str) -> None:
+    """``review-demo`` makes an admin and prints its token: only on the demo database, and
+    only while nobody but the demo user is in it."""
+    import sqlalchemy as sa
+
+    here = sa.engine.make_url(database_url)
+    demo = sa.engine.make_url(DEMO_DATABASE)
+    is_demo_file = (
+        here.drivername == demo.drivername
+        and here.database is not None
+        and (Path(here.database).resolve() == Path(demo.database or "").resolve())
+    )
+    shown = here.render_as_string(hide_password=True)
+    if not is_demo_file:
+        raise DemoRefusedError(
+            f"review-demo creates an admin ('demo') and prints its token: it runs on the demo database"
+            f" ({DEMO_DATABASE}), not on {shown}; give --force to do it anyway"
+        )
+    others = [name for name in curation.user_names(store) if name != "demo"]
+    if others:
+        raise DemoRefusedError(
+            f"{shown} has real users ({', '.join(others[:3])}{'…' if len(others) > 3 else ''}): it is not"
+            " a demo database any more; give --force to make the demo admin anyway"
+        )
+
+
+class DemoRefusedError(ConcordanceError):
+    code = "demo-refused"
+
+
 def review_demo(
     url: Annotated[str, typer.Option(help="Where the server will listen.")] = "http://127.0.0.1:8000",
+    force: Annotated[
+        bool, typer.Option("--force", help="Run on a database other than the demo one (it gets an admin).")
+    ] = False,
 ) -> None:
     """Open the demo review project (SAMU-Hub 1.9 → 2.3), serve the bundled ConceptMaps, and
-    print the review page, a token and example FHIR calls."""
+    print the review page, a token and example FHIR calls (on the demo database only)."""
     from terminology.publication.bundled import publish_demo_maps
+    from terminology.settings import get_settings
 
     store = _store()
+    if not force:
+        refuse_unless_demo(store, get_settings().database_url)
     typer.echo(open_demo_review(store, url=url))
     typer.echo(publish_demo_maps(store, url=url))

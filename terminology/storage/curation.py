@@ -59,6 +59,14 @@ class UnknownUserError(ConcordanceError):
     code = "unknown-user"
 
 
+class NotAMemberError(ConcordanceError):
+    code = "not-found"
+
+
+class LastAdminError(ConcordanceError):
+    code = "last-admin"
+
+
 class ProjectNotFoundError(ConcordanceError):
     code = "not-found"
 
@@ -186,6 +194,43 @@ def add_member(store: SqlStore, project: Project, user: User, role: Role) -> Non
             members.delete().where(members.c.project_id == project.id, members.c.user_id == user.id)
         )
         connection.execute(members.insert().values(project_id=project.id, user_id=user.id, role=role.value))
+
+
+def remove_member(store: SqlStore, project: Project, user: User) -> Role:
+    """Take ``user``'s role in ``project`` away (their next request is refused); returns the
+    role they had. A project keeps at least one admin."""
+    with store.engine.begin() as connection:
+        had = connection.execute(
+            sa.select(members.c.role).where(members.c.project_id == project.id, members.c.user_id == user.id)
+        ).scalar()
+        if had is None:
+            raise NotAMemberError(f"{user.name} is not a member of project {project.name!r}")
+        if had == Role.ADMIN.value:
+            admins = connection.execute(
+                sa.select(sa.func.count())
+                .select_from(members)
+                .where(members.c.project_id == project.id, members.c.role == Role.ADMIN.value)
+            ).scalar_one()
+            if admins == 1:
+                raise LastAdminError(f"{user.name} is the last admin of {project.name!r}: name another first")
+        connection.execute(
+            members.delete().where(members.c.project_id == project.id, members.c.user_id == user.id)
+        )
+    return Role(had)
+
+
+def user_names(store: SqlStore) -> list[str]:
+    with store.engine.connect() as connection:
+        return list(connection.execute(sa.select(users.c.name).order_by(users.c.name)).scalars())
+
+
+def revoke_user(store: SqlStore, name: str) -> User:
+    """Make ``name``'s token stop working at once (``users token`` gives them a new one)."""
+    user = find_user(store, name)
+    revoked = "revoked:" + secrets.token_hex(28)  # never the SHA-256 of a token: no token matches
+    with store.engine.begin() as connection:
+        connection.execute(users.update().where(users.c.id == user.id).values(token_hash=revoked))
+    return user
 
 
 def role_of(store: SqlStore, project: Project, user: User) -> Role | None:

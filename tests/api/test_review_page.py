@@ -90,10 +90,24 @@ def browser() -> Iterator[object]:
         launched.close()
 
 
+def wait_until(page, expression: str, timeout: float = 10.0) -> None:  # type: ignore[no-untyped-def]
+    """Poll ``expression`` in the page from here: Playwright's own ``wait_for_function``
+    evaluates a string inside the page, which the page's Content-Security-Policy forbids."""
+    deadline = time.monotonic() + timeout
+    while not page.evaluate(expression):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"still false after {timeout} s: {expression}")
+        time.sleep(0.05)
+
+
 def sign_in(browser, server: Server, user: str):  # type: ignore[no-untyped-def]
     page = browser.new_page(viewport={"width": 1400, "height": 900})
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))
+    page.on(  # anything the page's Content-Security-Policy blocks is a bug of the page
+        "console",
+        lambda message: errors.append(message.text) if "Content Security Policy" in message.text else None,
+    )
     page.goto(f"{server.url}/review?project={server.world.project.id}")
     page.fill("#token", server.world.tokens[user])
     page.click("#login-form button[type=submit]")
@@ -119,19 +133,19 @@ def test_review_a_queue_with_the_keyboard(server: Server, browser) -> None:  # t
     second_candidate = page.locator("#candidates tbody tr").nth(1).get_attribute("data-target")
     assert chosen == second_candidate
     page.keyboard.press("e")  # change equivalence
-    page.wait_for_function("document.querySelector('#chosen .status').textContent === 'wider'")
+    wait_until(page, "document.querySelector('#chosen .status').textContent === 'wider'")
     page.keyboard.press("s")
     page.wait_for_selector("#row-status.in_review")
     assert row_status(page, first) == "in_review"
     page.keyboard.press("j")
-    page.wait_for_function(f"document.querySelector('#source-code').textContent !== '{first}'")
+    wait_until(page, f"document.querySelector('#source-code').textContent !== '{first}'")
     second = page.locator("#source-code").inner_text()
     page.keyboard.press("n")  # no map
     page.wait_for_selector("#row-status.draft")
     assert "pas de correspondance" in page.locator("#chosen").inner_text()
     page.keyboard.press("k")
-    page.wait_for_function(f"document.querySelector('#source-code').textContent === '{first}'")
-    page.wait_for_function("document.querySelectorAll('#history tr').length === 3")
+    wait_until(page, f"document.querySelector('#source-code').textContent === '{first}'")
+    wait_until(page, "document.querySelectorAll('#history tr').length === 3")
     history = page.locator("#history tr")
     assert [history.nth(i).get_attribute("data-action") for i in range(history.count())] == [
         "submit",
@@ -141,7 +155,7 @@ def test_review_a_queue_with_the_keyboard(server: Server, browser) -> None:  # t
 
     reviewer = sign_in(browser, server, "reviewer")
     reviewer.locator(f'#queue li[data-code="{first}"]').click()
-    reviewer.wait_for_function(f"document.querySelector('#source-code').textContent === '{first}'")
+    wait_until(reviewer, f"document.querySelector('#source-code').textContent === '{first}'")
     reviewer.wait_for_selector("#row-status.in_review")
     reviewer.keyboard.press("a")
     reviewer.wait_for_selector("#row-status.accepted")
@@ -161,8 +175,8 @@ def test_bulk_accept_from_the_page(server: Server, browser) -> None:  # type: ig
     page.wait_for_selector("#message.info")
     accepted = int(page.locator("#message").inner_text().split()[0])
     assert accepted >= 5
-    page.wait_for_function(
-        f"document.querySelector('[data-count=accepted]')?.textContent.trim().endsWith('{accepted}')"
+    wait_until(
+        page, f"document.querySelector('[data-count=accepted]')?.textContent.trim().endsWith('{accepted}')"
     )
     counts = curation.status_counts(server.world.store, server.world.project)
     assert counts["accepted"] == accepted
