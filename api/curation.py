@@ -30,6 +30,7 @@ from api.schemas import (
     RowPublic,
 )
 from terminology.errors import ConcordanceError
+from terminology.exporters.cells import safe_row
 from terminology.matching.normalise import default_normaliser
 from terminology.matching.search import pair_similarity
 from terminology.models import CodeSystem
@@ -37,6 +38,7 @@ from terminology.review.double import answer_visible, reconcile, record_answer
 from terminology.review.workflow import (
     RULES,
     Decision,
+    InvalidDecision,
     MappingRow,
     Role,
     Status,
@@ -244,17 +246,44 @@ def _expected_version(if_match: str | None) -> int:
     return int(value)
 
 
-def _apply(store: SqlStore, member: Membership, row: MappingRow, decision: DecisionIn) -> MappingRow:
+def _longest_comment(request: Request) -> int:
+    most: int = request.app.state.settings.max_comment_chars
+    return most
+
+
+def _check_comment(comment: str | None, most: int) -> None:
+    if comment is not None and len(comment) > most:
+        raise InvalidDecision(f"the comment has {len(comment):,} characters; at most {most:,} are kept")
+
+
+def _check_targets(store: SqlStore, project: curation.Project, targets: tuple[Target, ...]) -> None:
+    """Every chosen target must be a code of the project's target system version."""
+    if not targets:
+        return
+    system = _system(store, project.target_system_id)
+    known = store.known_codes(system, [target.code for target in targets])
+    for target in targets:
+        if target.code not in known:
+            raise InvalidDecision(f"{target.code} is not a code of {system.reference}")
+
+
+def _apply(
+    store: SqlStore, member: Membership, row: MappingRow, decision: DecisionIn, *, longest_comment: int
+) -> MappingRow:
     """Compute and save one decision (single or double review)."""
-    change = _change(store, member, row, decision)
+    change = _change(store, member, row, decision, longest_comment=longest_comment)
     curation.save_decisions(store, [change])
     return change.after
 
 
-def _change(store: SqlStore, member: Membership, row: MappingRow, decision: DecisionIn) -> curation.Change:
+def _change(
+    store: SqlStore, member: Membership, row: MappingRow, decision: DecisionIn, *, longest_comment: int
+) -> curation.Change:
     """One decision on one row, computed by the workflow's rules (nothing written)."""
     project = member.project
     targets = tuple(decision.targets)
+    _check_comment(decision.comment, longest_comment)
+    _check_targets(store, project, targets)
     if decision.action == "reconcile":
         asked = Decision(
             action="no_map" if decision.no_map else "map", targets=targets, comment=decision.comment
@@ -289,7 +318,7 @@ def post_decision(
     row = curation.get_row(store, member.project, source_code)
     if row.version != expected:
         raise curation.StaleVersionError(row)
-    saved = _apply(store, member, row, decision)
+    saved = _apply(store, member, row, decision, longest_comment=_longest_comment(request))
     _learn_when_due(store, member.project, request, background)
     response.headers["ETag"] = RowPublic.etag_of(saved)
     return _detail(store, member, saved)
@@ -331,6 +360,8 @@ def post_bulk(
     project = member.project
     changes: list[curation.Change] = []
     skipped: list[dict[str, str]] = []
+    longest = _longest_comment(request)
+    _check_comment(bulk.comment, longest)  # once for all: one comment, many rows
     if bulk.action == "accept-candidates":
         member.require(Role.REVIEWER)
         answered = curation.answered_codes(store, project) if project.review == "double" else set()
@@ -349,7 +380,7 @@ def post_bulk(
         decision = DecisionIn(action=bulk.action, assignee=bulk.assignee, comment=bulk.comment)
         for row in _bulk_rows(store, project, bulk):
             try:
-                changes.append(_change(store, member, row, decision))
+                changes.append(_change(store, member, row, decision, longest_comment=longest))
             except ConcordanceError as error:
                 skipped.append({"source_code": row.source_code, "reason": str(error)})
     curation.save_decisions(store, changes)
@@ -461,26 +492,28 @@ def export_decisions(
             rows, displays, source, target, out, mapping_set_id=f"urn:concordance:project:{project.id}"
         )
         return PlainTextResponse(out.getvalue(), media_type="text/tab-separated-values; charset=utf-8")
-    writer = csv.writer(out, lineterminator="\n")
+    writer = csv.writer(out, lineterminator="\r\n")  # RFC 4180: a CR or LF in a cell is quoted
     writer.writerow(CSV_COLUMNS)
     for row in rows:
         chosen: list[tuple[str, str]] = [(t.code, t.equivalence) for t in row.targets] or [("", "")]
         for target_code, equivalence in chosen:
             writer.writerow(
-                [
-                    row.source_code,
-                    row.source_label or "",
-                    row.status.value,
-                    target_code,
-                    displays.get(target_code, ""),
-                    equivalence,
-                    row.no_map,
-                    row.author or "",
-                    row.reviewer or "",
-                    row.comment or "",
-                    row.version,
-                    row.updated_at.isoformat() if row.updated_at else "",
-                ]
+                safe_row(
+                    [
+                        row.source_code,
+                        row.source_label or "",
+                        row.status.value,
+                        target_code,
+                        displays.get(target_code, ""),
+                        equivalence,
+                        row.no_map,
+                        row.author or "",
+                        row.reviewer or "",
+                        row.comment or "",
+                        row.version,
+                        row.updated_at.isoformat() if row.updated_at else "",
+                    ]
+                )
             )
     return PlainTextResponse(out.getvalue(), media_type="text/csv; charset=utf-8")
 

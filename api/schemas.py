@@ -8,7 +8,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from terminology.models import MatchMethod
-from terminology.review.workflow import Action, MappingRow, Target
+from terminology.review.workflow import PRINTABLE, Action, MappingRow, Target
 
 
 class RowPublic(BaseModel):
@@ -92,8 +92,8 @@ class RowPage(BaseModel):
 
 class DecisionIn(BaseModel):
     action: Action | Literal["reconcile"]
-    targets: list[Target] = Field(default_factory=list)
-    assignee: str | None = None
+    targets: list[Target] = Field(default_factory=list, max_length=100)
+    assignee: str | None = Field(default=None, min_length=1, max_length=128, pattern=PRINTABLE)
     comment: str | None = None
     no_map: bool = False
     """With ``reconcile``: settle the conflict as "no map"."""
@@ -115,7 +115,7 @@ class BulkIn(BaseModel):
     method: MatchMethod | None = None
     """Only candidates this generator proposed (``lexical``, ``ancestor``, ``parent-context``,
     ``code-rule``, ``memory``)."""
-    assignee: str | None = None
+    assignee: str | None = Field(default=None, min_length=1, max_length=128, pattern=PRINTABLE)
     comment: str | None = None
 
 

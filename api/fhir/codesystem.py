@@ -15,7 +15,7 @@ from starlette.concurrency import run_in_threadpool
 
 from api.fhir import openapi
 from api.fhir.outcome import FhirError, fhir_response
-from api.fhir.parameters import body_pairs, coding_from_query, one, query_pairs, resource_id
+from api.fhir.parameters import body_pairs, coding_from_query, one, page_size, query_pairs, resource_id
 from api.fhir.router import router
 from terminology.publication.lookup import CodeSystemIndex, lookup
 from terminology.publication.validate import Validation, Where, unknown_code_system, validate_code
@@ -286,7 +286,7 @@ def search_code_system(request: Request) -> JSONResponse:
     if unknown:
         raise FhirError(400, "not-supported", f"search parameter(s) not supported: {', '.join(unknown)}")
     try:
-        count, offset = min(int(params.get("_count", 20)), 500), max(int(params.get("_offset", 0)), 0)
+        count, offset = page_size(params.get("_count")), max(int(params.get("_offset", 0)), 0)
     except ValueError as error:
         raise FhirError(400, "invalid", "_count and _offset are numbers") from error
     found = [

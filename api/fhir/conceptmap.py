@@ -7,6 +7,7 @@ from fastapi.responses import JSONResponse, Response
 
 from api.fhir import openapi
 from api.fhir.outcome import FHIR_JSON, FhirError, fhir_response
+from api.fhir.parameters import page_size
 from api.fhir.router import router
 from api.fhir.translate import map_id_number
 from terminology.errors import UnknownFormatError
@@ -64,7 +65,7 @@ def search_concept_map(request: Request) -> JSONResponse:
     if unknown:
         raise FhirError(400, "not-supported", f"search parameter(s) not supported: {', '.join(unknown)}")
     try:
-        count = min(int(params.get("_count", 20)), 500)
+        count = page_size(params.get("_count"))
         offset = max(int(params.get("_offset", 0)), 0)
     except ValueError as error:
         raise FhirError(400, "invalid", "_count and _offset are numbers") from error

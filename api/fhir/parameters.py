@@ -109,3 +109,14 @@ def resource_id(text: str) -> int | None:
     if not (text.isascii() and text.isdigit()) or len(text) > 19 or int(text) > 2**63 - 1:
         return None
     return int(text)
+
+
+def page_size(text: str | None, *, default: int = 20, most: int = 500) -> int:
+    """A search's ``_count``: a positive number, capped at ``most`` (FHIR lets the server
+    return fewer than asked); zero or less is refused rather than read as "everything"."""
+    if text is None:
+        return default
+    count = int(text)  # a ValueError is the caller's "not a number"
+    if count < 1:
+        raise FhirError(400, "invalid", f"_count must be 1 or more, not {count}")
+    return min(count, most)

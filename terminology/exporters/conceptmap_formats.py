@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from terminology import __version__
+from terminology.exporters.cells import spreadsheet_safe
 from terminology.exporters.sssom import PREDICATES, UNSPECIFIED_LICENSE, local_id
 
 CSV_COLUMNS = ("source_system", "source_code", "source_display", "target_system", "target_code",
@@ -48,7 +49,7 @@ def to_csv(resource: dict[str, Any]) -> str:
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS, lineterminator="\n")
     writer.writeheader()
-    writer.writerows(_rows(resource))
+    writer.writerows({key: spreadsheet_safe(value) for key, value in row.items()} for row in _rows(resource))
     return out.getvalue()
 
 

@@ -58,10 +58,14 @@ Equivalence = Literal[
 """FHIR R4 ConceptMap equivalence codes."""
 
 
+PRINTABLE = r"^[^\x00-\x1f\x7f]+$"
+"""Codes and names carry no control characters (NUL, newlines, terminal escapes)."""
+
+
 class Target(Frozen):
     """A chosen target concept (one-to-many maps carry several)."""
 
-    code: str = Field(min_length=1, max_length=256)
+    code: str = Field(min_length=1, max_length=256, pattern=PRINTABLE)
     equivalence: Equivalence = "equivalent"
 
 
@@ -107,7 +111,7 @@ class Decision(Frozen):
 
     action: Action
     targets: tuple[Target, ...] = ()
-    assignee: str | None = None
+    assignee: str | None = Field(default=None, min_length=1, max_length=128, pattern=PRINTABLE)
     comment: str | None = None
 
 

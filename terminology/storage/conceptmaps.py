@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from terminology.errors import ConcordanceError
 from terminology.models import Frozen
 from terminology.publication.conceptmap import STATUSES, InvalidConceptMapError, as_r4
-from terminology.storage.store import SqlStore
+from terminology.storage.store import SqlStore, like_literal
 from terminology.storage.tables import ConceptMapRow
 
 maps = ConceptMapRow.__table__  # type: ignore[attr-defined]
@@ -124,7 +124,7 @@ def search_concept_maps(
         if value is not None:
             query = query.where(column == value)
     if name is not None:
-        query = query.where(sa.func.lower(maps.c.name).like(f"{name.lower()}%"))
+        query = query.where(sa.func.lower(maps.c.name).like(f"{like_literal(name.lower())}%", escape="\\"))
     with store.engine.connect() as connection:
         found = [_stored(row) for row in connection.execute(query)]
 

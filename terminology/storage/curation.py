@@ -22,6 +22,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from terminology.errors import ConcordanceError, SourceFileError
+from terminology.exporters.cells import safe_row
 from terminology.models import Frozen
 from terminology.review.decision_files import DecisionFormat, ImportedDecision, read_decisions
 from terminology.review.double import Answer, answer_visible, blind_event
@@ -35,7 +36,7 @@ from terminology.review.workflow import (
     Target,
     import_validated,
 )
-from terminology.storage.store import SqlStore
+from terminology.storage.store import SqlStore, like_literal
 from terminology.storage.tables import (
     MappingAnswerRow,
     MappingCandidateRow,
@@ -385,11 +386,11 @@ def list_rows(
     if query.code_to is not None:
         conditions.append(rows_table.c.source_code <= query.code_to)
     if query.text:
-        pattern = f"%{query.text.lower()}%"
+        pattern = f"%{like_literal(query.text.lower())}%"
         conditions.append(
             sa.or_(
-                sa.func.lower(rows_table.c.source_code).like(pattern),
-                sa.func.lower(rows_table.c.source_label).like(pattern),
+                sa.func.lower(rows_table.c.source_code).like(pattern, escape="\\"),
+                sa.func.lower(rows_table.c.source_label).like(pattern, escape="\\"),
             )
         )
     joined = rows_table.outerjoin(best, best.c.source_code == rows_table.c.source_code)
@@ -616,7 +617,7 @@ def history_csv(found: Sequence[Event]) -> str:
     import json
 
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    writer = csv.writer(out, lineterminator="\r\n")  # RFC 4180: a CR or LF in a cell is quoted
     writer.writerow(
         [
             "id",
@@ -633,18 +634,20 @@ def history_csv(found: Sequence[Event]) -> str:
     )
     for event in found:
         writer.writerow(
-            [
-                event.id,
-                event.at.isoformat(),
-                event.actor,
-                event.source_code,
-                event.action,
-                (event.before or {}).get("status", ""),
-                (event.after or {}).get("status", ""),
-                event.comment or "",
-                json.dumps(event.before, ensure_ascii=False, sort_keys=True),
-                json.dumps(event.after, ensure_ascii=False, sort_keys=True),
-            ]
+            safe_row(
+                [
+                    event.id,
+                    event.at.isoformat(),
+                    event.actor,
+                    event.source_code,
+                    event.action,
+                    (event.before or {}).get("status", ""),
+                    (event.after or {}).get("status", ""),
+                    event.comment or "",
+                    json.dumps(event.before, ensure_ascii=False, sort_keys=True),
+                    json.dumps(event.after, ensure_ascii=False, sort_keys=True),
+                ]
+            )
         )
     return out.getvalue()
 

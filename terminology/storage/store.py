@@ -63,6 +63,8 @@ class CodeSystemStore(Protocol):
 
     def concept(self, system: CodeSystem, code: str) -> Concept | None: ...
 
+    def known_codes(self, system: CodeSystem, codes: Iterable[str]) -> set[str]: ...
+
     def code_system_by_id(self, system_id: int) -> CodeSystem: ...
 
     def previous_version(self, system: CodeSystem) -> CodeSystem | None: ...
@@ -72,6 +74,16 @@ class CodeSystemStore(Protocol):
     def begin_import(
         self, metadata: CodeSystemMetadata, *, source_format: str, source_name: str, checksum: str
     ) -> Any: ...
+
+
+def like_literal(text: str) -> str:
+    r"""``text`` for a LIKE pattern (escape character ``\``) where ``%`` and ``_`` match
+    themselves: a search for ``_`` must not match every row.
+
+    >>> like_literal("50%_a")
+    '50\\%\\_a'
+    """
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def _to_code_system(row: Any) -> CodeSystem:
@@ -334,16 +346,16 @@ class SqlStore:
         ignoring case and accents."""
         query = sa.select(concepts).where(concepts.c.system_id == system.id)
         if search:
-            pattern = f"%{fold(search)}%"
+            pattern = f"%{like_literal(fold(search))}%"
             dialect = self.engine.dialect.name
             in_designations = (
                 sa.select(designations.c.code)
                 .where(designations.c.system_id == system.id)
-                .where(folded(designations.c.value, dialect).like(pattern))
+                .where(folded(designations.c.value, dialect).like(pattern, escape="\\"))
             )
             query = query.where(
                 sa.or_(
-                    folded(concepts.c.display, dialect).like(pattern),
+                    folded(concepts.c.display, dialect).like(pattern, escape="\\"),
                     sa.func.lower(concepts.c.code) == search.lower(),
                     concepts.c.code.in_(in_designations),
                 )
@@ -435,6 +447,17 @@ class SqlStore:
         )
         with self._reading() as connection:
             return list(connection.execute(query).scalars())
+
+    def known_codes(self, system: CodeSystem, codes: Iterable[str]) -> set[str]:
+        """Those of ``codes`` that are codes of ``system``."""
+        wanted = sorted(set(codes))
+        if not wanted:
+            return set()
+        query = sa.select(concepts.c.code).where(
+            concepts.c.system_id == system.id, concepts.c.code.in_(wanted)
+        )
+        with self._reading() as connection:
+            return set(connection.execute(query).scalars())
 
     def concept(self, system: CodeSystem, code: str) -> Concept | None:
         """One concept with its designations and parents."""
