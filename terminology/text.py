@@ -27,3 +27,14 @@ def fold(text: str) -> str:
     if lowered.isascii():
         return lowered
     return "".join(c if c.isascii() else _fold_char(c) for c in lowered)
+
+
+def _table() -> dict[str, str]:
+    """Every Latin letter outside ASCII (Latin-1, Extended-A and -B, and ẞ) that folding
+    changes, with what it folds to: the one table the SQL folding is generated from."""
+    letters = [chr(point) for point in range(0x00C0, 0x0250)] + ["ẞ"]
+    return {char: fold(char) for char in letters if char.isalpha() and fold(char) != char}
+
+
+FOLDED: dict[str, str] = _table()
+"""Non-ASCII letters and their folded form (``"Œ": "oe"``, ``"é": "e"``, ``"ß": "ss"``)."""

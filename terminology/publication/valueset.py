@@ -23,6 +23,7 @@ import re2
 from terminology.errors import ConcordanceError
 from terminology.publication.lookup import CodeSystemIndex
 from terminology.publication.validate import Issue, Validation, Where, concept_status, validate_code
+from terminology.text import fold
 
 CONCEPT_PROPERTIES = {"concept", "code"}
 ECHOED = ("excludeNested", "activeOnly", "includeDesignations", "includeDefinition", "displayLanguage",
@@ -385,8 +386,9 @@ def expand(
     if _true(asked.get("activeOnly")):
         members = [m for m in members if not m.inactive]
     text = asked.get("filter")
-    if text:
-        members = [m for m in members if str(text).lower() in (m.display or "").lower()]
+    if text:  # accents and case ignored, as in every search of Concordance
+        wanted = fold(str(text))
+        members = [m for m in members if wanted in fold(m.display or "")]
     offset = _integer(asked.get("offset"), 0) or 0
     count = _integer(asked.get("count"), None)
     paged = "offset" in asked or "count" in asked

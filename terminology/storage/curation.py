@@ -36,7 +36,7 @@ from terminology.review.workflow import (
     Target,
     import_validated,
 )
-from terminology.storage.store import SqlStore, like_literal
+from terminology.storage.store import SqlStore, folded, like_literal
 from terminology.storage.tables import (
     MappingAnswerRow,
     MappingCandidateRow,
@@ -46,6 +46,7 @@ from terminology.storage.tables import (
     ProjectMemberRow,
     UserRow,
 )
+from terminology.text import fold
 
 users = UserRow.__table__  # type: ignore[attr-defined]
 members = ProjectMemberRow.__table__  # type: ignore[attr-defined]
@@ -386,11 +387,12 @@ def list_rows(
     if query.code_to is not None:
         conditions.append(rows_table.c.source_code <= query.code_to)
     if query.text:
-        pattern = f"%{like_literal(query.text.lower())}%"
+        pattern = f"%{like_literal(fold(query.text))}%"
+        dialect = store.engine.dialect.name
         conditions.append(
             sa.or_(
-                sa.func.lower(rows_table.c.source_code).like(pattern, escape="\\"),
-                sa.func.lower(rows_table.c.source_label).like(pattern, escape="\\"),
+                folded(rows_table.c.source_code, dialect).like(pattern, escape="\\"),
+                folded(rows_table.c.source_label, dialect).like(pattern, escape="\\"),
             )
         )
     joined = rows_table.outerjoin(best, best.c.source_code == rows_table.c.source_code)

@@ -34,7 +34,7 @@ from terminology.storage.tables import (
     DesignationRow,
     HierarchyEdgeRow,
 )
-from terminology.text import fold
+from terminology.text import FOLDED, fold
 
 systems = CodeSystemRow.__table__  # type: ignore[attr-defined]
 concepts = ConceptRow.__table__  # type: ignore[attr-defined]
@@ -259,16 +259,22 @@ def primary_first(languages: Iterable[str], primary: str | None) -> list[str]:
     return [primary, *others] if primary else others
 
 
-ACCENTED = "àáâãäåçèéêëìíîïñòóôõöùúûüýÿœæ"
-PLAIN = "aaaaaaceeeeiiiinooooouuuuyyoa"
+SINGLE = {char: plain for char, plain in FOLDED.items() if len(plain) == 1}
+MULTIPLE = {char: plain for char, plain in FOLDED.items() if len(plain) != 1}
 
 
 def folded(column: sa.ColumnElement[Any], dialect: str) -> sa.ColumnElement[Any]:
-    """``column`` lower-cased without accents, in SQL, matching :func:`terminology.text.fold`
-    for French letters (SQLite calls the Python function registered on each connection)."""
+    """``column`` folded in SQL exactly as :func:`terminology.text.fold` folds it in Python
+    (Latin letters): SQLite calls the Python function registered on each connection;
+    PostgreSQL gets the same table (:data:`terminology.text.FOLDED`) as ``replace`` for the
+    letters that become two (``Œ`` → ``oe``, ``ß`` → ``ss``), then one ``translate``, then
+    ``lower`` — in that order, so the result does not depend on the database's locale."""
     if dialect == "sqlite":
         return sa.func.concordance_fold(column)
-    return sa.func.translate(sa.func.lower(column), ACCENTED, PLAIN)
+    text: sa.ColumnElement[Any] = column
+    for char, plain in MULTIPLE.items():
+        text = sa.func.replace(text, char, plain)
+    return sa.func.lower(sa.func.translate(text, "".join(SINGLE), "".join(SINGLE.values())))
 
 
 class SqlStore:
