@@ -59,7 +59,7 @@ CSV_COLUMNS = (
 
 
 def _system(store: SqlStore, system_id: int) -> CodeSystem:
-    return next(system for system in store.code_systems() if system.id == system_id)
+    return store.code_system_by_id(system_id)
 
 
 def _project_public(store: SqlStore, member: Membership) -> ProjectPublic:

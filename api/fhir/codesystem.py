@@ -17,6 +17,7 @@ from api.fhir import openapi
 from api.fhir.outcome import FhirError, fhir_response
 from api.fhir.parameters import body_pairs, coding_from_query, one, page_size, query_pairs, resource_id
 from api.fhir.router import router
+from terminology.errors import CodeSystemNotFoundError
 from terminology.publication.lookup import CodeSystemIndex, lookup
 from terminology.publication.validate import Validation, Where, unknown_code_system, validate_code
 from terminology.publication.valueset import TooCostlyError
@@ -269,9 +270,10 @@ def _code_system_resource(system: Any) -> dict[str, Any]:
 def read_code_system(request: Request, system_id: str) -> JSONResponse:
     number = resource_id(system_id)
     if number is not None:
-        for system in request.app.state.store.code_systems():
-            if system.id == number:
-                return fhir_response(_code_system_resource(system))
+        try:
+            return fhir_response(_code_system_resource(request.app.state.store.code_system_by_id(number)))
+        except CodeSystemNotFoundError:
+            pass
     raise FhirError(404, "not-found", f"CodeSystem/{system_id} is not known")
 
 

@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from terminology.cli.store import open_store
 from terminology.errors import ConcordanceError
 from terminology.review.decision_files import DecisionFormat
 from terminology.review.workflow import Role
@@ -20,8 +21,6 @@ decisions_app = typer.Typer(help="Decisions of mapping projects.", no_args_is_he
 
 
 def _store() -> SqlStore:
-    from terminology.cli.main import open_store
-
     return open_store()
 
 

@@ -24,6 +24,7 @@ from terminology.cli.output import (
     systems_table,
 )
 from terminology.cli.publication import maps_app, publish_command
+from terminology.cli.store import open_store
 from terminology.errors import ConcordanceError, SourceFileError
 from terminology.importers import format_names, importer_class
 from terminology.importers.base import total_size
@@ -49,11 +50,6 @@ app.add_typer(decisions_app, name="decisions")
 app.command("review-demo")(review_demo)
 app.command("publish")(publish_command)
 app.add_typer(maps_app, name="conceptmaps")
-
-
-def open_store() -> SqlStore:
-    """The store for the configured database, built when a command needs it."""
-    return SqlStore(make_engine(get_settings()))
 
 
 def split_reference(reference: str) -> tuple[str, str | None]:

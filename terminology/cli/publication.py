@@ -8,6 +8,7 @@ from typing import Annotated, Any
 
 import typer
 
+from terminology.cli.store import open_store
 from terminology.storage import conceptmaps, curation
 from terminology.storage.store import SqlStore
 
@@ -15,8 +16,6 @@ maps_app = typer.Typer(help="Published ConceptMap versions.", no_args_is_help=Tr
 
 
 def _store() -> SqlStore:
-    from terminology.cli.main import open_store
-
     return open_store()
 
 

@@ -697,7 +697,7 @@ def target_changes(store: SqlStore, project_name: str, new_target: Any) -> dict[
         ).scalar()
     if previous is None or previous == new_target.id:
         return {}
-    old_system = next(system for system in store.code_systems() if system.id == previous)
+    old_system = store.code_system_by_id(previous)
     return code_changes(store, old_system, new_target)
 
 
@@ -782,7 +782,7 @@ FREQUENCY_PROPERTIES = ("frequency", "frequence", "count", "occurrences")
 def frequency_covered(store: SqlStore, project: Project) -> float | None:
     """Share of the source's usage (sum of its frequency column) carried by accepted rows;
     None when the source has no frequency column."""
-    source = next(system for system in store.code_systems() if system.id == project.source_system_id)
+    source = store.code_system_by_id(project.source_system_id)
     for name in FREQUENCY_PROPERTIES:
         frame = store.property_frame(source, name)
         if frame.height:
