@@ -9,67 +9,46 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from terminology.errors import CodeSystemNotFoundError, ConcordanceError
-from terminology.review.workflow import InvalidDecision, InvalidTransition, NotAllowed
-from terminology.storage.conceptmaps import ConceptMapNotFoundError
-from terminology.storage.curation import (
-    LastAdminError,
-    NotAMemberError,
-    ProjectNotFoundError,
-    RowNotFoundError,
-    StaleVersionError,
-    UnknownUserError,
-)
+from terminology.errors import ConcordanceError
+from terminology.review.workflow import NotAllowed
+from terminology.storage.curation import StaleVersionError
 
 
 class NotAuthenticatedError(ConcordanceError):
     code = "not-authenticated"
+    http_status = 401
+    fhir_issue = "login"
 
 
-class ForbiddenError(ConcordanceError):
-    code = "forbidden"
+class ForbiddenError(NotAllowed):
+    """The caller's role in the project is not enough (the workflow's own refusal, raised
+    before any rule runs)."""
 
 
 class PreconditionRequiredError(ConcordanceError):
     code = "precondition-required"
-
-
-STATUS: list[tuple[type[Exception], int, str]] = [
-    (NotAuthenticatedError, 401, "not-authenticated"),
-    (ForbiddenError, 403, "forbidden"),
-    (NotAllowed, 403, "forbidden"),
-    (ProjectNotFoundError, 404, "not-found"),
-    (RowNotFoundError, 404, "not-found"),
-    (CodeSystemNotFoundError, 404, "not-found"),
-    (ConceptMapNotFoundError, 404, "not-found"),
-    (UnknownUserError, 404, "unknown-user"),
-    (NotAMemberError, 404, "not-found"),
-    (LastAdminError, 409, "last-admin"),
-    (InvalidTransition, 409, "invalid-transition"),
-    (StaleVersionError, 412, "stale-version"),
-    (InvalidDecision, 422, "invalid-decision"),
-    (PreconditionRequiredError, 428, "precondition-required"),
-]
+    http_status = 428
+    fhir_issue = "required"
 
 
 def error_body(code: str, message: str, **extra: Any) -> dict[str, Any]:
     return {"code": code, "message": message, **extra}
 
 
-def _render(error: Exception) -> JSONResponse:
-    for kind, status, code in STATUS:
-        if isinstance(error, kind):
-            extra: dict[str, Any] = {}
-            headers: dict[str, str] = {}
-            if isinstance(error, StaleVersionError):
-                from api.schemas import RowPublic
+def _render(error: ConcordanceError) -> JSONResponse:
+    """An error as ``{code, message}`` with the status the catalogue gives its class."""
+    extra: dict[str, Any] = {}
+    headers: dict[str, str] = {}
+    if isinstance(error, StaleVersionError):
+        from api.schemas import RowPublic
 
-                extra["current"] = RowPublic.of(error.current).model_dump(mode="json")
-                headers["ETag"] = RowPublic.etag_of(error.current)
-            if status == 401:
-                headers["WWW-Authenticate"] = "Bearer"
-            return JSONResponse(error_body(code, str(error), **extra), status_code=status, headers=headers)
-    return JSONResponse(error_body("bad-request", str(error)), status_code=400)
+        extra["current"] = RowPublic.of(error.current).model_dump(mode="json")
+        headers["ETag"] = RowPublic.etag_of(error.current)
+    if error.http_status == 401:
+        headers["WWW-Authenticate"] = "Bearer"
+    return JSONResponse(
+        error_body(error.code, str(error), **extra), status_code=error.http_status, headers=headers
+    )
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -83,6 +62,7 @@ def install_error_handlers(app: FastAPI) -> None:
             from api.fhir import render_fhir_error
 
             return render_fhir_error(error)
+        assert isinstance(error, ConcordanceError)
         return _render(error)
 
     async def invalid_request(request: Request, error: Exception) -> JSONResponse:

@@ -27,6 +27,8 @@ class ThrottledError(ConcordanceError):
     """The worker's heavy operations stayed busy for the whole wait (FHIR ``throttled``)."""
 
     code = "throttled"
+    http_status = 503
+    fhir_issue = "throttled"
 
 
 class BodyTooLargeError(Exception):

@@ -3,6 +3,10 @@
 Every error carries enough context for a terminologist to fix the input
 without reading a stack trace: the file, the line (or XML element) and the
 field that is wrong.
+
+The catalogue: each class declares its stable ``code`` (what REST clients read), its
+``http_status`` and its FHIR ``fhir_issue`` type. The REST renderer (``api/errors.py``) and
+the FHIR one (``api/fhir/outcome.py``) both read these three, and nothing else.
 """
 
 from __future__ import annotations
@@ -13,6 +17,12 @@ from pathlib import Path
 class ConcordanceError(Exception):
     """Base of every error Concordance reports to its users."""
 
+    code = "bad-request"
+    """Stable for API clients: they branch on it, never on the message."""
+    http_status = 400
+    fhir_issue = "processing"
+    """The FHIR ``IssueType`` of the OperationOutcome a ``/fhir`` route answers with."""
+
 
 class SourceFileError(ConcordanceError):
     """A source file cannot be imported as it is.
@@ -20,6 +30,10 @@ class SourceFileError(ConcordanceError):
     ``location`` is a line number for text formats, or an element description
     (``<Class code="A00">``) for XML formats where line numbers are not exact.
     """
+
+    code = "invalid-file"
+    http_status = 400
+    fhir_issue = "invalid"
 
     def __init__(
         self,
@@ -67,9 +81,17 @@ class UnsafeXmlError(SourceFileError):
 class UnknownFormatError(ConcordanceError):
     """No importer is registered under the requested format name."""
 
+    code = "unknown-format"
+    http_status = 400
+    fhir_issue = "not-supported"
+
 
 class InvalidImportOptionError(ConcordanceError):
     """A format option is unknown or has a wrong value."""
+
+    code = "invalid-option"
+    http_status = 400
+    fhir_issue = "invalid"
 
 
 class VersionConflictError(ConcordanceError):
@@ -78,10 +100,22 @@ class VersionConflictError(ConcordanceError):
     Versions are immutable: a changed release must carry a new version label.
     """
 
+    code = "version-conflict"
+    http_status = 409
+    fhir_issue = "conflict"
+
 
 class CodeSystemNotFoundError(ConcordanceError):
     """No code system with that canonical URL (and version) is stored."""
 
+    code = "not-found"
+    http_status = 404
+    fhir_issue = "not-found"
+
 
 class DatabaseNotReadyError(ConcordanceError):
     """The database schema is missing or outdated; run ``concordance db upgrade``."""
+
+    code = "database-not-ready"
+    http_status = 503
+    fhir_issue = "exception"

@@ -9,24 +9,16 @@ from fastapi.responses import JSONResponse
 
 from api.limits import ThrottledError
 from terminology.errors import ConcordanceError
-from terminology.publication.conceptmap import InvalidConceptMapError
-from terminology.publication.lookup import UnknownCodeError
-from terminology.publication.valueset import (
-    InvalidValueSetError,
-    TooCostlyError,
-    UnknownCodeSystemError,
-    UnknownValueSetError,
-)
-from terminology.storage import conceptmaps
 
 FHIR_JSON = "application/fhir+json"
 
 
 class FhirError(ConcordanceError):
-    """An error to answer as an OperationOutcome with ``status``."""
+    """An error of a FHIR operation's own rules, answered as an OperationOutcome with
+    ``status`` and the FHIR issue type ``code`` given where it is raised."""
 
     def __init__(self, status: int, code: str, diagnostics: str) -> None:
-        self.status, self.issue_code, self.diagnostics = status, code, diagnostics
+        self.http_status, self.fhir_issue, self.diagnostics = status, code, diagnostics
         super().__init__(diagnostics)
 
 
@@ -52,25 +44,13 @@ def fhir_response(body: dict[str, Any], status: int = 200) -> JSONResponse:
 
 
 def render_fhir_error(error: Exception) -> JSONResponse:
-    """Every error of a ``/fhir`` route, as an OperationOutcome."""
-    if isinstance(error, FhirError):
-        return fhir_response(operation_outcome(error.issue_code, error.diagnostics), error.status)
-    if isinstance(error, conceptmaps.ConceptMapNotFoundError):
-        return fhir_response(operation_outcome("not-found", str(error)), 404)
-    if isinstance(error, InvalidConceptMapError):
-        return fhir_response(operation_outcome("invalid", str(error)), 400)
-    if isinstance(error, UnknownCodeError | UnknownValueSetError | UnknownCodeSystemError):
-        return fhir_response(operation_outcome("not-found", str(error)), 404)
-    if isinstance(error, TooCostlyError):
-        return fhir_response(operation_outcome("too-costly", str(error)), 422)
-    if isinstance(error, ThrottledError):
-        answer = fhir_response(operation_outcome("throttled", str(error)), 503)
-        answer.headers["Retry-After"] = "5"
-        return answer
-    if isinstance(error, InvalidValueSetError):
-        return fhir_response(operation_outcome("invalid", str(error)), 400)
+    """Every error of a ``/fhir`` route, as an OperationOutcome with the status and issue
+    type the error catalogue gives its class (:mod:`terminology.errors`)."""
     if isinstance(error, ConcordanceError):
-        return fhir_response(operation_outcome("processing", str(error)), 422)
+        answer = fhir_response(operation_outcome(error.fhir_issue, str(error)), error.http_status)
+        if isinstance(error, ThrottledError):
+            answer.headers["Retry-After"] = "5"
+        return answer
     if isinstance(error, RecursionError):
         return fhir_response(operation_outcome("invalid", "the request is nested too deep to read"), 400)
     return fhir_response(operation_outcome("exception", "the server could not answer"), 500)

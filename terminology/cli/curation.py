@@ -153,6 +153,8 @@ def refuse_unless_demo(store: SqlStore, database_url: str) -> None:
 
 class DemoRefusedError(ConcordanceError):
     code = "demo-refused"
+    http_status = 400
+    fhir_issue = "forbidden"
 
 
 def review_demo(

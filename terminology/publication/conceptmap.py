@@ -32,6 +32,8 @@ STATUSES = ("draft", "active", "retired", "unknown")
 
 class InvalidConceptMapError(ConcordanceError):
     code = "invalid-conceptmap"
+    http_status = 400
+    fhir_issue = "invalid"
 
 
 def fhir_date_time(moment: datetime) -> str:

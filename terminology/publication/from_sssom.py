@@ -41,6 +41,10 @@ STATUSES = {"draft", "active", "retired", "unknown"}
 class InvalidMappingSetError(ConcordanceError):
     """An SSSOM file that cannot be read as a mapping set: where, which field, why."""
 
+    code = "invalid-mapping-set"
+    http_status = 400
+    fhir_issue = "invalid"
+
 
 @dataclass(frozen=True)
 class MappingSet:

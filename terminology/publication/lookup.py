@@ -26,6 +26,8 @@ VALUE_KEYS = ("valueCode", "valueCoding", "valueString", "valueInteger", "valueB
 
 class UnknownCodeError(ConcordanceError):
     code = "not-found"
+    http_status = 404
+    fhir_issue = "not-found"
 
 
 @dataclass

@@ -20,7 +20,7 @@ from typing import Any
 
 import re2
 
-from terminology.errors import ConcordanceError
+from terminology.errors import CodeSystemNotFoundError, ConcordanceError
 from terminology.publication.lookup import CodeSystemIndex
 from terminology.publication.validate import Issue, Validation, Where, concept_status, validate_code
 from terminology.text import fold
@@ -33,20 +33,28 @@ ECHOED = ("excludeNested", "activeOnly", "includeDesignations", "includeDefiniti
 
 class UnknownValueSetError(ConcordanceError):
     code = "not-found"
+    http_status = 404
+    fhir_issue = "not-found"
 
 
-class UnknownCodeSystemError(ConcordanceError):
+class UnknownCodeSystemError(CodeSystemNotFoundError):
+    """A value set names a code system the request did not send and the store lacks."""
+
     code = "not-found"
 
 
 class InvalidValueSetError(ConcordanceError):
     code = "invalid"
+    http_status = 400
+    fhir_issue = "invalid"
 
 
 class TooCostlyError(ConcordanceError):
     """The operation would cost more than the server allows one request (FHIR ``too-costly``)."""
 
     code = "too-costly"
+    http_status = 422
+    fhir_issue = "too-costly"
 
 
 @dataclass

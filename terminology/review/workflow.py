@@ -119,18 +119,26 @@ class CurationError(ConcordanceError):
     """A decision that cannot be applied; ``code`` is stable for API clients."""
 
     code = "curation-error"
+    http_status = 422
+    fhir_issue = "business-rule"
 
 
 class InvalidTransition(CurationError):
     code = "invalid-transition"
+    http_status = 409
+    fhir_issue = "business-rule"
 
 
 class NotAllowed(CurationError):
     code = "forbidden"
+    http_status = 403
+    fhir_issue = "forbidden"
 
 
 class InvalidDecision(CurationError):
     code = "invalid-decision"
+    http_status = 422
+    fhir_issue = "invalid"
 
 
 class Rule(Frozen):

@@ -19,10 +19,14 @@ maps = ConceptMapRow.__table__  # type: ignore[attr-defined]
 
 class ConceptMapNotFoundError(ConcordanceError):
     code = "not-found"
+    http_status = 404
+    fhir_issue = "not-found"
 
 
 class ConceptMapVersionConflictError(ConcordanceError):
     code = "version-conflict"
+    http_status = 409
+    fhir_issue = "conflict"
 
 
 class StoredMap(Frozen):

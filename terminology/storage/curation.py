@@ -59,28 +59,40 @@ candidates = MappingCandidateRow.__table__  # type: ignore[attr-defined]
 
 class UnknownUserError(ConcordanceError):
     code = "unknown-user"
+    http_status = 404
+    fhir_issue = "not-found"
 
 
 class NotAMemberError(ConcordanceError):
     code = "not-found"
+    http_status = 404
+    fhir_issue = "not-found"
 
 
 class LastAdminError(ConcordanceError):
     code = "last-admin"
+    http_status = 409
+    fhir_issue = "business-rule"
 
 
 class ProjectNotFoundError(ConcordanceError):
     code = "not-found"
+    http_status = 404
+    fhir_issue = "not-found"
 
 
 class RowNotFoundError(ConcordanceError):
     code = "not-found"
+    http_status = 404
+    fhir_issue = "not-found"
 
 
 class StaleVersionError(ConcordanceError):
     """Someone saved the row since the version the decision was computed from."""
 
     code = "stale-version"
+    http_status = 412
+    fhir_issue = "conflict"
 
     def __init__(self, current: MappingRow) -> None:
         self.current = current
