@@ -31,6 +31,14 @@ from terminology.storage.store import SqlStore
 
 BUNDLED_MANIFEST = Path(__file__).resolve().parent.parent / "data" / "bundled.toml"
 """The code systems ``make demo`` loads (real public data, provenance in ``data/README.md``)."""
+TRANSLATED = {
+    "code": pl.String,
+    "target_system": pl.String,
+    "target_code": pl.String,
+    "target_display": pl.String,
+    "equivalence": pl.String,
+}
+NEGATIVE = ["unmatched", "disjoint"]
 EQUIVALENCE_ORDER = [
     "equal",
     "equivalent",
@@ -51,7 +59,7 @@ class Concordance:
 
     def __init__(self, store: SqlStore) -> None:
         self.store = store
-        self._translation_tables: dict[int, pl.DataFrame] = {}
+        self._translation_indexes: dict[int, Any] = {}
 
     @classmethod
     def open(cls, database_url: str | None = None) -> Concordance:
@@ -358,32 +366,63 @@ class Concordance:
         return map_rows(self._map(url, version).resource)
 
     def translate(
-        self, codes: pl.Series | Sequence[str], *, system: str, url: str | int, version: str | None = None
+        self,
+        codes: pl.Series | Sequence[str],
+        *,
+        system: str,
+        url: str | int,
+        version: str | None = None,
+        reverse: bool = False,
+        target_system: str | None = None,
+        every_target: bool = False,
     ) -> pl.DataFrame:
-        """Translate a column of codes of ``system`` through a published ConceptMap: one row
-        per input code, in order (code, target_code, target_display, equivalence, mapped).
+        """Translate a column of codes of ``system`` through a published ConceptMap, with the
+        semantics of FHIR ``$translate`` (the same function answers both): groups chosen by
+        system and ``target_system``, ``unmapped`` modes (provided, fixed, other-map),
+        ``reverse`` (target → source).
 
-        A code with several targets keeps the closest (``equivalent`` before ``wider`` ...);
-        an unmapped code has nulls. This is one hash join, so hundreds of thousands of codes
-        take milliseconds.
+        Columns: code, target_system, target_code, target_display, equivalence, mapped. By
+        default one row per input code, in order, keeping its closest match (``equivalent``
+        before ``wider`` ...; nulls when there is none); ``every_target=True`` gives one row
+        per match, as ``$translate`` lists them. Each distinct code is looked up once in the
+        version's index, then joined back: a column of a million codes takes a second.
         """
+        from terminology.publication.translate import Question, newest
+        from terminology.publication.translate import translate as translate_one
+
         stored = self._map(url, version)
-        if stored.id not in self._translation_tables:  # a published version never changes
-            self._translation_tables[stored.id] = translation_table(stored.resource)
-        table = self._translation_tables[stored.id].filter(pl.col("source_system") == system)
+        index = self._index(stored)
+        others = None
+        if index.falls_back:
+            others = {m.url: self._index(m) for m in newest(conceptmaps.search_concept_maps(self.store))}
         column = codes.alias("code") if isinstance(codes, pl.Series) else pl.Series("code", list(codes))
-        return (
-            column.cast(pl.String)
-            .to_frame()
-            .join(
-                table.drop("source_system"),
-                left_on="code",
-                right_on="source_code",
-                how="left",
-                maintain_order="left",
-            )
-            .with_columns(mapped=pl.col("target_code").is_not_null())
+        column = column.cast(pl.String)
+        records = []
+        for code in column.drop_nulls().unique().to_list():
+            question = Question(((system, code),), target_system=target_system, reverse=reverse)
+            for match in translate_one(index, question, others=others):
+                records.append((code, match.system, match.code, match.display, match.equivalence))
+        found = pl.DataFrame(records, schema=TRANSLATED, orient="row")
+        rank = pl.col("equivalence").replace_strict(
+            EQUIVALENCE_ORDER, list(range(len(EQUIVALENCE_ORDER))), default=len(EQUIVALENCE_ORDER)
         )
+        found = (
+            found.with_columns(rank=rank).sort("code", "rank", "target_code", nulls_last=True).drop("rank")
+        )
+        if not every_target:
+            found = found.unique("code", keep="first", maintain_order=True)
+        return (
+            column.to_frame()
+            .join(found, on="code", how="left", maintain_order="left")
+            .with_columns(mapped=pl.col("equivalence").is_not_null() & ~pl.col("equivalence").is_in(NEGATIVE))
+        )
+
+    def _index(self, stored: conceptmaps.StoredMap) -> Any:
+        from terminology.publication.translate import MapIndex
+
+        if stored.id not in self._translation_indexes:  # a published version never changes
+            self._translation_indexes[stored.id] = MapIndex(stored.as_served())
+        return self._translation_indexes[stored.id]
 
     def diff(self, old: str | int, new: str | int) -> pl.DataFrame:
         """What changed between two ConceptMap versions (ids): added, removed, changed."""
@@ -455,20 +494,6 @@ def map_rows(resource: dict[str, Any]) -> pl.DataFrame:
     from terminology.exporters.conceptmap_formats import CSV_COLUMNS, _rows
 
     return pl.DataFrame(list(_rows(resource)), schema={name: pl.String for name in CSV_COLUMNS})
-
-
-def translation_table(resource: dict[str, Any]) -> pl.DataFrame:
-    """Per source code, its closest target (see ``EQUIVALENCE_ORDER``)."""
-    rows = map_rows(resource)
-    rank = pl.col("equivalence").replace_strict(
-        EQUIVALENCE_ORDER, list(range(len(EQUIVALENCE_ORDER))), default=len(EQUIVALENCE_ORDER)
-    )
-    return (
-        rows.with_columns(rank=rank, target_code=pl.col("target_code").replace("", None))
-        .sort("rank", "target_code", nulls_last=True)
-        .unique(["source_system", "source_code"], keep="first", maintain_order=True)
-        .select("source_system", "source_code", "target_code", "target_display", "equivalence")
-    )
 
 
 def hierarchy_depth(parents: pl.DataFrame, codes: pl.Series) -> pl.DataFrame:

@@ -22,7 +22,7 @@ from api.fhir.outcome import FhirError, fhir_response
 from api.fhir.parameters import body_pairs, boolean, coding_from_query, collect, one, query_pairs, resource_id
 from api.fhir.router import router
 from terminology.publication.conceptmap import as_r4
-from terminology.publication.translate import MapIndex, Match, Question, has_result, translate
+from terminology.publication.translate import MapIndex, Match, Question, has_result, newest, translate
 from terminology.storage import conceptmaps
 from terminology.storage.store import SqlStore
 
@@ -138,16 +138,6 @@ def _request_maps(found: dict[str, list[Any]]) -> list[conceptmaps.StoredMap]:
     return sent
 
 
-def _newest(candidates: list[conceptmaps.StoredMap]) -> list[conceptmaps.StoredMap]:
-    """Per url, the newest active version (the newest of any status when none is active)."""
-    chosen: dict[str, conceptmaps.StoredMap] = {}
-    for stored in candidates:  # newest first within a url
-        current = chosen.get(stored.url)
-        if current is None or (current.status != "active" and stored.status == "active"):
-            chosen[stored.url] = stored
-    return list(chosen.values())
-
-
 def _choose_maps(
     cache: MapCache, found: dict[str, list[Any]], instance: int | None, sent: list[conceptmaps.StoredMap]
 ) -> list[conceptmaps.StoredMap]:
@@ -163,8 +153,8 @@ def _choose_maps(
         if not same:
             wanted = f"{url}|{version}" if version else url
             raise FhirError(404, "not-found", f"ConceptMap {wanted} is not known to this server")
-        return _newest(same)[:1] if version is None else same[:1]
-    scoped = _newest([m for m in sent + cache.maps() if m.status in ("active", "draft") or m.id < 0])
+        return newest(same)[:1] if version is None else same[:1]
+    scoped = newest([m for m in sent + cache.maps() if m.status in ("active", "draft") or m.id < 0])
     source, target = one(found, "source"), one(found, "target")
     if source:
         scoped = [
@@ -220,7 +210,7 @@ def _translate(
     indexes = [cache.index(stored) if stored.id > 0 else MapIndex(stored.resource) for stored in chosen]
     others = None
     if any(index.falls_back for index in indexes):  # only then are the other maps indexed
-        every = _newest(sent + cache.maps())
+        every = newest(sent + cache.maps())
         others = {m.url: cache.index(m) if m.id > 0 else MapIndex(m.resource) for m in every}
     matches: list[Match] = []
     for index in indexes:

@@ -11,8 +11,9 @@ when some match is neither ``unmatched`` nor ``disjoint``.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 NEGATIVE = frozenset({"unmatched", "disjoint"})
 INVERSE = {"wider": "narrower", "narrower": "wider", "subsumes": "specializes", "specializes": "subsumes"}
@@ -151,3 +152,25 @@ def translate(
 
 def has_result(matches: list[Match]) -> bool:
     return any(match.equivalence not in NEGATIVE for match in matches)
+
+
+class Versioned(Protocol):
+    @property
+    def url(self) -> str: ...
+
+    @property
+    def status(self) -> str: ...
+
+
+V = TypeVar("V", bound=Versioned)
+
+
+def newest(versions: Iterable[V]) -> list[V]:
+    """Per canonical url, the version that answers when none is named: the newest active
+    one, else the newest of any status (``versions`` come newest first within a url)."""
+    chosen: dict[str, V] = {}
+    for stored in versions:
+        current = chosen.get(stored.url)
+        if current is None or (current.status != "active" and stored.status == "active"):
+            chosen[stored.url] = stored
+    return list(chosen.values())
