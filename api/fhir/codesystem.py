@@ -19,55 +19,10 @@ from api.fhir.parameters import body_pairs, coding_from_query, one, page_size, q
 from api.fhir.router import router
 from terminology.errors import CodeSystemNotFoundError
 from terminology.publication.lookup import CodeSystemIndex, lookup
+from terminology.publication.stored import concept_index
 from terminology.publication.validate import Validation, Where, unknown_code_system, validate_code
 from terminology.publication.valueset import TooCostlyError
 from terminology.storage.store import SqlStore
-
-STORED_USE = "urn:concordance:designation-use"
-
-
-def _stored_code_system(store: SqlStore, url: str, version: str | None, code: str) -> CodeSystemIndex | None:
-    """A stored version as a CodeSystem resource holding the code, its parents and children."""
-    system = store.find_code_system(url, version)
-    if system is None:
-        return None
-    concept = store.concept(system, code)
-    if concept is None:  # the version, without the code: $lookup and $validate-code say it is unknown
-        return CodeSystemIndex(
-            {"url": system.url, "version": system.version, "name": system.name or system.url}
-        )
-    node: dict[str, Any] = {"code": concept.code}
-    if concept.display:
-        node["display"] = concept.display
-    if concept.definition:
-        node["definition"] = concept.definition
-    node["designation"] = [
-        {
-            key: value
-            for key, value in (
-                ("language", d.language),
-                ("use", {"system": STORED_USE, "code": str(d.use.value)}),
-                ("value", d.value),
-            )
-            if value
-        }
-        for d in concept.designations
-        if d.value != concept.display
-    ]
-    node["property"] = [{"code": key, "valueString": str(value)} for key, value in concept.properties.items()]
-    if not concept.active:
-        node["property"].append({"code": "status", "valueCode": "retired"})
-    index = CodeSystemIndex({"url": system.url, "version": system.version, "name": system.name or system.url,
-                             "concept": [node]})  # fmt: skip
-    for parent in concept.parents:
-        found = store.concept(system, parent)
-        index.concepts[parent] = {"code": parent, "display": found.display if found else None}
-        index.parents.setdefault(code, []).append(parent)
-    for child in store.children(system, code):
-        found = store.concept(system, child)
-        index.concepts[child] = {"code": child, "display": found.display if found else None}
-        index.children.setdefault(code, []).append(child)
-    return index
 
 
 def _sent_code_systems(found: dict[str, list[Any]]) -> list[CodeSystemIndex]:
@@ -102,7 +57,7 @@ def _lookup(store: SqlStore, pairs: Iterable[tuple[str, Any]]) -> JSONResponse:
          and cs.resource.get("content") != "supplement"), None,
     )  # fmt: skip
     if chosen is None:
-        chosen = _stored_code_system(store, system, version, str(code))
+        chosen = concept_index(store, system, version, str(code))
     if chosen is None:
         wanted = f"{system}|{version}" if version else system
         raise FhirError(404, "not-found", f"A definition for CodeSystem '{wanted}' could not be found")
@@ -201,7 +156,7 @@ def _validate_one(
         (cs for cs in sent if cs.url == system and (version is None or cs.version == version)), None
     )
     if chosen is None:
-        chosen = _stored_code_system(store, system, version, str(code))
+        chosen = concept_index(store, system, version, str(code))
     if chosen is None:
         return unknown_code_system(system, version, _known_versions(store, sent, system), str(code))
     return validate_code(chosen, str(code), display=coding.get("display"), where=where)

@@ -10,36 +10,10 @@ from __future__ import annotations
 import gc
 import threading
 from collections import OrderedDict
-from typing import Any
 
-from terminology.models import CodeSystem
 from terminology.publication.lookup import CodeSystemIndex
+from terminology.publication.stored import whole_index
 from terminology.storage.store import SqlStore
-
-
-def whole_index(store: SqlStore, system: CodeSystem) -> CodeSystemIndex:
-    """A stored version with every concept and parent link, for value set expansion."""
-    parents: dict[str, list[str]] = {}
-    for code, parent in store.parents_frame(system).iter_rows():
-        parents.setdefault(code, []).append(parent)
-    concepts = []
-    for code, display, active in store.concept_frame(system).iter_rows():
-        node: dict[str, Any] = {
-            "code": code,
-            "property": [{"code": "parent", "valueCode": p} for p in parents.get(code, [])],
-        }
-        if display:
-            node["display"] = display
-        if not active:
-            node["property"].append({"code": "status", "valueCode": "retired"})
-        concepts.append(node)
-    resource = {
-        "url": system.url,
-        "version": system.version,
-        "name": system.name or system.url,
-        "concept": concepts,
-    }
-    return CodeSystemIndex(resource)
 
 
 class StoredCodeSystems:

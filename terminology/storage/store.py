@@ -65,6 +65,8 @@ class CodeSystemStore(Protocol):
 
     def known_codes(self, system: CodeSystem, codes: Iterable[str]) -> set[str]: ...
 
+    def displays(self, system: CodeSystem, codes: Iterable[str]) -> dict[str, str | None]: ...
+
     def code_system_by_id(self, system_id: int) -> CodeSystem: ...
 
     def previous_version(self, system: CodeSystem) -> CodeSystem | None: ...
@@ -453,6 +455,17 @@ class SqlStore:
         )
         with self._reading() as connection:
             return list(connection.execute(query).scalars())
+
+    def displays(self, system: CodeSystem, codes: Iterable[str]) -> dict[str, str | None]:
+        """The display of each of ``codes`` that ``system`` has (one query)."""
+        wanted = sorted(set(codes))
+        if not wanted:
+            return {}
+        query = sa.select(concepts.c.code, concepts.c.display).where(
+            concepts.c.system_id == system.id, concepts.c.code.in_(wanted)
+        )
+        with self._reading() as connection:
+            return {code: display for code, display in connection.execute(query)}
 
     def known_codes(self, system: CodeSystem, codes: Iterable[str]) -> set[str]:
         """Those of ``codes`` that are codes of ``system``."""
