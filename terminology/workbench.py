@@ -12,7 +12,6 @@ a loop), and diff two map versions.
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from pathlib import Path
@@ -23,7 +22,8 @@ import sqlalchemy as sa
 
 from terminology.importers import importer_class
 from terminology.importing import import_code_system
-from terminology.models import CodeSystem, CodeSystemMetadata
+from terminology.models import CodeSystem
+from terminology.services.code_systems import read_manifest
 from terminology.settings import Settings, get_settings
 from terminology.storage import conceptmaps, curation, migrate
 from terminology.storage.engine import make_engine
@@ -77,17 +77,9 @@ class Concordance:
     ) -> pl.DataFrame:
         """Import the code systems a TOML manifest lists (``only``: their ``name``s); a
         version already imported from the same file is kept, not duplicated."""
-        path = Path(manifest)
-        entries = tomllib.loads(path.read_text(encoding="utf-8")).get("code_system", [])
-        wanted = set(only) if only is not None else None
-        for entry in entries:
-            if wanted is not None and entry.get("name") not in wanted:
-                continue
-            metadata = CodeSystemMetadata(
-                **{k: entry.get(k) for k in ("url", "version", "name", "title", "publisher", "language")}
-            )
-            importer = importer_class(entry["format"]).with_options(dict(entry.get("options", {})))
-            import_code_system(self.store, importer, path.parent / entry["path"], overrides=metadata)
+        for entry in read_manifest(Path(manifest), only=only):
+            importer = importer_class(entry.format).with_options(entry.options)
+            import_code_system(self.store, importer, entry.path, overrides=entry.metadata)
         return self.code_systems()
 
     def code_systems(self) -> pl.DataFrame:

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import os
 import sys
-import tomllib
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -25,11 +24,12 @@ from terminology.cli.output import (
 )
 from terminology.cli.publication import maps_app, publish_command
 from terminology.cli.store import open_store
-from terminology.errors import ConcordanceError, SourceFileError
+from terminology.errors import ConcordanceError
 from terminology.importers import format_names, importer_class
 from terminology.importers.base import total_size
 from terminology.importing import import_code_system, options_from_pairs
 from terminology.models import CodeSystemMetadata, ImportReport
+from terminology.services.code_systems import read_manifest
 from terminology.settings import get_settings
 from terminology.storage import migrate
 from terminology.storage.engine import make_engine
@@ -146,30 +146,17 @@ def load_manifest(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
 ) -> None:
     """Import every code system a manifest lists (paths relative to the manifest)."""
-    try:
-        entries = tomllib.loads(manifest.read_text(encoding="utf-8")).get("code_system", [])
-    except (OSError, tomllib.TOMLDecodeError) as error:
-        raise SourceFileError(manifest, f"unreadable manifest: {error}") from error
     store = open_store()
     out = console()
-    for number, entry in enumerate(entries, start=1):
-        try:
-            metadata = CodeSystemMetadata(
-                **{k: entry.get(k) for k in ("url", "version", "name", "title", "publisher", "language")}
-            )
-            path = manifest.parent / entry["path"]
-            report = run_import(
-                store,
-                entry["format"],
-                path,
-                dict(entry.get("options", {})),
-                metadata,
-                show_progress=not quiet and sys.stderr.isatty(),
-            )
-        except KeyError as error:
-            raise SourceFileError(
-                manifest, f"entry {number} lacks {error}", element=f"[[code_system]] #{number}"
-            ) from error
+    for entry in read_manifest(manifest):
+        report = run_import(
+            store,
+            entry.format,
+            entry.path,
+            entry.options,
+            entry.metadata,
+            show_progress=not quiet and sys.stderr.isatty(),
+        )
         for line in report_lines(report):
             out.print(line, markup=False)
     out.print(systems_table(store.code_systems()))
