@@ -8,6 +8,7 @@ settings answers with a clear refusal instead of work.
 
 from __future__ import annotations
 
+import statistics
 import threading
 import time
 from collections.abc import Iterator
@@ -95,13 +96,20 @@ def test_metadata_answers_while_heavy_expansions_run(database_url: str) -> None:
             worker.join()
     assert len(heavy_seconds) == 2 and min(heavy_seconds) > 1.0  # the heavy work was real
     assert len(latencies) >= 10
-    assert max(latencies) < 0.5, f"metadata waited {max(latencies):.2f} s behind the expansions"
+    # Blocked, a metadata call would wait for a whole expansion; measured against the
+    # expansions themselves, so that a busy CI machine slows both sides alike.
+    assert max(latencies) < 0.4 * min(heavy_seconds), (
+        f"metadata waited {max(latencies):.2f} s behind expansions of {min(heavy_seconds):.2f} s"
+    )
+    assert statistics.median(latencies) < 0.1
 
 
 def test_a_stored_code_system_is_indexed_once_per_version(database_url: str) -> None:
     app = create_app(Settings(database_url=database_url))
     with serving(app) as url, httpx.Client(base_url=url, timeout=60) as client:
+        started = time.perf_counter()
         first = client.post("/fhir/ValueSet/$expand", json=expand_body(3), headers=FHIR)
+        cold = time.perf_counter() - started
         assert first.status_code == 200 and first.json()["expansion"]["total"] == 47_200
         assert app.state.code_systems.loads == 1  # three includes, one index
         started = time.perf_counter()
@@ -114,7 +122,7 @@ def test_a_stored_code_system_is_indexed_once_per_version(database_url: str) -> 
         )
         assert validate.status_code == 404  # unknown value set, but nothing reloaded
         assert app.state.code_systems.loads == 1
-    assert warm < 2.0, f"a warm expansion of 3 x 47,200 concepts took {warm:.2f} s"
+    assert warm < cold / 2, f"a warm expansion took {warm:.2f} s, a cold one {cold:.2f} s"
 
 
 def test_a_long_regex_is_compiled_once_per_filter(database_url: str) -> None:
@@ -132,7 +140,7 @@ def test_a_long_regex_is_compiled_once_per_filter(database_url: str) -> None:
         took = time.perf_counter() - started
     assert answer.status_code == 200, answer.text
     assert answer.json()["expansion"]["total"] == 0
-    assert took < 5.0, f"the regex filter took {took:.1f} s"
+    assert took < 10.0, f"the regex filter took {took:.1f} s (compiled per code: 48 s)"
 
 
 def test_request_bodies_over_the_limit_are_refused_before_they_are_read(database_url: str) -> None:
@@ -190,12 +198,10 @@ def test_a_value_set_operation_past_its_time_budget_is_refused(database_url: str
         Settings(database_url=database_url, operation_seconds=0.05, code_system_cache_concepts=0)
     )
     with serving(app) as url, httpx.Client(base_url=url, timeout=60) as client:
-        started = time.perf_counter()
         answer = client.post("/fhir/ValueSet/$expand", json=expand_body(8), headers=FHIR)
-        took = time.perf_counter() - started
     assert answer.status_code == 422 and outcome_code(answer) == "too-costly"
     assert "seconds" in answer.json()["issue"][0]["details"]["text"]
-    assert took < 3.0  # refused after about one include's load, not after all eight
+    assert app.state.code_systems.loads <= 2  # refused after about one include, not after all eight
 
 
 def test_json_nested_too_deep_is_a_clear_400(database_url: str) -> None:
