@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
-import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -17,7 +15,6 @@ from pathlib import Path
 
 import httpx2 as httpx
 import pytest
-import uvicorn
 
 from api.app import create_app
 from terminology.review.workflow import Role
@@ -26,6 +23,7 @@ from terminology.storage import curation, migrate
 from terminology.storage.engine import make_engine
 from terminology.storage.store import SqlStore
 from tests.api.test_curation import World, build_world
+from tests.live_server import serving
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
@@ -60,23 +58,9 @@ def world(tmp_path: Path) -> Iterator[World]:
 @pytest.fixture
 def server(world: World) -> Iterator[Server]:
     chromium_or_fail()
-    database_url = str(world.store.engine.url)
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    config = uvicorn.Config(
-        create_app(Settings(database_url=database_url)), host="127.0.0.1", port=port, log_level="warning"
-    )
-    running = uvicorn.Server(config)
-    thread = threading.Thread(target=running.run, daemon=True)
-    thread.start()
-    for _ in range(100):
-        if running.started:
-            break
-        time.sleep(0.05)
-    yield Server(f"http://127.0.0.1:{port}", world)
-    running.should_exit = True
-    thread.join(timeout=10)
+    app = create_app(Settings(database_url=str(world.store.engine.url)))
+    with serving(app) as url:
+        yield Server(url, world)
 
 
 @pytest.fixture

@@ -5,23 +5,14 @@ expected, a database that cannot be reached. Run as a terminologist runs it: a p
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.cli_process import concordance
 from tests.conftest import ROOT
-
-
-def concordance(*args: str, database_url: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "CONCORDANCE_DATABASE_URL": database_url}
-    return subprocess.run(
-        [sys.executable, "-m", "terminology.cli", *args], cwd=cwd, env=env, capture_output=True, text=True,
-        timeout=120,
-    )  # fmt: skip
 
 
 def one_error_line(done: subprocess.CompletedProcess[str]) -> str:

@@ -3,22 +3,12 @@ database but the demo one unless told ``--force`` (issue 12)."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
+from tests.cli_process import concordance
 from tests.conftest import ROOT
 
 DEMO = "sqlite:///concordance.db"
-
-
-def concordance(*args: str, database_url: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "CONCORDANCE_DATABASE_URL": database_url}
-    return subprocess.run(
-        [sys.executable, "-m", "terminology.cli", *args], cwd=cwd, env=env, capture_output=True, text=True,
-        timeout=300,
-    )  # fmt: skip
 
 
 def prepared(url: str, cwd: Path) -> None:
