@@ -162,30 +162,13 @@ class Concordance:
     ) -> pl.DataFrame:
         """Ranked candidates from ``source`` to ``target`` (with rule files); saved as a mapping
         project for review when ``project`` names one."""
-        from terminology.matching.engine import match
-        from terminology.matching.rules import load_rules
-        from terminology.storage.projects import save_candidates
+        from terminology.services.matching import match_and_save
 
-        source_system, target_system = self.system(source), self.system(target)
-        rule_set = load_rules([Path(path) for path in rules])
-        found = match(
-            self.store,
-            source_system,
-            target_system,
-            **rule_set.engine_options(),
-            top_k=top_k,
-            min_score=min_score,
-        )
-        if project:
-            save_candidates(
-                self.store,
-                project,
-                source_system,
-                target_system,
-                found,
-                rules=[str(path) for path in rules],
-                settings={"top": top_k, "min_score": min_score},
-            )
+        matched = match_and_save(
+            self.store, self.system(source), self.system(target), rules=rules, top_k=top_k,
+            min_score=min_score, project=project,
+        )  # fmt: skip
+        found = matched.candidates
         return candidates_frame([c.model_dump() for c in found])
 
     def candidates(self, project: str | int) -> pl.DataFrame:

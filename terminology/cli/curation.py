@@ -97,19 +97,14 @@ def open_demo_review(store: SqlStore, *, url: str = "http://127.0.0.1:8000") -> 
     ``demo`` user the admin role in it; returns what to print."""
     from pathlib import Path
 
-    from terminology.matching.engine import match
-    from terminology.matching.rules import load_rules
-    from terminology.storage.projects import save_candidates
+    from terminology.services.matching import match_and_save
 
     system = "urn:concordance:codesystem:samu-hub-nomenclature"
     old, new = store.code_system(system, "1.9"), store.code_system(system, "2.3")
     rules_folder = Path(__file__).resolve().parents[2] / "mapping_rules" / "rules"
     paths = [rules_folder / "nomenclature_upgrade.yaml", rules_folder / "samu_nomenclature.yaml"]
-    rules = load_rules(paths)
-    found = match(store, old, new, **rules.engine_options(), top_k=5)
-    saved = save_candidates(
-        store, "SAMU-Hub 1.9 → 2.3", old, new, found, rules=[str(p) for p in paths], settings={"top": 5}
-    )
+    saved = match_and_save(store, old, new, rules=paths, top_k=5, project="SAMU-Hub 1.9 → 2.3").project
+    assert saved is not None
     project = curation.get_project(store, saved.id)
     user, token = curation.ensure_user(store, "demo")
     curation.add_member(store, project, user, Role.ADMIN)

@@ -234,10 +234,7 @@ def match_command(
     (review starts there) and write them as SSSOM; or, with --retrain, learn from a
     project's decisions and re-rank what is left."""
     from terminology.exporters.sssom import write_sssom
-    from terminology.matching.engine import match
-    from terminology.matching.memory import MappingMemory, load_memory
-    from terminology.matching.rules import load_rules
-    from terminology.storage.projects import save_candidates
+    from terminology.services.matching import match_and_save
 
     store = open_store()
     if retrain is not None:
@@ -247,32 +244,17 @@ def match_command(
         raise typer.BadParameter("give --source and --target, or --retrain PROJECT")
     source_system = store.code_system(*split_reference(source))
     target_system = store.code_system(*split_reference(target))
-    rule_set = load_rules(list(rules or []))
-    remembered = sum((load_memory(path) for path in memory or []), MappingMemory())
     labels = store.labels_frame(source_system).height
+    name = project or f"{source_system.reference} → {target_system.reference}"
     with progress_bar(
         "matching labels", labels, enabled=not quiet and sys.stderr.isatty(), unit="items"
     ) as progress:
-        found = match(
-            store,
-            source_system,
-            target_system,
-            **rule_set.engine_options(),
-            memory=remembered,
-            top_k=top,
-            min_score=min_score,
-            progress=progress,
-        )
-    name = project or f"{source_system.reference} → {target_system.reference}"
-    saved = save_candidates(
-        store,
-        name,
-        source_system,
-        target_system,
-        found,
-        rules=[str(path) for path in rules or []],
-        settings={"top": top, "min_score": min_score, "memory": [str(path) for path in memory or []]},
-    )
+        matched = match_and_save(
+            store, source_system, target_system, rules=list(rules or []), memory=list(memory or []),
+            top_k=top, min_score=min_score, project=name, progress=progress,
+        )  # fmt: skip
+    found, saved = matched.candidates, matched.project
+    assert saved is not None  # a name was given
     mapped = len({c.source_code for c in found})
     summary = (
         f"{name}: {len(found):,} candidates for {mapped:,} of {source_system.concept_count:,} source concepts"
