@@ -314,19 +314,9 @@ class Concordance:
         self, path: Path | str, *, status: str | None = None, version: str | None = None
     ) -> int:
         """Serve an existing map (FHIR ConceptMap JSON, or SSSOM ``.tsv``); returns its id."""
-        import json
+        from terminology.services.concept_maps import import_map_file
 
-        from terminology.publication.from_sssom import conceptmap_from_sssom
-
-        path = Path(path)
-        text = path.read_text(encoding="utf-8")
-        if path.suffix.lower() == ".tsv":
-            resource = conceptmap_from_sssom(text, where=str(path), version=version, status=status or "draft")
-        else:
-            resource = json.loads(text)
-        if status:
-            resource["status"] = status
-        return conceptmaps.save_concept_map(self.store, resource)[0].id
+        return import_map_file(self.store, Path(path), status=status, version=version)[0].id
 
     def load_bundled_maps(self) -> pl.DataFrame:
         """The curated SAMU-Hub correspondence and the HL7 example maps ``make demo`` serves."""

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
@@ -46,30 +45,12 @@ def import_maps(
     ] = None,
 ) -> None:
     """Serve existing ConceptMaps (e.g. national tables) beside published ones."""
+    from terminology.services.concept_maps import import_map_file
+
     store = _store()
     for path in files:
-        resource = _read_map(path, version=version, status=status)
-        if status:
-            resource["status"] = status
-        stored, new = conceptmaps.save_concept_map(store, resource)
+        stored, new = import_map_file(store, path, status=status, version=version)
         typer.echo(f"ConceptMap/{stored.id} {stored.url}|{stored.version}{'' if new else ' (unchanged)'}")
-
-
-def _read_map(path: Path, *, version: str | None, status: str | None) -> dict[str, Any]:
-    """A ConceptMap resource from a FHIR JSON or an SSSOM TSV file."""
-    from terminology.publication.from_sssom import conceptmap_from_sssom
-
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        raise typer.BadParameter(f"{path}: cannot be read ({error})") from error
-    if path.suffix.lower() == ".tsv":
-        return conceptmap_from_sssom(text, where=str(path), version=version, status=status or "draft")
-    try:
-        resource: dict[str, Any] = json.loads(text)
-    except ValueError as error:
-        raise typer.BadParameter(f"{path}: not a JSON file ({error})") from error
-    return resource
 
 
 @maps_app.command("export")

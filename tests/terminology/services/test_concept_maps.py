@@ -1,0 +1,34 @@
+"""Map files are read in one place, for the command line and the Python API alike."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from terminology.errors import SourceFileError
+from terminology.services.concept_maps import import_map_file, read_map_file
+from terminology.storage.store import SqlStore
+from tests.conftest import BUNDLED
+
+HL7 = BUNDLED / "hl7_conceptmaps" / "original" / "ConceptMap-101.json"
+
+
+def test_a_fhir_map_is_served_once(store: SqlStore) -> None:
+    stored, new = import_map_file(store, HL7, status="active")
+    again, new_again = import_map_file(store, HL7, status="active")
+    assert new and not new_again and stored.id == again.id and stored.status == "active"
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "said"),
+    [("bad.json", "{not json", "not a JSON file"), ("list.json", "[1, 2]", "a JSON object is expected")],
+)
+def test_unreadable_map_files_are_refused_naming_them(
+    tmp_path: Path, name: str, text: str, said: str
+) -> None:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(SourceFileError, match=said) as refused:
+        read_map_file(path)
+    assert name in str(refused.value)
