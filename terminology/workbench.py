@@ -23,7 +23,9 @@ import sqlalchemy as sa
 from terminology.importers import importer_class
 from terminology.importing import import_code_system
 from terminology.models import CodeSystem
+from terminology.services import curation as service
 from terminology.services.code_systems import read_manifest
+from terminology.services.translation import MapCache, MapChoice, choose_maps, translator
 from terminology.settings import Settings, get_settings
 from terminology.storage import conceptmaps, curation, migrate
 from terminology.storage.engine import make_engine
@@ -59,7 +61,7 @@ class Concordance:
 
     def __init__(self, store: SqlStore) -> None:
         self.store = store
-        self._translation_indexes: dict[int, Any] = {}
+        self._maps = MapCache(store, recheck_seconds=0)  # a notebook sees what it just published
 
     @classmethod
     def open(cls, database_url: str | None = None) -> Concordance:
@@ -176,21 +178,21 @@ class Concordance:
         from terminology.storage.projects import project_candidates
 
         return candidates_frame(
-            project_candidates(self.store, curation.get_project(self.store, project).name)
+            project_candidates(self.store, service.find_project(self.store, project).name)
         )
 
     def import_decisions(self, project: str | int, path: Path | str, *, by: str) -> int:
         """Record validated mappings held elsewhere (CSV, SSSOM or a Usagi export) as accepted
         decisions of ``project``, ``by`` vouching for them; a file with a bad row imports nothing."""
-        found = curation.get_project(self.store, project)
-        return curation.import_decision_file(self.store, found, Path(path), by=by)
+        found = service.find_project(self.store, project)
+        return service.import_decision_file(self.store, found, Path(path), by=by)
 
     def retrain(self, project: str | int) -> pl.DataFrame:
         """Fit the project's model on its accepted decisions and re-rank its candidates
         (stored, and returned); decisions stay as they are."""
         from terminology.matching.learning import retrain_project
 
-        _, found = retrain_project(self.store, curation.get_project(self.store, project).id)
+        _, found = retrain_project(self.store, service.find_project(self.store, project).id)
         return candidates_frame([c.model_dump() for c in found])
 
     # ------------------------------------------------------------------ curation
@@ -205,7 +207,7 @@ class Concordance:
 
     def decisions(self, project: str | int) -> pl.DataFrame:
         """One row per source concept: status, chosen targets, no-map, flag, author, reviewer."""
-        found = curation.get_project(self.store, project)
+        found = service.find_project(self.store, project)
         rows, _ = curation.list_rows(self.store, found, curation.RowQuery(limit=10**9))
         records = [
             {
@@ -230,7 +232,7 @@ class Concordance:
 
     def events(self, project: str | int) -> pl.DataFrame:
         """The audit trail: who did what to which row, when (status before and after)."""
-        found = curation.get_project(self.store, project)
+        found = service.find_project(self.store, project)
         records = [
             {
                 "source_code": e.source_code,
@@ -256,7 +258,7 @@ class Concordance:
 
     def answers(self, project: str | int) -> pl.DataFrame:
         """Blind answers of double review: one row per (source code, author)."""
-        found = curation.get_project(self.store, project)
+        found = service.find_project(self.store, project)
         table = sa.table(
             "mapping_answer",
             *(
@@ -305,10 +307,10 @@ class Concordance:
 
     def publish(self, project: str | int, *, status: str = "active", version: str | None = None) -> int:
         """Publish a project's accepted decisions as a new ConceptMap version; returns its id."""
-        from terminology.publication.publish import publish
+        from terminology.services.concept_maps import publish_project
 
-        found = curation.get_project(self.store, project)
-        return publish(self.store, found, status=status, version=version).id
+        found = service.find_project(self.store, project)
+        return publish_project(self.store, found, status=status, version=version).id
 
     def import_concept_map(
         self, path: Path | str, *, status: str | None = None, version: str | None = None
@@ -320,9 +322,9 @@ class Concordance:
 
     def load_bundled_maps(self) -> pl.DataFrame:
         """The curated SAMU-Hub correspondence and the HL7 example maps ``make demo`` serves."""
-        from terminology.publication.bundled import publish_demo_maps
+        from terminology.services.concept_maps import serve_bundled_maps
 
-        publish_demo_maps(self.store)
+        serve_bundled_maps(self.store)
         return self.concept_maps()
 
     def concept_map(self, url: str | int, version: str | None = None) -> pl.DataFrame:
@@ -352,20 +354,15 @@ class Concordance:
         per match, as ``$translate`` lists them. Each distinct code is looked up once in the
         version's index, then joined back: a column of a million codes takes a second.
         """
-        from terminology.publication.translate import Question, newest
-        from terminology.publication.translate import translate as translate_one
+        from terminology.publication.translate import Question
 
-        stored = self._map(url, version)
-        index = self._index(stored)
-        others = None
-        if index.falls_back:
-            others = {m.url: self._index(m) for m in newest(conceptmaps.search_concept_maps(self.store))}
+        answer = translator(self._maps, [self._map(url, version)])
         column = codes.alias("code") if isinstance(codes, pl.Series) else pl.Series("code", list(codes))
         column = column.cast(pl.String)
         records = []
         for code in column.drop_nulls().unique().to_list():
             question = Question(((system, code),), target_system=target_system, reverse=reverse)
-            for match in translate_one(index, question, others=others):
+            for match in answer(question):
                 records.append((code, match.system, match.code, match.display, match.equivalence))
         found = pl.DataFrame(records, schema=TRANSLATED, orient="row")
         rank = pl.col("equivalence").replace_strict(
@@ -381,13 +378,6 @@ class Concordance:
             .join(found, on="code", how="left", maintain_order="left")
             .with_columns(mapped=pl.col("equivalence").is_not_null() & ~pl.col("equivalence").is_in(NEGATIVE))
         )
-
-    def _index(self, stored: conceptmaps.StoredMap) -> Any:
-        from terminology.publication.translate import MapIndex
-
-        if stored.id not in self._translation_indexes:  # a published version never changes
-            self._translation_indexes[stored.id] = MapIndex(stored.as_served())
-        return self._translation_indexes[stored.id]
 
     def diff(self, old: str | int, new: str | int) -> pl.DataFrame:
         """What changed between two ConceptMap versions (ids): added, removed, changed."""
@@ -423,13 +413,10 @@ class Concordance:
         return pl.DataFrame([m.model_dump() for m in found], schema=schema)
 
     def _map(self, url: str | int, version: str | None = None) -> conceptmaps.StoredMap:
-        if isinstance(url, int):
-            return conceptmaps.get_concept_map(self.store, url)
-        found = conceptmaps.search_concept_maps(self.store, url=url, version=version)
-        if not found:
-            raise conceptmaps.ConceptMapNotFoundError(f"ConceptMap {url}{'|' + version if version else ''}")
-        active = [m for m in found if m.status == "active"]
-        return (active or found)[0]
+        """A version by id, or by canonical url: the one named, else the latest active one
+        (the rule ``$translate`` follows)."""
+        choice = MapChoice(map_id=url) if isinstance(url, int) else MapChoice(url=url, version=version)
+        return choose_maps(self._maps, choice)[0]
 
 
 def _json(value: Any) -> Any:

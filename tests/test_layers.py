@@ -49,3 +49,42 @@ def test_no_import_cycle_among_the_command_line_modules() -> None:
         )
 
     assert [module for module in graph if reaches(module, module)] == []
+
+
+STORAGE_MAY_IMPORT = (
+    "terminology.errors",
+    "terminology.models",
+    "terminology.settings",
+    "terminology.text",
+    "terminology.batches",
+    "terminology.review.workflow",
+    "terminology.review.double",
+    "terminology.storage",
+)
+"""The domain's types and pure rules, and storage itself: nothing that reads files,
+matches, publishes or serves (those call storage, never the other way round)."""
+
+
+def test_storage_imports_no_higher_layer() -> None:
+    found = sorted(
+        f"{path.relative_to(ROOT)} imports {module}"
+        for path in (ROOT / "terminology" / "storage").rglob("*.py")
+        if "migrations" not in path.parts
+        for module in imported_modules(path)
+        if module.startswith("terminology")
+        and not any(module == allowed or module.startswith(allowed + ".") for allowed in STORAGE_MAY_IMPORT)
+    )
+    assert found == []
+
+
+def test_the_review_rules_stay_pure() -> None:
+    """The workflow and double-review rules are functions of rows: no storage, no files."""
+    rules = [ROOT / "terminology" / "review" / name for name in ("workflow.py", "double.py")]
+    found = sorted(
+        f"{path.name} imports {module}"
+        for path in rules
+        for module in imported_modules(path)
+        if module.split(".")[0] in ("sqlalchemy", "sqlmodel", "polars")
+        or module.startswith(("terminology.storage", "terminology.services"))
+    )
+    assert found == []

@@ -19,7 +19,7 @@ from api.fhir import metadata  # noqa: F401
 # isort: on
 from api.fhir.outcome import FHIR_JSON, FhirError, fhir_response, operation_outcome, render_fhir_error
 from api.fhir.router import router
-from api.fhir.translate import MapCache
+from terminology.services.translation import MapCache
 
 __all__ = [
     "FHIR_JSON",

@@ -23,6 +23,7 @@ from terminology.publication.stored import concept_index
 from terminology.publication.validate import Validation, Where, unknown_code_system, validate_code
 from terminology.publication.valueset import TooCostlyError
 from terminology.storage.store import SqlStore
+from terminology.versions import pick_version
 
 
 def _sent_code_systems(found: dict[str, list[Any]]) -> list[CodeSystemIndex]:
@@ -152,9 +153,7 @@ def _validate_one(
         raise FhirError(400, "required", "a code to validate needs its code system (url, or Coding.system)")
     system, _, pinned = str(system).partition("|")
     version = coding.get("version") or pinned or None
-    chosen = next(
-        (cs for cs in sent if cs.url == system and (version is None or cs.version == version)), None
-    )
+    chosen = pick_version([cs for cs in sent if cs.url == system], version, version_of=lambda cs: cs.version)
     if chosen is None:
         chosen = concept_index(store, system, version, str(code))
     if chosen is None:

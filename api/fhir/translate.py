@@ -1,14 +1,10 @@
-"""``ConceptMap/$translate``, type and instance level, GET and POST.
-
-Maps are read from a per-worker cache of immutable versions, refreshed when the
-catalogue changes (checked at most once a second), so a warm lookup does not touch the
-database.
+"""``ConceptMap/$translate``, type and instance level, GET and POST: the parameters are
+read here, the maps chosen and asked by :mod:`terminology.services.translation` (whose
+per-worker cache keeps a warm lookup off the database), and the answer rendered here.
 """
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Iterable
 from typing import Any
 
@@ -22,59 +18,9 @@ from api.fhir.outcome import FhirError, fhir_response
 from api.fhir.parameters import body_pairs, boolean, coding_from_query, collect, one, query_pairs, resource_id
 from api.fhir.router import router
 from terminology.publication.conceptmap import as_r4
-from terminology.publication.translate import MapIndex, Match, Question, has_result, newest, translate
+from terminology.publication.translate import Match, Question, has_result
+from terminology.services.translation import MapCache, MapChoice, choose_maps, translate_question
 from terminology.storage import conceptmaps
-from terminology.storage.store import SqlStore
-
-
-class MapCache:
-    """Indexed ConceptMap versions of one worker process."""
-
-    def __init__(self, store: SqlStore, *, recheck_seconds: float = 1.0) -> None:
-        self.store = store
-        self.recheck_seconds = recheck_seconds
-        self._lock = threading.Lock()
-        self._stamp: tuple[int, str] | None = None
-        self._checked = 0.0
-        self._maps: list[conceptmaps.StoredMap] = []
-        self._by_url: dict[str, list[conceptmaps.StoredMap]] = {}
-        self._by_id: dict[int, conceptmaps.StoredMap] = {}
-        self._indexes: dict[int, MapIndex] = {}
-
-    def maps(self) -> list[conceptmaps.StoredMap]:
-        now = time.monotonic()
-        if now - self._checked >= self.recheck_seconds:
-            with self._lock:
-                stamp = conceptmaps.catalogue_stamp(self.store)
-                if stamp != self._stamp:
-                    self._maps = conceptmaps.search_concept_maps(self.store)
-                    self._by_url = {}
-                    self._by_id = {stored.id: stored for stored in self._maps}
-                    for stored in self._maps:  # newest first within a url, as searched
-                        self._by_url.setdefault(stored.url, []).append(stored)
-                    known = {stored.id for stored in self._maps}
-                    self._indexes = {key: value for key, value in self._indexes.items() if key in known}
-                    self._stamp = stamp
-                self._checked = now
-        return self._maps
-
-    def by_id(self, map_id: int) -> conceptmaps.StoredMap | None:
-        self.maps()
-        return self._by_id.get(map_id)
-
-    def versions(self, url: str) -> list[conceptmaps.StoredMap]:
-        """The stored versions of one canonical url, newest first (no scan of the catalogue)."""
-        self.maps()
-        return self._by_url.get(url, [])
-
-    def index(self, stored: conceptmaps.StoredMap) -> MapIndex:
-        """The version's index, built once per worker (the hot path is a dict read)."""
-        found = self._indexes.get(stored.id)
-        if found is None:
-            with self._lock:
-                found = self._indexes.get(stored.id) or MapIndex(stored.as_served())
-                self._indexes[stored.id] = found
-        return found
 
 
 def _most(request: Request) -> int:
@@ -138,33 +84,15 @@ def _request_maps(found: dict[str, list[Any]]) -> list[conceptmaps.StoredMap]:
     return sent
 
 
-def _choose_maps(
-    cache: MapCache, found: dict[str, list[Any]], instance: int | None, sent: list[conceptmaps.StoredMap]
-) -> list[conceptmaps.StoredMap]:
-    """The maps to translate with: one version when a map is named, else every map in scope."""
-    if instance is not None:
-        return [cache.by_id(instance) or conceptmaps.get_concept_map(cache.store, instance)]
-    url, version = one(found, "url"), one(found, "conceptMapVersion")
-    if url:
-        url, _, pinned = str(url).partition("|")
-        version = version or pinned or None
-        known = [m for m in sent if m.url == url] + cache.versions(url) if sent else cache.versions(url)
-        same = [m for m in known if version is None or m.version == version]
-        if not same:
-            wanted = f"{url}|{version}" if version else url
-            raise FhirError(404, "not-found", f"ConceptMap {wanted} is not known to this server")
-        return newest(same)[:1] if version is None else same[:1]
-    scoped = newest([m for m in sent + cache.maps() if m.status in ("active", "draft") or m.id < 0])
-    source, target = one(found, "source"), one(found, "target")
-    if source:
-        scoped = [
-            m for m in scoped if m.resource.get("sourceUri", m.resource.get("sourceCanonical")) == source
-        ]
-    if target:
-        scoped = [
-            m for m in scoped if m.resource.get("targetUri", m.resource.get("targetCanonical")) == target
-        ]
-    return scoped
+def _choice(found: dict[str, list[Any]], instance: int | None) -> MapChoice:
+    url = one(found, "url")
+    return MapChoice(
+        map_id=instance,
+        url=str(url) if url else None,
+        version=one(found, "conceptMapVersion"),
+        source_scope=one(found, "source"),
+        target_scope=one(found, "target"),
+    )
 
 
 def _answer(matches: list[Match], question: Question, *, r5: bool = False) -> dict[str, Any]:
@@ -206,15 +134,8 @@ def _translate(
     found, reverse = collect(pairs)
     question = _question(found, reverse, most)
     sent = _request_maps(found)
-    chosen = _choose_maps(cache, found, instance, sent)
-    indexes = [cache.index(stored) if stored.id > 0 else MapIndex(stored.resource) for stored in chosen]
-    others = None
-    if any(index.falls_back for index in indexes):  # only then are the other maps indexed
-        every = newest(sent + cache.maps())
-        others = {m.url: cache.index(m) if m.id > 0 else MapIndex(m.resource) for m in every}
-    matches: list[Match] = []
-    for index in indexes:
-        matches.extend(translate(index, question, others=others))
+    chosen = choose_maps(cache, _choice(found, instance), sent)
+    matches = translate_question(cache, question, chosen, sent)
     return fhir_response(_answer(matches, question, r5=bool(found.get("_r5"))))
 
 

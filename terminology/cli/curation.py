@@ -12,6 +12,7 @@ from terminology.cli.store import open_store
 from terminology.errors import ConcordanceError
 from terminology.review.decision_files import DecisionFormat
 from terminology.review.workflow import Role
+from terminology.services import curation as service
 from terminology.storage import curation
 from terminology.storage.store import SqlStore
 
@@ -39,7 +40,7 @@ def add_member(
 ) -> None:
     """Give a user a role in a project (replacing the role they had)."""
     store = _store()
-    found = curation.get_project(store, int(project) if project.isdigit() else project)
+    found = service.find_project(store, project)
     curation.add_member(store, found, curation.find_user(store, user), role)
     typer.echo(f"{user} is {role.value} in {found.name!r}")
 
@@ -51,7 +52,7 @@ def remove_member(
 ) -> None:
     """Take a user's role in a project away; their next request to it is refused."""
     store = _store()
-    found = curation.get_project(store, int(project) if project.isdigit() else project)
+    found = service.find_project(store, project)
     had = curation.remove_member(store, found, curation.find_user(store, user))
     typer.echo(f"{user} is no longer {had.value} in {found.name!r}")
 
@@ -80,8 +81,8 @@ def import_decisions(
     accepted decisions, with FILE:LINE and their author in the audit trail. A file with
     any bad row imports nothing. The project's model learns from them (match --retrain)."""
     store = _store()
-    found = curation.get_project(store, int(project) if project.isdigit() else project)
-    count = curation.import_decision_file(store, found, file, by=by, format=format)
+    found = service.find_project(store, project)
+    count = service.import_decision_file(store, found, file, by=by, format=format)
     typer.echo(f"{found.name}: {count:,} decisions imported from {file.name} as accepted (reviewer {by})")
 
 
@@ -160,11 +161,11 @@ def review_demo(
 ) -> None:
     """Open the demo review project (SAMU-Hub 1.9 → 2.3), serve the bundled ConceptMaps, and
     print the review page, a token and example FHIR calls (on the demo database only)."""
-    from terminology.publication.bundled import publish_demo_maps
+    from terminology.services.concept_maps import serve_bundled_maps
     from terminology.settings import get_settings
 
     store = _store()
     if not force:
         refuse_unless_demo(store, get_settings().database_url)
     typer.echo(open_demo_review(store, url=url))
-    typer.echo(publish_demo_maps(store, url=url))
+    typer.echo(serve_bundled_maps(store, url=url))

@@ -275,9 +275,10 @@ def _retrain(store: SqlStore, project: str, out: str | None, *, quiet: bool) -> 
     """``match --retrain``: learn from the project's decisions, re-rank, write what is left."""
     from terminology.exporters.sssom import write_sssom
     from terminology.matching.learning import retrain_project
+    from terminology.services.curation import find_project
     from terminology.storage import curation
 
-    found_project = curation.get_project(store, int(project) if project.isdigit() else project)
+    found_project = find_project(store, project)
     report, found = retrain_project(store, found_project.id)
     decided = set(curation.accepted_targets(store, found_project))
     remaining = [c for c in found if c.source_code not in decided]

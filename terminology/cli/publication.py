@@ -8,7 +8,8 @@ from typing import Annotated
 import typer
 
 from terminology.cli.store import open_store
-from terminology.storage import conceptmaps, curation
+from terminology.services.curation import find_project
+from terminology.storage import conceptmaps
 from terminology.storage.store import SqlStore
 
 maps_app = typer.Typer(help="Published ConceptMap versions.", no_args_is_help=True)
@@ -25,11 +26,11 @@ def publish_command(
     url: Annotated[str | None, typer.Option(help="Canonical URL (default: from the project name).")] = None,
 ) -> None:
     """Publish the project's accepted decisions as a new ConceptMap version."""
-    from terminology.publication.publish import publish
+    from terminology.services.concept_maps import publish_project
 
     store = _store()
-    found = curation.get_project(store, int(project) if project.isdigit() else project)
-    stored = publish(store, found, status=status, publisher=publisher, url=url)
+    found = find_project(store, project)
+    stored = publish_project(store, found, status=status, publisher=publisher, url=url)
     elements = sum(len(group.get("element", [])) for group in stored.resource.get("group", []))
     typer.echo(f"ConceptMap/{stored.id} {stored.url}|{stored.version} ({stored.status}): {elements} elements")
 
@@ -76,18 +77,16 @@ def diff_command(
     new_id: Annotated[int, typer.Argument(help="The newer ConceptMap id.")],
 ) -> None:
     """What changed between two versions: added, removed, changed target or equivalence."""
-    from terminology.publication.diff import diff_maps
+    from terminology.services.concept_maps import diff_versions
 
-    store = _store()
-    old, new = conceptmaps.get_concept_map(store, old_id), conceptmaps.get_concept_map(store, new_id)
-    changes = diff_maps(old.resource, new.resource)
-    for change in changes:
+    diff = diff_versions(_store(), old_id, new_id)
+    for change in diff.changes:
         before = ", ".join(f"{code or '∅'} ({equivalence})" for code, equivalence in change.before) or "—"
         after = ", ".join(f"{code or '∅'} ({equivalence})" for code, equivalence in change.after) or "—"
         typer.echo(f"{change.kind:<8} {change.source_code}: {before} → {after}")
-    counts = {kind: sum(c.kind == kind for c in changes) for kind in ("added", "removed", "changed")}
     typer.echo(
-        f"{old.url}|{old.version} → {new.version}: " + ", ".join(f"{n} {k}" for k, n in counts.items())
+        f"{diff.old.url}|{diff.old.version} → {diff.new.version}: "
+        + ", ".join(f"{n} {k}" for k, n in diff.counts.items())
     )
 
 
@@ -121,5 +120,7 @@ def change_status(
     status: Annotated[str, typer.Argument(help="active or retired.")],
 ) -> None:
     """Move a version along draft → active → retired."""
-    stored = conceptmaps.set_status(_store(), map_id, status)
+    from terminology.services.concept_maps import change_status
+
+    stored = change_status(_store(), map_id, status)
     typer.echo(f"ConceptMap/{stored.id} {stored.url}|{stored.version}: {stored.status}")

@@ -1,25 +1,24 @@
 """The maps ``make demo`` and the notebooks serve: the curated SAMU-Hub correspondence and
-the HL7 FHIR R4 example ConceptMaps (real public data, provenance in ``data/README.md``)."""
+the HL7 FHIR R4 example ConceptMaps (real public data, provenance in ``data/README.md``).
+:func:`terminology.services.concept_maps.serve_bundled_maps` stores them."""
 
 from __future__ import annotations
 
-import json
+import csv
 from pathlib import Path
+from typing import Any
 
-from terminology.errors import ConcordanceError
-from terminology.storage import conceptmaps
-from terminology.storage.store import SqlStore
+DATA = Path(__file__).resolve().parents[2] / "data"
+SAMU_SYSTEM = "urn:concordance:codesystem:samu-hub-nomenclature"
+HL7_EXAMPLES = tuple(sorted((DATA / "hl7_conceptmaps" / "original").glob("ConceptMap-*.json")))
 
 
-def publish_demo_maps(store: SqlStore, *, url: str = "http://127.0.0.1:8000") -> str:
-    """Serve the bundled maps: the curated SAMU-Hub correspondence 1.9 → 2.3 (validated by ANS)
-    as an active ConceptMap, and the HL7 example ConceptMaps as they were published."""
-    import csv
-
-    data = Path(__file__).resolve().parents[2] / "data"
+def samu_correspondence() -> dict[str, Any]:
+    """The ANS-validated SAMU-Hub nomenclature correspondence 1.9 → 2.3 as an active R4
+    ConceptMap (codes without a validated target are ``unmatched``)."""
     targets: dict[str, list[dict[str, str]]] = {}
     labels: dict[str, str] = {}
-    with (data / "samu_nomenclature" / "samu_nomenclature_pairs.csv").open(encoding="utf-8") as handle:
+    with (DATA / "samu_nomenclature" / "samu_nomenclature_pairs.csv").open(encoding="utf-8") as handle:
         for row in csv.DictReader(handle):
             if row["source_version"] != "1.9" or row["validation_ans"] != "OK":
                 continue
@@ -30,8 +29,7 @@ def publish_demo_maps(store: SqlStore, *, url: str = "http://127.0.0.1:8000") ->
                 else {"equivalence": "unmatched"}
             )
             targets.setdefault(row["source_code"], []).append(entry)
-    system = "urn:concordance:codesystem:samu-hub-nomenclature"
-    curated = {
+    return {
         "resourceType": "ConceptMap",
         "url": "urn:concordance:ConceptMap:samu-hub-nomenclature-1.9-2.3",
         "version": "653aed3",
@@ -39,13 +37,13 @@ def publish_demo_maps(store: SqlStore, *, url: str = "http://127.0.0.1:8000") ->
         "title": "SAMU-Hub nomenclature 1.9 → 2.3 (curated correspondence, validated by ANS)",
         "status": "active",
         "publisher": "ANS / ANSC (ansforge/SAMU-Hub-Modeles)",
-        "sourceUri": system,
-        "targetUri": system,
+        "sourceUri": SAMU_SYSTEM,
+        "targetUri": SAMU_SYSTEM,
         "group": [
             {
-                "source": system,
+                "source": SAMU_SYSTEM,
                 "sourceVersion": "1.9",
-                "target": system,
+                "target": SAMU_SYSTEM,
                 "targetVersion": "2.3",
                 "element": [
                     {"code": code, "display": labels[code], "target": found}
@@ -54,23 +52,3 @@ def publish_demo_maps(store: SqlStore, *, url: str = "http://127.0.0.1:8000") ->
             }
         ],
     }
-    stored, _ = conceptmaps.save_concept_map(store, curated)
-    imported = 0
-    for path in sorted((data / "hl7_conceptmaps" / "original").glob("ConceptMap-*.json")):
-        try:
-            conceptmaps.save_concept_map(store, json.loads(path.read_text(encoding="utf-8")))
-            imported += 1
-        except ConcordanceError:
-            continue  # a map without url or version cannot be served as a version
-    return (
-        f"ConceptMap/{stored.id} {stored.url}|{stored.version}: {len(targets)} curated SAMU-Hub codes; "
-        f"{imported} HL7 example ConceptMaps imported.\n"
-        "Try:\n"
-        f"  curl -s '{url}/fhir/ConceptMap/$translate?url={stored.url}&system={system}&code=C02.05.03'\n"
-        f"  curl -s '{url}/fhir/ConceptMap/$translate?system=http://hl7.org/fhir/address-use&code=home"
-        "&targetsystem=http://terminology.hl7.org/CodeSystem/v3-AddressUse'\n"
-        f"  curl -s '{url}/fhir/CodeSystem/$lookup?system={system}&version=2.3&code=C02.18.00'\n"
-        f"  curl -s '{url}/fhir/CodeSystem/$validate-code?url={system}&code=C02.18.00"
-        "&display=Probl%C3%A8me%20psychiatrique%2C%20menace%20de%20suicide'\n"
-        f"  curl -s '{url}/fhir/ConceptMap?_count=5'"
-    )

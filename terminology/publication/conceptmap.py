@@ -183,3 +183,32 @@ def as_r4(resource: dict[str, Any]) -> dict[str, Any]:
     if converted.get("status") not in STATUSES:
         raise InvalidConceptMapError(f"ConceptMap.status must be one of {', '.join(STATUSES)}")
     return converted
+
+
+def check_status_change(current: str, wanted: str) -> None:
+    """A version moves along draft → active → retired, never back.
+
+    >>> check_status_change("draft", "active")
+    >>> check_status_change("retired", "active")
+    Traceback (most recent call last):
+    ...
+    terminology.publication.conceptmap.InvalidConceptMapError: a retired ConceptMap cannot go back to active
+    """
+    if wanted not in STATUSES:
+        raise InvalidConceptMapError(f"status must be one of {', '.join(STATUSES)}")
+    order = {"draft": 0, "active": 1, "retired": 2, "unknown": 0}
+    if order[wanted] < order[current]:
+        raise InvalidConceptMapError(f"a {current} ConceptMap cannot go back to {wanted}")
+
+
+def publishable(resource: dict[str, Any]) -> dict[str, Any]:
+    """``resource`` (R4 or R5 JSON) as the R4 version Concordance stores: no server id or
+    meta, and a version, without which it cannot be served as a version (:func:`as_r4`
+    requires the url)."""
+    converted = as_r4(resource)
+    converted.pop("id", None)
+    converted.pop("meta", None)
+    if not str(converted.get("version") or ""):
+        raise InvalidConceptMapError("ConceptMap.version is required to publish a version")
+    converted["version"] = str(converted["version"])
+    return converted

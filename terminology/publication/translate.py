@@ -15,6 +15,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar
 
+from terminology.versions import latest_per_url
+
 NEGATIVE = frozenset({"unmatched", "disjoint"})
 INVERSE = {"wider": "narrower", "narrower": "wider", "subsumes": "specializes", "specializes": "subsumes"}
 
@@ -159,6 +161,9 @@ class Versioned(Protocol):
     def url(self) -> str: ...
 
     @property
+    def version(self) -> str: ...
+
+    @property
     def status(self) -> str: ...
 
 
@@ -166,11 +171,6 @@ V = TypeVar("V", bound=Versioned)
 
 
 def newest(versions: Iterable[V]) -> list[V]:
-    """Per canonical url, the version that answers when none is named: the newest active
-    one, else the newest of any status (``versions`` come newest first within a url)."""
-    chosen: dict[str, V] = {}
-    for stored in versions:
-        current = chosen.get(stored.url)
-        if current is None or (current.status != "active" and stored.status == "active"):
-            chosen[stored.url] = stored
-    return list(chosen.values())
+    """Per canonical url, the version that answers when none is named: the latest active
+    one, else the latest of any status (:func:`terminology.versions.latest_per_url`)."""
+    return latest_per_url(versions, is_active=lambda stored: stored.status == "active")

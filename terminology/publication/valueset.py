@@ -9,7 +9,6 @@ request (``tx-resource``, as the HL7 test runner sends them) or from the stored 
 
 from __future__ import annotations
 
-import re
 import time
 import uuid
 from collections.abc import Callable, Iterable
@@ -24,6 +23,7 @@ from terminology.errors import CodeSystemNotFoundError, ConcordanceError
 from terminology.publication.lookup import CodeSystemIndex
 from terminology.publication.validate import Issue, Validation, Where, concept_status, validate_code
 from terminology.text import fold
+from terminology.versions import pick_version, version_key
 
 CONCEPT_PROPERTIES = {"concept", "code"}
 ECHOED = ("excludeNested", "activeOnly", "includeDesignations", "includeDefinition", "displayLanguage",
@@ -103,13 +103,13 @@ class Terminologies:
         sent = [
             cs for cs in self.code_systems if cs.url == url and cs.resource.get("content") != "supplement"
         ]
-        chosen = [cs for cs in sent if version is None or cs.version == version]
-        if chosen:
-            return max(chosen, key=lambda cs: _version_key(cs.version))
+        chosen = pick_version(sent, version, version_of=lambda cs: cs.version)
+        if chosen is not None:
+            return chosen
         stored = self.stored_code_system(url, version)
         if stored is not None:
             return stored
-        known = sorted({cs.version for cs in sent if cs.version}, key=_version_key)
+        known = sorted({cs.version for cs in sent if cs.version}, key=version_key)
         asked = f"'{url}' version '{version}'" if version else f"'{url}'"
         text = f"A definition for CodeSystem {asked} could not be found, so the value set cannot be expanded"
         raise UnknownCodeSystemError(text + (f". Valid versions: {' or '.join(known)}" if known else ""))
@@ -117,17 +117,12 @@ class Terminologies:
     def value_set(self, url: str, version: str | None = None) -> dict[str, Any]:
         url, _, pinned = url.partition("|")
         version = version or pinned or None
-        chosen = [
-            vs for vs in self.value_sets if vs.get("url") == url and version in (None, vs.get("version"))
-        ]
-        if not chosen:
+        same_url = [vs for vs in self.value_sets if vs.get("url") == url]
+        chosen = pick_version(same_url, version, version_of=lambda vs: vs.get("version"))
+        if chosen is None:
             wanted = f"{url}|{version}" if version else url
             raise UnknownValueSetError(f"A definition for the value Set '{wanted}' could not be found")
-        return max(chosen, key=lambda vs: _version_key(vs.get("version")))
-
-
-def _version_key(version: str | None) -> tuple[Any, ...]:
-    return tuple((0, int(p)) if p.isdigit() else (1, p) for p in re.split(r"[.\-]", version or ""))
+        return chosen
 
 
 @dataclass(frozen=True)

@@ -341,3 +341,32 @@ def import_validated(
             "updated_by": actor.name,
         }
     )
+
+
+def flag_changed_targets(
+    row: MappingRow, reasons: dict[str, str], *, by: str, now: datetime | None = None
+) -> MappingRow | None:
+    """The row flagged for a second look when one of its targets changed in a new target
+    version (``reasons``: code → why), or None when none of its targets changed. Status and
+    decision stay: the curator decides again, matching never does.
+
+    >>> row = MappingRow(project_id=1, source_code="GLY", status=Status.ACCEPTED,
+    ...                  targets=(Target(code="E11"),))
+    >>> flagged = flag_changed_targets(row, {"E11": "target E11 is inactive in icd|2026"}, by="concordance")
+    >>> flagged.status.value, flagged.flagged, flagged.flag_reason, flagged.version
+    ('accepted', True, 'target E11 is inactive in icd|2026', 2)
+    >>> flag_changed_targets(row, {"E12": "gone"}, by="concordance") is None
+    True
+    """
+    why = [reasons[target.code] for target in row.targets if target.code in reasons]
+    if not why:
+        return None
+    return row.model_copy(
+        update={
+            "flagged": True,
+            "flag_reason": "; ".join(why),
+            "version": row.version + 1,
+            "updated_at": now or datetime.now(UTC),
+            "updated_by": by,
+        }
+    )

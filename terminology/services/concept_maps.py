@@ -1,4 +1,10 @@
-"""ConceptMaps held elsewhere (national tables, HL7 examples) served beside published ones."""
+"""ConceptMap versions: publishing a project's decisions, importing maps held elsewhere
+(national tables, HL7 examples), their lifecycle, and what changed between two versions.
+
+The command line, the HTTP API and the Python API call these; storage only keeps the
+versions (:mod:`terminology.storage.conceptmaps`), the FHIR rules live in
+:mod:`terminology.publication`.
+"""
 
 from __future__ import annotations
 
@@ -6,10 +12,22 @@ import json
 from pathlib import Path
 from typing import Any
 
-from terminology.errors import SourceFileError
+from terminology.errors import ConcordanceError, SourceFileError
+from terminology.models import Frozen
+from terminology.publication.conceptmap import (
+    build_concept_map,
+    business_version,
+    check_status_change,
+    publishable,
+    slug,
+)
+from terminology.publication.diff import MapChange, diff_maps
 from terminology.publication.from_sssom import conceptmap_from_sssom
-from terminology.storage import conceptmaps
+from terminology.storage import conceptmaps, curation
+from terminology.storage.conceptmaps import StoredMap
 from terminology.storage.store import SqlStore
+
+CANONICAL_BASE = "urn:concordance:ConceptMap:"
 
 
 def read_map_file(path: Path, *, status: str | None = None, version: str | None = None) -> dict[str, Any]:
@@ -38,4 +56,106 @@ def import_map_file(
 ) -> tuple[conceptmaps.StoredMap, bool]:
     """Serve the map a file holds; returns it and whether it is new (the same url|version
     with the same content is kept, not duplicated)."""
-    return conceptmaps.save_concept_map(store, read_map_file(path, status=status, version=version))
+    return save_concept_map(store, read_map_file(path, status=status, version=version))
+
+
+def save_concept_map(
+    store: SqlStore, resource: dict[str, Any], *, project_id: int | None = None
+) -> tuple[StoredMap, bool]:
+    """Store a version (R4 or R5 JSON, kept as R4); returns it and whether it is new. The
+    same url|version with other content is refused: a published version never changes."""
+    return conceptmaps.save_version(store, publishable(resource), project_id=project_id)
+
+
+def change_status(store: SqlStore, map_id: int, status: str) -> StoredMap:
+    """Move a version along draft → active → retired (its content does not change)."""
+    check_status_change(conceptmaps.get_concept_map(store, map_id).status, status)
+    return conceptmaps.set_status(store, map_id, status)
+
+
+def publish_project(
+    store: SqlStore,
+    project: curation.Project,
+    *,
+    status: str = "active",
+    publisher: str = "Concordance",
+    url: str | None = None,
+    version: str | None = None,
+) -> StoredMap:
+    """A new immutable version of the project's ConceptMap from its accepted decisions
+    (``url`` defaults to one derived from the project name; ``version`` to the publication
+    time, ``YYYYMMDDhhmmss``)."""
+    source = store.code_system_by_id(project.source_system_id)
+    target = store.code_system_by_id(project.target_system_id)
+    rows = [row for row, _ in curation.list_rows(store, project, curation.RowQuery(limit=10**7))[0]]
+    source_codes = [row.source_code for row in rows]
+    target_codes = [t.code for row in rows for t in row.targets]
+    resource = build_concept_map(
+        rows,
+        source,
+        target,
+        url=url or CANONICAL_BASE + slug(project.name),
+        name=project.name,
+        version=version or business_version(),
+        status=status,
+        publisher=publisher,
+        displays=(
+            _labels(store.displays(source, source_codes)),
+            _labels(store.displays(target, target_codes)),
+        ),
+    )
+    stored, _ = save_concept_map(store, resource, project_id=project.id)
+    return stored
+
+
+def _labels(displays: dict[str, str | None]) -> dict[str, str]:
+    return {code: label for code, label in displays.items() if label is not None}
+
+
+class MapDiff(Frozen):
+    """What changed from one ConceptMap version to another."""
+
+    old: StoredMap
+    new: StoredMap
+    changes: tuple[MapChange, ...]
+
+    @property
+    def counts(self) -> dict[str, int]:
+        return {kind: sum(c.kind == kind for c in self.changes) for kind in ("added", "removed", "changed")}
+
+
+def diff_versions(store: SqlStore, old_id: int, new_id: int) -> MapDiff:
+    """Added, removed and changed mappings between two stored versions (by id)."""
+    old, new = conceptmaps.get_concept_map(store, old_id), conceptmaps.get_concept_map(store, new_id)
+    return MapDiff(old=old, new=new, changes=tuple(diff_maps(old.resource, new.resource)))
+
+
+def serve_bundled_maps(store: SqlStore, *, url: str = "http://127.0.0.1:8000") -> str:
+    """Serve the bundled maps: the curated SAMU-Hub correspondence 1.9 → 2.3 (validated by
+    ANS) as an active ConceptMap, and the HL7 example ConceptMaps as they were published;
+    returns what to print (with requests to try against ``url``)."""
+    from terminology.publication.bundled import HL7_EXAMPLES, SAMU_SYSTEM, samu_correspondence
+
+    curated = samu_correspondence()
+    stored, _ = save_concept_map(store, curated)
+    imported = 0
+    for path in HL7_EXAMPLES:
+        try:
+            save_concept_map(store, json.loads(path.read_text(encoding="utf-8")))
+            imported += 1
+        except ConcordanceError:
+            continue  # a map without url or version cannot be served as a version
+    codes = len(curated["group"][0]["element"])
+    system = SAMU_SYSTEM
+    return (
+        f"ConceptMap/{stored.id} {stored.url}|{stored.version}: {codes} curated SAMU-Hub codes; "
+        f"{imported} HL7 example ConceptMaps imported.\n"
+        "Try:\n"
+        f"  curl -s '{url}/fhir/ConceptMap/$translate?url={stored.url}&system={system}&code=C02.05.03'\n"
+        f"  curl -s '{url}/fhir/ConceptMap/$translate?system=http://hl7.org/fhir/address-use&code=home"
+        "&targetsystem=http://terminology.hl7.org/CodeSystem/v3-AddressUse'\n"
+        f"  curl -s '{url}/fhir/CodeSystem/$lookup?system={system}&version=2.3&code=C02.18.00'\n"
+        f"  curl -s '{url}/fhir/CodeSystem/$validate-code?url={system}&code=C02.18.00"
+        "&display=Probl%C3%A8me%20psychiatrique%2C%20menace%20de%20suicide'\n"
+        f"  curl -s '{url}/fhir/ConceptMap?_count=5'"
+    )

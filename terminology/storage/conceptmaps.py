@@ -10,7 +10,6 @@ import sqlalchemy as sa
 
 from terminology.errors import ConcordanceError
 from terminology.models import Frozen
-from terminology.publication.conceptmap import STATUSES, InvalidConceptMapError, as_r4
 from terminology.storage.store import SqlStore, like_literal
 from terminology.storage.tables import ConceptMapRow
 
@@ -45,17 +44,14 @@ def _stored(row: Any) -> StoredMap:
     return StoredMap(id=row.id, url=row.url, version=row.version, status=row.status, resource=row.resource)
 
 
-def save_concept_map(
+def save_version(
     store: SqlStore, resource: dict[str, Any], *, project_id: int | None = None
 ) -> tuple[StoredMap, bool]:
-    """Store a version (R4 or R5 JSON, kept as R4); returns it and whether it is new. The same
-    url|version with other content is refused: a published version never changes."""
-    resource = as_r4(resource)
-    resource.pop("id", None)
-    resource.pop("meta", None)
-    version = str(resource.get("version") or "")
-    if not version:
-        raise InvalidConceptMapError("ConceptMap.version is required to publish a version")
+    """Store an R4 ConceptMap version that has a url and a version (checked by the caller,
+    :func:`terminology.services.concept_maps.save_concept_map`); returns it and whether it is
+    new. The same url|version with other content is refused: a published version never
+    changes."""
+    version = str(resource["version"])
     now = datetime.now(UTC)
     with store.engine.begin() as connection:
         existing = connection.execute(
@@ -97,13 +93,8 @@ def get_concept_map(store: SqlStore, map_id: int) -> StoredMap:
 
 
 def set_status(store: SqlStore, map_id: int, status: str) -> StoredMap:
-    """Move a version along draft → active → retired (its content does not change)."""
-    if status not in STATUSES:
-        raise InvalidConceptMapError(f"status must be one of {', '.join(STATUSES)}")
-    current = get_concept_map(store, map_id)
-    order = {"draft": 0, "active": 1, "retired": 2, "unknown": 0}
-    if order[status] < order[current.status]:
-        raise InvalidConceptMapError(f"a {current.status} ConceptMap cannot go back to {status}")
+    """Record a version's new lifecycle status (its content does not change); which moves
+    are allowed is :func:`terminology.publication.conceptmap.check_status_change`'s rule."""
     with store.engine.begin() as connection:
         connection.execute(
             maps.update().where(maps.c.id == map_id).values(status=status, changed_at=datetime.now(UTC))

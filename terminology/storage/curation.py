@@ -8,35 +8,27 @@ transaction. Nothing is ever overwritten silently and events are never updated.
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any, Literal
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from terminology.errors import ConcordanceError, SourceFileError
-from terminology.exporters.cells import safe_row
+from terminology.errors import ConcordanceError
 from terminology.models import Frozen
-from terminology.review.decision_files import DecisionFormat, ImportedDecision, read_decisions
-from terminology.review.double import Answer, answer_visible, blind_event
+from terminology.review.double import Answer
 from terminology.review.workflow import (
-    Actor,
-    CurationError,
-    InvalidDecision,
     MappingRow,
     Role,
     Status,
     Target,
-    import_validated,
 )
-from terminology.storage.store import SqlStore, folded, like_literal
+from terminology.review.workflow import flag_changed_targets as flag_changed_targets_rule
+from terminology.storage.store import SqlStore, folded, in_chunks, like_literal
 from terminology.storage.tables import (
     MappingAnswerRow,
     MappingCandidateRow,
@@ -595,75 +587,54 @@ def history(store: SqlStore, project: Project, source_code: str | None = None) -
         ]
 
 
-def visible_history(
-    store: SqlStore, project: Project, viewer: Actor, source_code: str | None = None
-) -> list[Event]:
-    """The audit trail as ``viewer`` may read it: blind answers stay hidden from everyone
-    but their author until both are in, and from viewers until the row is settled
-    (:func:`terminology.review.double.answer_visible`)."""
-    found = history(store, project, source_code)
-    answering = {event.source_code for event in found if event.action.startswith("answer-")}
-    if not answering:
-        return found
-    statuses = _statuses(store, project, answering)
-    shown = []
-    for event in found:
-        status = statuses.get(event.source_code, Status.UNMAPPED)
-        if event.action.startswith("answer-") and not answer_visible(status, viewer, event.actor):
-            after, comment = blind_event(event.after, event.comment)
-            event = event.model_copy(update={"after": after, "comment": comment})
-        shown.append(event)
-    return shown
-
-
-def _statuses(store: SqlStore, project: Project, codes: set[str]) -> dict[str, Status]:
+def statuses(store: SqlStore, project: Project, codes: set[str]) -> dict[str, Status]:
+    """The status of each of ``codes`` (rows of ``project``)."""
+    found: dict[str, Status] = {}
     with store.engine.connect() as connection:
-        found = connection.execute(
-            sa.select(rows_table.c.source_code, rows_table.c.status).where(
-                rows_table.c.project_id == project.id
+        for chunk in in_chunks(codes):
+            query = sa.select(rows_table.c.source_code, rows_table.c.status).where(
+                rows_table.c.project_id == project.id, rows_table.c.source_code.in_(chunk)
             )
-        ).all()
-    return {code: Status(status) for code, status in found if code in codes}
+            found.update({code: Status(status) for code, status in connection.execute(query)})
+    return found
 
 
-def history_csv(found: Sequence[Event]) -> str:
-    """The audit trail as CSV (one line per change, states as JSON)."""
-    import json
-
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")  # RFC 4180: a CR or LF in a cell is quoted
-    writer.writerow(
-        [
-            "id",
-            "at",
-            "actor",
-            "source_code",
-            "action",
-            "from_status",
-            "to_status",
-            "comment",
-            "before",
-            "after",
-        ]
-    )
-    for event in found:
-        writer.writerow(
-            safe_row(
-                [
-                    event.id,
-                    event.at.isoformat(),
-                    event.actor,
-                    event.source_code,
-                    event.action,
-                    (event.before or {}).get("status", ""),
-                    (event.after or {}).get("status", ""),
-                    event.comment or "",
-                    json.dumps(event.before, ensure_ascii=False, sort_keys=True),
-                    json.dumps(event.after, ensure_ascii=False, sort_keys=True),
-                ]
+def get_rows(store: SqlStore, project: Project, codes: Sequence[str]) -> dict[str, MappingRow]:
+    """The rows of ``codes`` that exist, by source code (a few queries, whatever the count)."""
+    found: dict[str, MappingRow] = {}
+    with store.engine.connect() as connection:
+        for chunk in in_chunks(codes):
+            query = sa.select(rows_table).where(
+                rows_table.c.project_id == project.id, rows_table.c.source_code.in_(chunk)
             )
+            found.update({record.source_code: _to_row(record) for record in connection.execute(query)})
+    return found
+
+
+def codes_with_status(store: SqlStore, project: Project, status: Status) -> list[str]:
+    with store.engine.connect() as connection:
+        return list(
+            connection.execute(
+                sa.select(rows_table.c.source_code).where(
+                    rows_table.c.project_id == project.id, rows_table.c.status == status.value
+                )
+            ).scalars()
         )
-    return out.getvalue()
+
+
+def best_candidates(store: SqlStore, project: Project, codes: Sequence[str]) -> dict[str, dict[str, Any]]:
+    """The first-ranked candidate of each of ``codes`` that has one."""
+    found: dict[str, dict[str, Any]] = {}
+    with store.engine.connect() as connection:
+        for chunk in in_chunks(codes):
+            query = (
+                sa.select(candidates)
+                .where(candidates.c.project_id == project.id, candidates.c.source_code.in_(chunk))
+                .order_by(candidates.c.source_code, candidates.c.rank)
+            )
+            for record in connection.execute(query):
+                found.setdefault(record.source_code, dict(record._mapping))
+    return found
 
 
 def row_candidates(store: SqlStore, project: Project, source_code: str) -> list[dict[str, Any]]:
@@ -754,18 +725,9 @@ def flag_changed_targets(connection: Connection, project_id: int, reasons: dict[
     now = datetime.now(UTC)
     for record in records:
         row = _to_row(record)
-        why = [reasons[target.code] for target in row.targets if target.code in reasons]
-        if not why:
+        after = flag_changed_targets_rule(row, reasons, by=MATCHER, now=now)
+        if after is None:
             continue
-        after = row.model_copy(
-            update={
-                "flagged": True,
-                "flag_reason": "; ".join(why),
-                "version": row.version + 1,
-                "updated_at": now,
-                "updated_by": MATCHER,
-            }
-        )
         connection.execute(
             rows_table.update()
             .where(rows_table.c.project_id == project_id, rows_table.c.source_code == row.source_code)
@@ -785,90 +747,6 @@ def flag_changed_targets(connection: Connection, project_id: int, reasons: dict[
         )
         flagged += 1
     return flagged
-
-
-FREQUENCY_PROPERTIES = ("frequency", "frequence", "count", "occurrences")
-"""Source properties read as how often a code is used (a local list's usage column)."""
-
-
-def frequency_covered(store: SqlStore, project: Project) -> float | None:
-    """Share of the source's usage (sum of its frequency column) carried by accepted rows;
-    None when the source has no frequency column."""
-    source = store.code_system_by_id(project.source_system_id)
-    for name in FREQUENCY_PROPERTIES:
-        frame = store.property_frame(source, name)
-        if frame.height:
-            break
-    else:
-        return None
-    usage: dict[str, float] = {}
-    for code, value in zip(frame["code"].to_list(), frame["value"].to_list(), strict=True):
-        try:
-            usage[code] = float(value)
-        except ValueError:
-            continue
-    total = sum(usage.values())
-    if total <= 0:
-        return None
-    with store.engine.connect() as connection:
-        decided = connection.execute(
-            sa.select(rows_table.c.source_code).where(
-                rows_table.c.project_id == project.id, rows_table.c.status == Status.ACCEPTED.value
-            )
-        ).scalars()
-        covered = sum(usage.get(code, 0.0) for code in decided)
-    return covered / total
-
-
-def import_decisions(
-    store: SqlStore,
-    project: Project,
-    decisions: Sequence[ImportedDecision],
-    actor: Actor,
-    *,
-    target_codes: set[str],
-    source_name: str,
-) -> int:
-    """Record validated decisions from a file as accepted rows, each with an ``import``
-    event naming ``FILE:LINE`` and who made it: all in one transaction, so a file with one
-    bad row (unknown source or target code, a row already decided here, the importer's own
-    decision) changes nothing. Returns the number of rows decided."""
-    now = datetime.now(UTC)
-    with store.engine.begin() as connection:
-        for decision in decisions:
-            path, _, line = decision.where.rpartition(":")
-            try:
-                unknown = [target.code for target in decision.targets if target.code not in target_codes]
-                if unknown:
-                    raise InvalidDecision(f"target code {unknown[0]!r} is not in the project's target system")
-                try:
-                    before = _row_in(connection, project.id, decision.source_code)
-                except RowNotFoundError as error:
-                    raise InvalidDecision(
-                        f"source code {decision.source_code!r} is not a source concept of the project"
-                    ) from error
-                after = import_validated(before, decision.targets, actor, author=decision.author, now=now)
-            except CurationError as error:
-                raise SourceFileError(
-                    path or source_name, str(error), line=int(line) if line.isdigit() else None
-                ) from error
-            _update_row(connection, before, after)
-            comment = f"validated by {decision.author}; imported from {decision.where}"
-            _record_event(connection, before, after, action="import", comment=comment)
-    return len(decisions)
-
-
-def import_decision_file(
-    store: SqlStore, project: Project, path: Path, *, by: str, format: DecisionFormat | None = None
-) -> int:
-    """Read a file of validated mappings (CSV, SSSOM or Usagi export) and record it with
-    :func:`import_decisions`, ``by`` vouching for it as reviewer: what the command line and
-    the Python API both call."""
-    decisions = read_decisions(path, format=format)
-    target = store.code_system_by_id(project.target_system_id)
-    codes = set(store.labels_frame(target).get_column("code").to_list())
-    actor = Actor(name=by, role=Role.REVIEWER)
-    return import_decisions(store, project, decisions, actor, target_codes=codes, source_name=str(path))
 
 
 def accepted_targets(store: SqlStore, project: Project) -> dict[str, tuple[Target, ...]]:

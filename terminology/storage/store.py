@@ -35,6 +35,7 @@ from terminology.storage.tables import (
     HierarchyEdgeRow,
 )
 from terminology.text import FOLDED, fold
+from terminology.versions import pick_version
 
 systems = CodeSystemRow.__table__  # type: ignore[attr-defined]
 concepts = ConceptRow.__table__  # type: ignore[attr-defined]
@@ -44,6 +45,21 @@ edges = HierarchyEdgeRow.__table__  # type: ignore[attr-defined]
 EXAMPLES_PER_CHANGE = 10
 IMPORT_CACHE_KIB = 64 * 1024
 """SQLite page cache while importing: the default 2 MB thrashes on index inserts."""
+
+
+IN_CHUNK = 5_000
+"""Values per ``IN (...)`` list: SQLite accepts 32,766 bound values, PostgreSQL 65,535."""
+
+
+def in_chunks(values: Iterable[str], size: int = IN_CHUNK) -> Iterator[list[str]]:
+    """``values`` sorted, without repeats, in lists short enough for one ``IN``.
+
+    >>> [len(chunk) for chunk in in_chunks(map(str, range(12_000)))]
+    [5000, 5000, 2000]
+    """
+    wanted = sorted(set(values))
+    for start in range(0, len(wanted), size):
+        yield wanted[start : start + size]
 
 
 class CodeSystemStore(Protocol):
@@ -304,14 +320,20 @@ class SqlStore:
             return [_to_code_system(row) for row in connection.execute(query)]
 
     def find_code_system(self, url: str, version: str | None = None) -> CodeSystem | None:
-        """A version of a code system, or its most recently imported one when no version is given."""
+        """A version of a code system; the latest one (:mod:`terminology.versions`) when no
+        version is given."""
         query = sa.select(systems).where(systems.c.url == url)
         if version is not None:
             query = query.where(systems.c.version == version)
-        query = query.order_by(systems.c.imported_at.desc(), systems.c.id.desc()).limit(1)
+        query = query.order_by(systems.c.imported_at.desc(), systems.c.id.desc())
         with self._reading() as connection:
-            row = connection.execute(query).first()
-        return _to_code_system(row) if row is not None else None
+            found = [_to_code_system(row) for row in connection.execute(query)]
+        return pick_version(
+            found,
+            version,
+            version_of=lambda system: system.version,
+            is_active=lambda system: system.status == "active",
+        )
 
     def code_system(self, url: str, version: str | None = None) -> CodeSystem:
         """Like :meth:`find_code_system`, but absence is an error naming what was asked."""
@@ -458,25 +480,25 @@ class SqlStore:
 
     def displays(self, system: CodeSystem, codes: Iterable[str]) -> dict[str, str | None]:
         """The display of each of ``codes`` that ``system`` has (one query)."""
-        wanted = sorted(set(codes))
-        if not wanted:
-            return {}
-        query = sa.select(concepts.c.code, concepts.c.display).where(
-            concepts.c.system_id == system.id, concepts.c.code.in_(wanted)
-        )
+        found: dict[str, str | None] = {}
         with self._reading() as connection:
-            return {code: display for code, display in connection.execute(query)}
+            for wanted in in_chunks(codes):
+                query = sa.select(concepts.c.code, concepts.c.display).where(
+                    concepts.c.system_id == system.id, concepts.c.code.in_(wanted)
+                )
+                found.update({code: display for code, display in connection.execute(query)})
+        return found
 
     def known_codes(self, system: CodeSystem, codes: Iterable[str]) -> set[str]:
         """Those of ``codes`` that are codes of ``system``."""
-        wanted = sorted(set(codes))
-        if not wanted:
-            return set()
-        query = sa.select(concepts.c.code).where(
-            concepts.c.system_id == system.id, concepts.c.code.in_(wanted)
-        )
+        found: set[str] = set()
         with self._reading() as connection:
-            return set(connection.execute(query).scalars())
+            for wanted in in_chunks(codes):
+                query = sa.select(concepts.c.code).where(
+                    concepts.c.system_id == system.id, concepts.c.code.in_(wanted)
+                )
+                found.update(connection.execute(query).scalars())
+        return found
 
     def concept(self, system: CodeSystem, code: str) -> Concept | None:
         """One concept with its designations and parents."""

@@ -7,8 +7,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from terminology.publication.publish import publish
 from terminology.review.workflow import Actor, Decision, Role, Target, decide
+from terminology.services.concept_maps import publish_project as publish
+from terminology.services.concept_maps import save_concept_map
 from terminology.storage import conceptmaps, curation
 from tests.api.test_curation import World, build_world
 from tests.conftest import BUNDLED
@@ -36,7 +37,7 @@ def fhir_world(store, database_url: str) -> Iterator[World]:  # type: ignore[no-
                 after = decide(row, decision, actor)
                 row = curation.save_decision(store, row, after, action=decision.action)
         for name in ("ConceptMap-101.json", "ConceptMap-102.json"):
-            conceptmaps.save_concept_map(store, json.loads((HL7 / name).read_text(encoding="utf-8")))
+            save_concept_map(store, json.loads((HL7 / name).read_text(encoding="utf-8")))
         yield world
 
 
@@ -246,16 +247,16 @@ def test_every_served_concept_map_is_valid_r4(fhir_world: World) -> None:
     from fhir.resources.R4B.conceptmap import ConceptMap
 
     from terminology.exporters.conceptmap_formats import to_sssom
-    from terminology.publication.bundled import publish_demo_maps
     from terminology.publication.from_sssom import conceptmap_from_sssom
+    from terminology.services.concept_maps import serve_bundled_maps
 
     publish(fhir_world.store, fhir_world.project, status="active")
-    publish_demo_maps(fhir_world.store)
+    serve_bundled_maps(fhir_world.store)
     hl7 = conceptmaps.search_concept_maps(fhir_world.store, url="http://hl7.org/fhir/ConceptMap/102")[0]
     from_sssom = conceptmap_from_sssom(to_sssom(hl7.resource)) | {
         "version": "sssom-1"
     }  # served from SSSOM too
-    conceptmaps.save_concept_map(fhir_world.store, from_sssom)
+    save_concept_map(fhir_world.store, from_sssom)
     bundle = fhir_world.client.get("/fhir/ConceptMap", params={"_count": 500}).json()
     assert bundle["total"] == len(bundle["entry"]) >= 81
     assert any(e["resource"].get("version") == "sssom-1" for e in bundle["entry"])

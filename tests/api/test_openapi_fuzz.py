@@ -17,9 +17,10 @@ import schemathesis
 from hypothesis import HealthCheck, given, settings
 
 from api.app import create_app
-from terminology.publication.publish import publish
+from terminology.services.concept_maps import publish_project as publish
+from terminology.services.concept_maps import save_concept_map
 from terminology.settings import Settings
-from terminology.storage import conceptmaps, migrate
+from terminology.storage import migrate
 from terminology.storage.engine import make_engine
 from terminology.storage.store import SqlStore
 from tests.api.test_curation import World, build_world
@@ -38,7 +39,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
         publish(store, found.project, status="active")
         for name in ("ConceptMap-101.json", "ConceptMap-102.json"):
             path = BUNDLED / "hl7_conceptmaps" / "original" / name
-            conceptmaps.save_concept_map(store, json.loads(Path(path).read_text(encoding="utf-8")))
+            save_concept_map(store, json.loads(Path(path).read_text(encoding="utf-8")))
         yield found
 
 

@@ -9,6 +9,7 @@ import pytest
 from terminology import Concordance
 from terminology.publication.translate import MapIndex, Question, translate
 from terminology.review.workflow import Actor, Decision, Role, Target, decide
+from terminology.services.concept_maps import save_concept_map
 from terminology.storage import conceptmaps, curation
 from terminology.storage.store import SqlStore
 from tests.conftest import ROOT
@@ -113,7 +114,7 @@ def test_diff_and_release_impact(concordance: Concordance) -> None:
     old = conceptmaps.search_concept_maps(concordance.store, url=CURATED)[0]
     changed = {**old.resource, "version": "next"}
     changed["group"] = [{**changed["group"][0], "element": changed["group"][0]["element"][1:]}]
-    new_id = conceptmaps.save_concept_map(concordance.store, changed)[0].id
+    new_id = save_concept_map(concordance.store, changed)[0].id
     diff = concordance.diff(old.id, new_id)
     assert diff["kind"].to_list() == ["removed"]
     assert diff["source_code"][0] == old.resource["group"][0]["element"][0]["code"]

@@ -13,6 +13,7 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from terminology import Concordance
+from terminology.services.concept_maps import save_concept_map
 from terminology.settings import Settings
 from terminology.storage import conceptmaps
 from terminology.storage.store import SqlStore
@@ -25,9 +26,7 @@ CASES = FIXTURES / "hl7_tx_ecosystem" / "translate"
 def served(store: SqlStore, database_url: str) -> Iterator[tuple[Concordance, TestClient]]:
     concordance = Concordance(store=store)
     concordance.load_bundled_maps()
-    conceptmaps.save_concept_map(
-        store, json.loads((CASES / "ConceptMap-full.json").read_text(encoding="utf-8"))
-    )
+    save_concept_map(store, json.loads((CASES / "ConceptMap-full.json").read_text(encoding="utf-8")))
     with TestClient(create_app(Settings(database_url=database_url))) as client:
         yield concordance, client
 

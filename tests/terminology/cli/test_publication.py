@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from terminology.publication.bundled import publish_demo_maps
 from terminology.publication.translate import MapIndex, Question, translate
+from terminology.services.concept_maps import save_concept_map, serve_bundled_maps
 from terminology.storage import conceptmaps
 from terminology.storage.store import SqlStore
 
@@ -11,7 +11,7 @@ SAMU = "urn:concordance:codesystem:samu-hub-nomenclature"
 
 
 def test_demo_maps_are_served_and_idempotent(store: SqlStore) -> None:
-    printed = publish_demo_maps(store)
+    printed = serve_bundled_maps(store)
     assert "233 curated SAMU-Hub codes; 79 HL7 example ConceptMaps imported" in printed
     assert "$translate?url=urn:concordance:ConceptMap:samu-hub-nomenclature-1.9-2.3" in printed
     curated = conceptmaps.search_concept_maps(
@@ -20,7 +20,7 @@ def test_demo_maps_are_served_and_idempotent(store: SqlStore) -> None:
     assert len(curated) == 1 and curated[0].status == "active"
     matches = translate(MapIndex(curated[0].resource), Question(((SAMU, "C02.05.03"),)))
     assert [m.code for m in matches] == ["C02.18.00"]
-    publish_demo_maps(store)  # again: same versions, nothing new
+    serve_bundled_maps(store)  # again: same versions, nothing new
     assert len(conceptmaps.search_concept_maps(store)) == 80
 
 
@@ -32,7 +32,7 @@ def test_export_a_map_from_the_command_line(store: SqlStore, tmp_path, capsys, m
         "CONCORDANCE_DATABASE_URL", str(store.engine.url.render_as_string(hide_password=False))
     )
     get_settings.cache_clear()
-    publish_demo_maps(store)
+    serve_bundled_maps(store)
     curated = conceptmaps.search_concept_maps(
         store, url="urn:concordance:ConceptMap:samu-hub-nomenclature-1.9-2.3"
     )[0]
@@ -53,14 +53,14 @@ def test_diff_two_versions_from_the_command_line(store: SqlStore, capsys, monkey
         "CONCORDANCE_DATABASE_URL", str(store.engine.url.render_as_string(hide_password=False))
     )
     get_settings.cache_clear()
-    publish_demo_maps(store)
+    serve_bundled_maps(store)
     old = conceptmaps.search_concept_maps(
         store, url="urn:concordance:ConceptMap:samu-hub-nomenclature-1.9-2.3"
     )[0]
     resource = {**old.resource, "version": "next"}
     elements = resource["group"][0]["element"]
     resource["group"] = [{**resource["group"][0], "element": elements[1:]}]  # one code dropped
-    new, _ = conceptmaps.save_concept_map(store, resource)
+    new, _ = save_concept_map(store, resource)
     capsys.readouterr()
     assert main(["conceptmaps", "diff", str(old.id), str(new.id)]) == 0
     printed = capsys.readouterr().out

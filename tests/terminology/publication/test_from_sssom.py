@@ -12,7 +12,7 @@ import pytest
 from terminology.exporters.conceptmap_formats import to_sssom
 from terminology.publication.conceptmap import as_r4
 from terminology.publication.from_sssom import InvalidMappingSetError, conceptmap_from_sssom
-from terminology.storage import conceptmaps
+from terminology.services.concept_maps import save_concept_map
 from terminology.storage.store import SqlStore
 from tests.conftest import BUNDLED
 
@@ -67,7 +67,7 @@ def test_a_mapping_set_written_by_the_sssom_package_is_served(store: SqlStore, t
         write_table(parse_sssom_table(exported), out)
     resource = conceptmap_from_sssom(rewritten.read_text(encoding="utf-8"), where=rewritten.name)
     assert _pairs(resource) == _pairs(original)
-    stored, new = conceptmaps.save_concept_map(store, resource)
+    stored, new = save_concept_map(store, resource)
     assert new and stored.status == "draft" and stored.url == original["url"]
 
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from terminology.matching.engine import match
 from terminology.publication.impact import release_impact
-from terminology.publication.publish import publish
+from terminology.services.concept_maps import publish_project as publish
 from terminology.storage import curation
 from terminology.storage.projects import save_candidates
 from terminology.storage.store import SqlStore

@@ -32,3 +32,30 @@ def test_unreadable_map_files_are_refused_naming_them(
     with pytest.raises(SourceFileError, match=said) as refused:
         read_map_file(path)
     assert name in str(refused.value)
+
+
+def test_a_version_moves_forward_only_and_keeps_its_content(store: SqlStore) -> None:
+    from terminology.publication.conceptmap import InvalidConceptMapError
+    from terminology.services.concept_maps import change_status, diff_versions
+
+    stored, _ = import_map_file(store, HL7, status="draft")
+    assert change_status(store, stored.id, "active").status == "active"
+    with pytest.raises(InvalidConceptMapError, match="an? active ConceptMap cannot go back to draft"):
+        change_status(store, stored.id, "draft")
+    retired = change_status(store, stored.id, "retired")
+    assert retired.resource == stored.resource
+    assert diff_versions(store, stored.id, retired.id).counts == {"added": 0, "removed": 0, "changed": 0}
+
+
+def test_a_map_without_a_version_is_not_stored(store: SqlStore) -> None:
+    import json
+
+    from terminology.publication.conceptmap import InvalidConceptMapError
+    from terminology.services.concept_maps import save_concept_map
+    from terminology.storage.conceptmaps import search_concept_maps
+
+    resource = json.loads(HL7.read_text(encoding="utf-8"))
+    resource.pop("version", None)
+    with pytest.raises(InvalidConceptMapError, match="version is required"):
+        save_concept_map(store, resource)
+    assert search_concept_maps(store) == []

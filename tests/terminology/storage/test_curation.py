@@ -12,6 +12,7 @@ from terminology.importing import import_code_system
 from terminology.matching.engine import match
 from terminology.models import CodeSystemMetadata
 from terminology.review.workflow import Actor, Decision, Role, Status, Target, decide
+from terminology.services import curation as service
 from terminology.storage import curation
 from terminology.storage.projects import save_candidates
 from terminology.storage.store import SqlStore
@@ -89,12 +90,12 @@ def test_share_of_source_usage_covered(store: SqlStore, tmp_path: Path) -> None:
     ref = load(store, tmp_path, "ref", "1", "code,display\nG,Glucose\nK,Potassium\n")
     saved = save_candidates(store, "p", local, ref, match(store, local, ref), rules=[], settings={})
     project = curation.get_project(store, saved.id)
-    assert curation.frequency_covered(store, project) == 0.0
+    assert service.frequency_covered(store, project) == 0.0
     accept(store, project, "A", "G")
-    assert curation.frequency_covered(store, project) == pytest.approx(0.9)
+    assert service.frequency_covered(store, project) == pytest.approx(0.9)
     plain = load(store, tmp_path, "plain", "1", "code,display\nA,Glycémie\n")
     other = save_candidates(store, "q", plain, ref, match(store, plain, ref), rules=[], settings={})
-    assert curation.frequency_covered(store, curation.get_project(store, other.id)) is None
+    assert service.frequency_covered(store, curation.get_project(store, other.id)) is None
 
 
 def test_the_audit_trail_is_append_only_in_the_database(store: SqlStore, tmp_path: Path) -> None:

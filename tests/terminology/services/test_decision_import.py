@@ -12,6 +12,7 @@ from terminology.importing import import_code_system
 from terminology.models import Candidate, CodeSystem, CodeSystemMetadata, MatchMethod
 from terminology.review.decision_files import read_decisions
 from terminology.review.workflow import Actor, Role, Status
+from terminology.services import curation as service
 from terminology.storage import curation
 from terminology.storage.projects import save_candidates
 from terminology.storage.store import SqlStore
@@ -40,13 +41,8 @@ def _project(store: SqlStore, tmp_path: Path) -> curation.Project:
 
 
 def _import(store: SqlStore, project: curation.Project, path: Path, by: str = "rui") -> int:
-    return curation.import_decisions(
-        store,
-        project,
-        read_decisions(path),
-        Actor(name=by, role=Role.REVIEWER),
-        target_codes={"L1", "L2", "L3"},
-        source_name=str(path),
+    return service.import_decisions(
+        store, project, read_decisions(path), Actor(name=by, role=Role.REVIEWER), source_name=str(path)
     )
 
 

@@ -1,0 +1,579 @@
+"""Curation: the work queue, decisions (single or blind double review), bulk decisions,
+reconciliation, the audit trail and the exports of a project's decisions.
+
+Every rule is a pure function of :mod:`terminology.review` (who may do what, from which
+status, four eyes, blind answers); this module reads the rows, asks those rules for the
+rows as they become, and hands the changes to storage, which writes them in one
+transaction only if no row changed meanwhile. The HTTP API, the command line and the
+Python API call these functions and nothing below them.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field
+
+from terminology.errors import ConcordanceError, SourceFileError
+from terminology.exporters.cells import safe_row
+from terminology.models import CodeSystem, Frozen, MatchMethod
+from terminology.review.decision_files import DecisionFormat, ImportedDecision, read_decisions
+from terminology.review.double import Answer, answer_visible, blind_event, reconcile, record_answer
+from terminology.review.workflow import (
+    PRINTABLE,
+    RULES,
+    Action,
+    Actor,
+    CurationError,
+    Decision,
+    InvalidDecision,
+    MappingRow,
+    NotAllowed,
+    Role,
+    Status,
+    Target,
+    accept_candidate,
+    allowed_actions,
+    decide,
+    import_validated,
+    why_not_filled,
+)
+from terminology.storage import curation
+from terminology.storage.curation import Change, Event, Project, RowQuery, StaleVersionError
+from terminology.storage.store import SqlStore
+
+__all__ = [
+    "BulkOutcome",
+    "BulkRequest",
+    "ChosenTarget",
+    "RowDecision",
+    "RowView",
+    "bulk_decide",
+    "decide_row",
+    "export_decisions",
+    "find_project",
+    "history_csv",
+    "import_decision_file",
+    "import_decisions",
+    "progress",
+    "row_view",
+    "visible_history",
+]
+
+
+class RowDecision(Frozen):
+    """One curator's decision on one row, as the page, the API or a script sends it."""
+
+    action: Action | Literal["reconcile"]
+    targets: tuple[Target, ...] = Field(default=(), max_length=100)
+    assignee: str | None = Field(default=None, min_length=1, max_length=128, pattern=PRINTABLE)
+    comment: str | None = None
+    no_map: bool = False
+    """With ``reconcile``: settle the conflict as "no map"."""
+
+
+class BulkRequest(Frozen):
+    """The same decision on listed rows (or a code range), or ``accept-candidates``: the
+    best candidate of every open row whose score and method qualify."""
+
+    action: Literal["accept", "reject", "submit", "assign", "flag", "unflag", "accept-candidates"]
+    codes: tuple[str, ...] = ()
+    code_from: str | None = None
+    code_to: str | None = None
+    min_score: float | None = None
+    expected_precision: float | None = None
+    method: MatchMethod | None = None
+    assignee: str | None = None
+    comment: str | None = None
+
+
+class BulkOutcome(Frozen):
+    applied: tuple[str, ...]
+    """Rows the decision was applied to (in one transaction)."""
+    skipped: tuple[tuple[str, str], ...]
+    """Rows left as they were: (source code, why)."""
+
+
+class ChosenTarget(Frozen):
+    """A chosen target with its score and reason computed for this very pair."""
+
+    code: str
+    display: str | None
+    equivalence: str
+    score: float | None
+    reason: str
+
+
+class RowView(Frozen):
+    """A row as ``viewer`` may see it: its context, candidates, chosen targets, the
+    answers they may read and the actions they may take now."""
+
+    row: MappingRow
+    source: dict[str, Any]
+    candidates: tuple[dict[str, Any], ...]
+    chosen: tuple[ChosenTarget, ...]
+    allowed_actions: tuple[str, ...]
+    answers: tuple[Answer, ...] = ()
+
+
+# ----------------------------------------------------------------------------- projects
+
+
+def find_project(store: SqlStore, reference: int | str) -> Project:
+    """A project by id or by name (a name made of digits is read as an id)."""
+    if isinstance(reference, str) and reference.isdigit():
+        reference = int(reference)
+    return curation.get_project(store, reference)
+
+
+def progress(store: SqlStore, project: Project) -> tuple[dict[str, int], float | None]:
+    """Rows per status (and flagged), and the share of the source's usage that accepted
+    rows cover (None when the source has no usage column)."""
+    return curation.status_counts(store, project), frequency_covered(store, project)
+
+
+FREQUENCY_PROPERTIES = ("frequency", "frequence", "count", "occurrences")
+"""Source properties read as how often a code is used (a local list's usage column)."""
+
+
+def frequency_covered(store: SqlStore, project: Project) -> float | None:
+    """Share of the source's usage (sum of its frequency column) carried by accepted rows;
+    None when the source has no frequency column."""
+    source = store.code_system_by_id(project.source_system_id)
+    for name in FREQUENCY_PROPERTIES:
+        frame = store.property_frame(source, name)
+        if frame.height:
+            break
+    else:
+        return None
+    usage: dict[str, float] = {}
+    for code, value in zip(frame["code"].to_list(), frame["value"].to_list(), strict=True):
+        try:
+            usage[code] = float(value)
+        except ValueError:
+            continue
+    total = sum(usage.values())
+    if total <= 0:
+        return None
+    accepted = curation.codes_with_status(store, project, Status.ACCEPTED)
+    return sum(usage.get(code, 0.0) for code in accepted) / total
+
+
+# ----------------------------------------------------------------------------- one row
+
+
+def row_view(store: SqlStore, project: Project, viewer: Actor, row: MappingRow) -> RowView:
+    """What the review page shows of ``row`` to ``viewer``."""
+    target_system = store.code_system_by_id(project.target_system_id)
+    candidates = tuple(
+        {**found, "target_label": context["display"], "target_context": context}
+        for found in curation.row_candidates(store, project, row.source_code)
+        for context in [concept_context(store, target_system, found["target_code"])]
+    )
+    answers: tuple[Answer, ...] = ()
+    if project.review == "double":
+        answers = tuple(
+            answer
+            for answer in curation.answers_for(store, project, row.source_code)
+            if answer_visible(row.status, viewer, answer.author)
+        )
+    actions = allowed_actions(row, viewer.role)
+    if row.status == Status.CONFLICT and viewer.role in (Role.RECONCILER, Role.ADMIN):
+        actions.append("reconcile")
+    return RowView(
+        row=row,
+        source=concept_context(store, store.code_system_by_id(project.source_system_id), row.source_code),
+        candidates=candidates,
+        chosen=chosen_targets(store, target_system, row),
+        allowed_actions=tuple(actions),
+        answers=answers,
+    )
+
+
+def concept_context(store: SqlStore, system: CodeSystem, code: str) -> dict[str, Any]:
+    """A concept with its parents, synonyms, properties and status, as the page shows it."""
+    concept = store.concept(system, code)
+    if concept is None:
+        return {"code": code, "display": None}
+    parents = store.displays(system, list(concept.parents))
+    return {
+        "code": concept.code,
+        "display": concept.display,
+        "parents": [{"code": parent, "display": parents.get(parent)} for parent in concept.parents],
+        "synonyms": [
+            {"label": d.value, "language": d.language, "use": d.use}
+            for d in concept.designations
+            if d.value != concept.display
+        ],
+        "properties": concept.properties,
+        "active": concept.active,
+    }
+
+
+def chosen_targets(store: SqlStore, target_system: CodeSystem, row: MappingRow) -> tuple[ChosenTarget, ...]:
+    """Each chosen target scored for this very pair now, so no stale score is shown."""
+    from terminology.matching.normalise import default_normaliser
+    from terminology.matching.search import pair_similarity
+
+    normalise = default_normaliser().normalise
+    displays = store.displays(target_system, [target.code for target in row.targets])
+    chosen = []
+    for target in row.targets:
+        display = displays.get(target.code)
+        score = pair_similarity(normalise(row.source_label or ""), normalise(display)) if display else None
+        reason = (
+            f'labels "{row.source_label}" ~ "{display}" {score:.2f}'
+            if score is not None
+            else f"{target.code} is not in {target_system.reference}"
+        )
+        chosen.append(
+            ChosenTarget(
+                code=target.code, display=display, equivalence=target.equivalence, score=score, reason=reason
+            )
+        )
+    return tuple(chosen)
+
+
+def decide_row(
+    store: SqlStore,
+    project: Project,
+    actor: Actor,
+    source_code: str,
+    decision: RowDecision,
+    *,
+    expected_version: int,
+    longest_comment: int,
+) -> MappingRow:
+    """Apply ``decision`` to the row if it is still at ``expected_version`` (the version the
+    curator saw), otherwise :class:`StaleVersionError` with the current row: concurrent
+    edits never overwrite each other."""
+    row = curation.get_row(store, project, source_code)
+    if row.version != expected_version:
+        raise StaleVersionError(row)
+    change = row_change(store, project, actor, row, decision, longest_comment=longest_comment)
+    curation.save_decisions(store, [change])
+    return change.after
+
+
+def row_change(
+    store: SqlStore,
+    project: Project,
+    actor: Actor,
+    row: MappingRow,
+    decision: RowDecision,
+    *,
+    longest_comment: int,
+) -> Change:
+    """One decision on one row, computed by the review rules (nothing written): in blind
+    double review a ``map`` or ``no_map`` is the author's answer, not the row's decision."""
+    check_comment(decision.comment, longest_comment)
+    check_targets(store, project, decision.targets)
+    if decision.action == "reconcile":
+        asked = Decision(
+            action="no_map" if decision.no_map else "map", targets=decision.targets, comment=decision.comment
+        )
+        return Change(row, reconcile(row, asked, actor), "reconcile", decision.comment)
+    asked = Decision(
+        action=decision.action,
+        targets=decision.targets,
+        assignee=decision.assignee,
+        comment=decision.comment,
+    )
+    if project.review == "double" and decision.action in ("map", "no_map"):
+        answers = curation.answers_for(store, project, row.source_code)
+        after, answer = record_answer(row, answers, asked, actor)
+        return Change(row, after, f"answer-{decision.action}", decision.comment, answer)
+    return Change(row, decide(row, asked, actor), decision.action, decision.comment)
+
+
+def check_comment(comment: str | None, most: int) -> None:
+    if comment is not None and len(comment) > most:
+        raise InvalidDecision(f"the comment has {len(comment):,} characters; at most {most:,} are kept")
+
+
+def check_targets(store: SqlStore, project: Project, targets: Sequence[Target]) -> None:
+    """Every chosen target must be a code of the project's target system version."""
+    if not targets:
+        return
+    system = store.code_system_by_id(project.target_system_id)
+    known = store.known_codes(system, [target.code for target in targets])
+    for target in targets:
+        if target.code not in known:
+            raise InvalidDecision(f"{target.code} is not a code of {system.reference}")
+
+
+# ----------------------------------------------------------------------------- many rows
+
+
+def bulk_decide(
+    store: SqlStore, project: Project, actor: Actor, request: BulkRequest, *, longest_comment: int
+) -> BulkOutcome:
+    """One decision on many rows. Rows it cannot apply to are skipped, each with its
+    reason; the others are written in one transaction, so the bulk lands whole or not at
+    all (a row changed by someone else meanwhile fails it, and nothing is written). The
+    review rules hold as for one row: roles, four eyes, blind answers."""
+    changes: list[Change] = []
+    skipped: list[tuple[str, str]] = []
+    check_comment(request.comment, longest_comment)  # once for all: one comment, many rows
+    if request.action == "accept-candidates":
+        require(actor, Role.REVIEWER)
+        answered = curation.answered_codes(store, project) if project.review == "double" else set()
+        for row, candidate in qualifying_candidates(store, project, request):
+            why = why_not_filled(row, actor, answered=row.source_code in answered)
+            if why is not None:
+                skipped.append((row.source_code, why))
+                continue
+            target = Target(code=candidate["target_code"], equivalence=candidate["equivalence"])
+            after = accept_candidate(row, target, actor, method=candidate["method"])
+            changes.append(Change(row, after, "accept-candidate", request.comment or candidate["reason"]))
+    else:
+        require(actor, RULES[request.action].role)
+        decision = RowDecision(action=request.action, assignee=request.assignee, comment=request.comment)
+        for row in bulk_rows(store, project, request):
+            try:
+                changes.append(
+                    row_change(store, project, actor, row, decision, longest_comment=longest_comment)
+                )
+            except ConcordanceError as error:
+                skipped.append((row.source_code, str(error)))
+    curation.save_decisions(store, changes)
+    return BulkOutcome(applied=tuple(change.after.source_code for change in changes), skipped=tuple(skipped))
+
+
+def require(actor: Actor, role: Role) -> None:
+    """Refuse the whole request when ``actor``'s role is below ``role``."""
+    from terminology.review.workflow import RANK
+
+    if RANK[actor.role] < RANK[role]:
+        raise NotAllowed(f"this needs the role {role.value}; {actor.name} is {actor.role.value}")
+
+
+def bulk_rows(store: SqlStore, project: Project, request: BulkRequest) -> list[MappingRow]:
+    """The listed rows, then those of the code range (an unknown code: not found, nothing done)."""
+    rows = [curation.get_row(store, project, code) for code in dict.fromkeys(request.codes)]
+    if request.code_from is not None or request.code_to is not None:
+        in_range, _ = curation.list_rows(
+            store, project, RowQuery(code_from=request.code_from, code_to=request.code_to, limit=10**7)
+        )
+        listed = set(request.codes)
+        rows += [row for row, _ in in_range if row.source_code not in listed]
+    return rows
+
+
+def qualifying_candidates(
+    store: SqlStore, project: Project, request: BulkRequest
+) -> list[tuple[MappingRow, dict[str, Any]]]:
+    """Each row (the listed ones, or every row not yet accepted) with its best candidate,
+    when that candidate meets the bar; whether the row may take it is decided after."""
+    query = RowQuery(
+        status=(Status.UNMAPPED, Status.DRAFT, Status.IN_REVIEW, Status.REJECTED, Status.CONFLICT),
+        codes=request.codes,
+        min_score=request.min_score,
+        limit=10**7,
+    )
+    page, _ = curation.list_rows(store, project, query)
+    best = curation.best_candidates(store, project, [row.source_code for row, _ in page])
+    chosen = []
+    for row, _score in page:
+        found = best.get(row.source_code)
+        if found is None:
+            continue
+        if request.min_score is not None and found["score"] < request.min_score:
+            continue
+        if request.method is not None and found["method"] != request.method:
+            continue
+        chosen.append((row, found))
+    if request.expected_precision is not None:
+        from terminology.matching.ranker import threshold_for_precision
+
+        open_rows = [(row, found) for row, found in chosen if row.status == Status.UNMAPPED]
+        bar = threshold_for_precision([found["score"] for _, found in open_rows], request.expected_precision)
+        chosen = [] if bar is None else [(row, found) for row, found in chosen if found["score"] >= bar]
+    return chosen
+
+
+# ----------------------------------------------------------------------------- decisions from files
+
+
+def import_decisions(
+    store: SqlStore,
+    project: Project,
+    decisions: Sequence[ImportedDecision],
+    actor: Actor,
+    *,
+    source_name: str,
+) -> int:
+    """Record validated decisions from a file as accepted rows, each with an ``import``
+    event naming ``FILE:LINE`` and who made it. Every row is checked before anything is
+    written, and all are written in one transaction: a file with one bad row (unknown
+    source or target code, a row already decided here, the importer's own decision)
+    changes nothing. Returns the number of rows decided."""
+    target = store.code_system_by_id(project.target_system_id)
+    known = store.known_codes(target, [t.code for decision in decisions for t in decision.targets])
+    rows = curation.get_rows(store, project, [decision.source_code for decision in decisions])
+    changes = [_imported_change(decision, rows, known, actor, source_name) for decision in decisions]
+    curation.save_decisions(store, changes)
+    return len(changes)
+
+
+def _imported_change(
+    decision: ImportedDecision,
+    rows: dict[str, MappingRow],
+    known: set[str],
+    actor: Actor,
+    source_name: str,
+) -> Change:
+    path, _, line = decision.where.rpartition(":")
+    try:
+        unknown = [target.code for target in decision.targets if target.code not in known]
+        if unknown:
+            raise InvalidDecision(f"target code {unknown[0]!r} is not in the project's target system")
+        before = rows.get(decision.source_code)
+        if before is None:
+            raise InvalidDecision(
+                f"source code {decision.source_code!r} is not a source concept of the project"
+            )
+        after = import_validated(before, decision.targets, actor, author=decision.author)
+    except CurationError as error:
+        raise SourceFileError(
+            path or source_name, str(error), line=int(line) if line.isdigit() else None
+        ) from error
+    rows[decision.source_code] = after  # a file deciding one code twice: the second sees the first
+    comment = f"validated by {decision.author}; imported from {decision.where}"
+    return Change(before, after, "import", comment)
+
+
+def import_decision_file(
+    store: SqlStore, project: Project, path: Path, *, by: str, format: DecisionFormat | None = None
+) -> int:
+    """Read a file of validated mappings (CSV, SSSOM or Usagi export) and record it with
+    :func:`import_decisions`, ``by`` vouching for it as reviewer: what the command line and
+    the Python API both call."""
+    decisions = read_decisions(path, format=format)
+    actor = Actor(name=by, role=Role.REVIEWER)
+    return import_decisions(store, project, decisions, actor, source_name=str(path))
+
+
+# ----------------------------------------------------------------------------- audit trail and exports
+
+
+def visible_history(
+    store: SqlStore, project: Project, viewer: Actor, source_code: str | None = None
+) -> list[Event]:
+    """The audit trail as ``viewer`` may read it: blind answers stay hidden from everyone
+    but their author until both are in, and from viewers until the row is settled
+    (:func:`terminology.review.double.answer_visible`)."""
+    if source_code is not None:
+        curation.get_row(store, project, source_code)  # an unknown row is not found, not empty
+    found = curation.history(store, project, source_code)
+    answering = {event.source_code for event in found if event.action.startswith("answer-")}
+    if not answering:
+        return found
+    statuses = curation.statuses(store, project, answering)
+    shown = []
+    for event in found:
+        status = statuses.get(event.source_code, Status.UNMAPPED)
+        if event.action.startswith("answer-") and not answer_visible(status, viewer, event.actor):
+            after, comment = blind_event(event.after, event.comment)
+            event = event.model_copy(update={"after": after, "comment": comment})
+        shown.append(event)
+    return shown
+
+
+HISTORY_COLUMNS = (
+    "id", "at", "actor", "source_code", "action", "from_status", "to_status", "comment", "before", "after",
+)  # fmt: skip
+
+
+def history_csv(found: Sequence[Event]) -> str:
+    """The audit trail as CSV (one line per change, states as JSON), safe to open in a
+    spreadsheet."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")  # RFC 4180: a CR or LF in a cell is quoted
+    writer.writerow(HISTORY_COLUMNS)
+    for event in found:
+        writer.writerow(
+            safe_row(
+                [
+                    event.id,
+                    event.at.isoformat(),
+                    event.actor,
+                    event.source_code,
+                    event.action,
+                    (event.before or {}).get("status", ""),
+                    (event.after or {}).get("status", ""),
+                    event.comment or "",
+                    json.dumps(event.before, ensure_ascii=False, sort_keys=True),
+                    json.dumps(event.after, ensure_ascii=False, sort_keys=True),
+                ]
+            )
+        )
+    return out.getvalue()
+
+
+DECISION_COLUMNS = (
+    "source_code", "source_label", "status", "target_code", "target_label", "equivalence", "no_map", "author",
+    "reviewer", "comment", "version", "updated_at",
+)  # fmt: skip
+EXPORTED = (Status.ACCEPTED, Status.REJECTED, Status.IN_REVIEW, Status.DRAFT)
+
+
+def export_decisions(store: SqlStore, project: Project, format: Literal["sssom", "csv"]) -> str:
+    """The project's current decisions (every status but unmapped and conflict) as SSSOM TSV
+    or as CSV, one line per target."""
+    from terminology.exporters.sssom import write_decisions_sssom
+
+    source = store.code_system_by_id(project.source_system_id)
+    target = store.code_system_by_id(project.target_system_id)
+    page, _ = curation.list_rows(store, project, RowQuery(status=EXPORTED, limit=10**7))
+    rows = [row for row, _ in page]
+    displays = {
+        code: label
+        for code, label in store.displays(target, {t.code for row in rows for t in row.targets}).items()
+        if label is not None
+    }
+    out = io.StringIO()
+    if format == "sssom":
+        write_decisions_sssom(
+            rows, displays, source, target, out, mapping_set_id=f"urn:concordance:project:{project.id}"
+        )
+        return out.getvalue()
+    writer = csv.writer(out, lineterminator="\r\n")  # RFC 4180: a CR or LF in a cell is quoted
+    writer.writerow(DECISION_COLUMNS)
+    for row in rows:
+        chosen: list[tuple[str, str]] = [(t.code, t.equivalence) for t in row.targets] or [("", "")]
+        for target_code, equivalence in chosen:
+            writer.writerow(
+                safe_row(
+                    [
+                        row.source_code,
+                        row.source_label or "",
+                        row.status.value,
+                        target_code,
+                        displays.get(target_code, ""),
+                        equivalence,
+                        row.no_map,
+                        row.author or "",
+                        row.reviewer or "",
+                        row.comment or "",
+                        row.version,
+                        row.updated_at.isoformat() if row.updated_at else "",
+                    ]
+                )
+            )
+    return out.getvalue()
+
+
+def search_targets(store: SqlStore, project: Project, text: str, *, limit: int = 20) -> list[dict[str, Any]]:
+    """Concepts of the project's target version whose code or label contains ``text``
+    (accents and case folded), to pick a target by hand."""
+    system = store.code_system_by_id(project.target_system_id)
+    return [
+        {"code": concept.code, "display": concept.display, "active": concept.active}
+        for concept in store.concepts(system, search=text, limit=limit, offset=0)
+    ]

@@ -1,0 +1,98 @@
+"""The curation service: what the page, the API and scripts call to decide on rows. The
+review rules are tested on their own (``tests/terminology/review``); these check that the
+service applies them whole: stale versions, roles for a whole bulk, all or nothing."""
+
+from __future__ import annotations
+
+import pytest
+
+from terminology.importers import importer_class
+from terminology.importing import import_code_system
+from terminology.models import CodeSystemMetadata
+from terminology.review.workflow import Actor, InvalidDecision, NotAllowed, Role, Status, Target
+from terminology.services import curation as service
+from terminology.services.matching import match_and_save
+from terminology.storage import curation
+from terminology.storage.curation import StaleVersionError
+from terminology.storage.store import SqlStore
+from tests.conftest import BUNDLED
+
+ANA = Actor(name="ana", role=Role.AUTHOR)
+RUI = Actor(name="rui", role=Role.REVIEWER)
+
+
+@pytest.fixture
+def project(store: SqlStore) -> curation.Project:
+    systems = {}
+    for version in ("1.9", "2.3"):
+        systems[version] = import_code_system(
+            store,
+            importer_class("csv").with_options({}),
+            BUNDLED / "samu_nomenclature" / f"samu_nomenclature_v{version}.csv",
+            overrides=CodeSystemMetadata(url="urn:samu", version=version, language="fr", name="SAMU"),
+        ).code_system
+    saved = match_and_save(store, systems["1.9"], systems["2.3"], top_k=3, project="samu")
+    assert saved.project is not None
+    return service.find_project(store, str(saved.project.id))
+
+
+def test_a_decision_on_a_stale_version_is_refused_with_the_current_row(
+    store: SqlStore, project: curation.Project
+) -> None:
+    code = curation.list_rows(store, project, curation.RowQuery(limit=1))[0][0][0].source_code
+    target = curation.row_candidates(store, project, code)[0]["target_code"]
+    mapped = service.decide_row(
+        store, project, ANA, code, service.RowDecision(action="map", targets=(Target(code=target),)),
+        expected_version=1, longest_comment=100,
+    )  # fmt: skip
+    assert (mapped.status, mapped.version) == (Status.DRAFT, 2)
+    with pytest.raises(StaleVersionError) as stale:
+        service.decide_row(
+            store, project, ANA, code, service.RowDecision(action="no_map"),
+            expected_version=1, longest_comment=100,
+        )  # fmt: skip
+    assert (
+        stale.value.current.version == 2 and curation.get_row(store, project, code).targets == mapped.targets
+    )
+
+
+def test_a_target_outside_the_target_version_is_refused(store: SqlStore, project: curation.Project) -> None:
+    code = curation.list_rows(store, project, curation.RowQuery(limit=1))[0][0][0].source_code
+    with pytest.raises(InvalidDecision, match="NOPE is not a code of urn:samu"):
+        service.decide_row(
+            store, project, ANA, code, service.RowDecision(action="map", targets=(Target(code="NOPE"),)),
+            expected_version=1, longest_comment=100,
+        )  # fmt: skip
+
+
+def test_bulk_needs_the_role_for_the_whole_request(store: SqlStore, project: curation.Project) -> None:
+    with pytest.raises(NotAllowed, match="needs the role reviewer"):
+        service.bulk_decide(
+            store, project, ANA, service.BulkRequest(action="accept-candidates"), longest_comment=100
+        )
+    assert curation.status_counts(store, project)["accepted"] == 0
+
+
+def test_bulk_accept_fills_only_open_rows_and_records_who(store: SqlStore, project: curation.Project) -> None:
+    page, _ = curation.list_rows(store, project, curation.RowQuery(limit=3))
+    codes = tuple(row.source_code for row, _ in page)
+    first = codes[0]
+    target = curation.row_candidates(store, project, first)[0]["target_code"]
+    service.decide_row(
+        store, project, RUI, first, service.RowDecision(action="map", targets=(Target(code=target),)),
+        expected_version=1, longest_comment=100,
+    )  # fmt: skip
+    outcome = service.bulk_decide(
+        store,
+        project,
+        RUI,
+        service.BulkRequest(action="accept-candidates", codes=codes),
+        longest_comment=100,
+    )
+    assert set(outcome.applied) == set(codes[1:])
+    assert (first, f"{first} is yours (draft): another reviewer must accept it") in outcome.skipped
+    accepted = curation.get_row(store, project, outcome.applied[0])
+    assert (accepted.status, accepted.reviewer) == (Status.ACCEPTED, "rui")
+    assert accepted.author is not None and accepted.author.startswith("matching:")
+    counts, _ = service.progress(store, project)
+    assert counts["accepted"] == len(outcome.applied)
