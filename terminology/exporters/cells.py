@@ -28,3 +28,15 @@ def spreadsheet_safe(value: Any) -> Any:
 
 def safe_row(values: Iterable[Any]) -> list[Any]:
     return [spreadsheet_safe(value) for value in values]
+
+
+def spreadsheet_value(cell: str) -> str:
+    """What :func:`spreadsheet_safe` was given, from the cell it wrote (the ``'`` before a
+    formula start is dropped, as spreadsheets show it).
+
+    >>> spreadsheet_value("'=SUM(A1)"), spreadsheet_value("'quoted"), spreadsheet_value("C02")
+    ('=SUM(A1)', "'quoted", 'C02')
+    """
+    if cell.startswith("'") and cell[1:].startswith(FORMULA_STARTS):
+        return cell[1:]
+    return cell

@@ -8,9 +8,16 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
-from terminology import __version__
-from terminology.exporters.cells import spreadsheet_safe
-from terminology.exporters.sssom import PREDICATES, UNSPECIFIED_LICENSE, local_id
+from terminology.errors import ConcordanceError
+from terminology.exporters.cells import spreadsheet_safe, spreadsheet_value
+from terminology.exporters.sssom import PREDICATES, local_id, write_mapping_set
+
+
+class InvalidMapFileError(ConcordanceError):
+    code = "invalid-file"
+    http_status = 400
+    fhir_issue = "invalid"
+
 
 CSV_COLUMNS = ("source_system", "source_code", "source_display", "target_system", "target_code",
                "target_display", "equivalence", "comment")  # fmt: skip
@@ -18,6 +25,16 @@ CSV_COLUMNS = ("source_system", "source_code", "source_display", "target_system"
 
 def to_fhir_json(resource: dict[str, Any]) -> str:
     return json.dumps(resource, ensure_ascii=False, indent=2)
+
+
+def from_fhir_json(text: str, *, version: str | None = None) -> dict[str, Any]:
+    """A ConceptMap from FHIR JSON text (R4 or R5, as written); ``version`` if it has none."""
+    resource = json.loads(text)
+    if not isinstance(resource, dict) or resource.get("resourceType") != "ConceptMap":
+        raise InvalidMapFileError("not a ConceptMap (a JSON object with resourceType ConceptMap is expected)")
+    if version and not resource.get("version"):
+        resource["version"] = version
+    return resource
 
 
 def _group_system(resource: dict[str, Any], group: dict[str, Any], side: str) -> str:
@@ -53,6 +70,61 @@ def to_csv(resource: dict[str, Any]) -> str:
     return out.getvalue()
 
 
+def from_csv(
+    text: str,
+    *,
+    where: str = "ConceptMap CSV",
+    url: str | None = None,
+    version: str | None = None,
+    status: str = "draft",
+) -> dict[str, Any]:
+    """A ConceptMap from the CSV :func:`to_csv` writes (a curator's spreadsheet of the same
+    columns): one group per (source system, target system), one element per source code,
+    in the order of the file; a row without target code is ``unmatched``.
+
+    >>> text = ("source_system,source_code,source_display,target_system,target_code,target_display,"
+    ...         "equivalence,comment\\nurn:a,1,One,urn:b,X,'=Ex,wider,\\nurn:a,2,Two,urn:b,,,unmatched,\\n")
+    >>> group = from_csv(text, url="urn:map", version="1")["group"][0]
+    >>> group["source"], [e["target"] for e in group["element"]]
+    ('urn:a', [[{'code': 'X', 'display': '=Ex', 'equivalence': 'wider'}], [{'equivalence': 'unmatched'}]])
+    """
+    reader = csv.DictReader(io.StringIO(text))
+    missing = [
+        column
+        for column in ("source_code", "target_code", "equivalence")
+        if column not in (reader.fieldnames or [])
+    ]
+    if missing:
+        raise InvalidMapFileError(
+            f"{where}:1: missing column {missing[0]!r} (columns: {', '.join(CSV_COLUMNS)})"
+        )
+    groups: dict[tuple[str, str], dict[str, dict[str, Any]]] = {}
+    for row in reader:
+        cells = {key: spreadsheet_value(value or "") for key, value in row.items() if key is not None}
+        key = (cells.get("source_system", ""), cells.get("target_system", ""))
+        element = groups.setdefault(key, {}).setdefault(
+            cells["source_code"],
+            {
+                "code": cells["source_code"],
+                **({"display": cells["source_display"]} if cells.get("source_display") else {}),
+                "target": [],
+            },
+        )
+        named = (("code", "target_code"), ("display", "target_display"), ("equivalence", "equivalence"),
+                 ("comment", "comment"))  # fmt: skip
+        target = {key: cells[column] for key, column in named if cells.get(column)}
+        element["target"].append(target)
+    resource: dict[str, Any] = {"resourceType": "ConceptMap", "status": status,
+                                "group": [{**({"source": s} if s else {}), **({"target": t} if t else {}),
+                                           "element": list(elements.values())}
+                                          for (s, t), elements in groups.items()]}  # fmt: skip
+    if url:
+        resource["url"] = url
+    if version:
+        resource["version"] = version
+    return resource
+
+
 def _prefixes(resource: dict[str, Any]) -> dict[str, str]:
     systems: list[str] = []
     for group in resource.get("group", []):
@@ -76,24 +148,26 @@ def to_sssom(resource: dict[str, Any]) -> str:
         for extension in target.get("extension", [])
     )
     justification = "semapv:ManualMappingCuration" if curated else "semapv:UnspecifiedMatching"
-    curie_map = {prefix: (system if system.endswith(("/", "#", ":")) else system + "/") for system, prefix in
-                 prefixes.items()}  # fmt: skip
-    curie_map.update({"skos": "http://www.w3.org/2004/02/skos/core#", "semapv": "https://w3id.org/semapv/vocab/",
-                      "sssom": "https://w3id.org/sssom/"})  # fmt: skip
+    curie_map = {prefix: (system if system.endswith(("/", "#", ":")) else system + "/")
+                 for system, prefix in prefixes.items()}  # fmt: skip
     version = resource.get("version")
-    header = [
-        "curie_map:",
-        *[f"  {prefix}: {expansion}" for prefix, expansion in curie_map.items()],
-        f"mapping_set_id: {resource['url']}",
-        *([f"mapping_set_version: {version}"] if version else []),
-        f"license: {UNSPECIFIED_LICENSE}",
-        f"mapping_tool: concordance {__version__}",
+    metadata = [
+        ("mapping_set_id", str(resource["url"])),
+        *([("mapping_set_version", str(version))] if version else []),
     ]
     out = io.StringIO()
-    out.write("".join(f"# {line}\n" for line in header))
-    writer = csv.writer(out, delimiter="\t", lineterminator="\n")
-    writer.writerow(["subject_id", "subject_label", "predicate_id", "predicate_modifier", "object_id",
-                     "object_label", "mapping_justification", "comment"])  # fmt: skip
+    write_mapping_set(out, curie_map=curie_map, metadata=metadata, columns=SSSOM_COLUMNS,
+                      rows=_sssom_rows(resource, prefixes, justification))  # fmt: skip
+    return out.getvalue()
+
+
+SSSOM_COLUMNS = ("subject_id", "subject_label", "predicate_id", "predicate_modifier", "object_id",
+                 "object_label", "mapping_justification", "comment")  # fmt: skip
+
+
+def _sssom_rows(
+    resource: dict[str, Any], prefixes: dict[str, str], justification: str
+) -> Iterator[list[str]]:
     for row in _rows(resource):
         if not row["source_code"]:
             continue  # an element without a code (R4 allows it) has no subject to write
@@ -105,6 +179,5 @@ def to_sssom(resource: dict[str, Any]) -> str:
             predicate = PREDICATES.get(row["equivalence"], "skos:relatedMatch")
             target = f"{prefixes[row['target_system']]}:{local_id(row['target_code'])}"
             modifier = "Not" if negative else ""
-        writer.writerow([subject, row["source_display"], predicate, modifier, target, row["target_display"],
-                         justification, row["comment"]])  # fmt: skip
-    return out.getvalue()
+        yield [subject, row["source_display"], predicate, modifier, target, row["target_display"],
+               justification, row["comment"]]  # fmt: skip

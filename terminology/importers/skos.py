@@ -91,12 +91,37 @@ def parse_graph(path: Path, notes: list[str] | None = None) -> rdflib.Graph:
             graph.parse(path, format=rdf_format)
     except Exception as error:  # rdflib raises parser-specific types
         line = getattr(error, "lines", None)
+        message = str(error).splitlines()[0][:200] if str(error) else type(error).__name__
         raise SourceFileError(
             path,
-            f"malformed RDF: {str(error).splitlines()[0][:200]}",
-            line=line + 1 if isinstance(line, int) else None,
+            f"malformed RDF: {message}",
+            line=line + 1 if isinstance(line, int) else line_of_excerpt(path, str(error)),
         ) from error
     return graph
+
+
+def line_of_excerpt(path: Path, message: str) -> int | None:
+    r"""The line an rdflib message points at with ``at ^ in <excerpt>`` when it gives no line
+    number (some Turtle errors are bare assertions): where the excerpt occurs in the file,
+    if it occurs once.
+
+    >>> import tempfile
+    >>> with tempfile.NamedTemporaryFile("w", suffix=".ttl", delete=False) as handle:
+    ...     _ = handle.write('@prefix s: <urn:s#> .\ns:a s:label "A" .\ns:b s:label "B')
+    >>> line_of_excerpt(Path(handle.name), 'Quote expected in string at ^ in  s:label "^B')
+    3
+    """
+    _, found, excerpt = message.partition(" at ^ in ")
+    excerpt = excerpt.replace("^", "").strip()
+    if not found or len(excerpt) < 3:
+        return None
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return None
+    if text.count(excerpt) != 1:
+        return None
+    return text[: text.index(excerpt)].count("\n") + 1
 
 
 class SkosImporter(Importer):
