@@ -209,7 +209,7 @@ _LEARNING: set[int] = set()
 
 
 def _learn(store: SqlStore, project_id: int) -> None:
-    from terminology.matching.learning import retrain_project
+    from terminology.services.matching import retrain_project
 
     try:
         retrain_project(store, project_id)
@@ -322,7 +322,7 @@ def retrain_project(store: Store, member: Member) -> dict[str, Any]:
     """Matching runs again with the versions, rules and memory of the project's last match;
     decisions stay, candidates change. Runs in the worker's thread pool: it takes as long
     as a match does (seconds for thousands of rows, under a minute for CIM-11)."""
-    from terminology.matching.learning import retrain_project as retrain
+    from terminology.services.matching import retrain_project as retrain
 
     member.require(Role.REVIEWER)
     report, _ = retrain(store, member.project.id)

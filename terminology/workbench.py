@@ -190,7 +190,7 @@ class Concordance:
     def retrain(self, project: str | int) -> pl.DataFrame:
         """Fit the project's model on its accepted decisions and re-rank its candidates
         (stored, and returned); decisions stay as they are."""
-        from terminology.matching.learning import retrain_project
+        from terminology.services.matching import retrain_project
 
         _, found = retrain_project(self.store, service.find_project(self.store, project).id)
         return candidates_frame([c.model_dump() for c in found])

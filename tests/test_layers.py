@@ -57,6 +57,7 @@ STORAGE_MAY_IMPORT = (
     "terminology.settings",
     "terminology.text",
     "terminology.batches",
+    "terminology.versions",
     "terminology.review.workflow",
     "terminology.review.double",
     "terminology.storage",

@@ -274,8 +274,8 @@ def match_command(
 def _retrain(store: SqlStore, project: str, out: str | None, *, quiet: bool) -> None:
     """``match --retrain``: learn from the project's decisions, re-rank, write what is left."""
     from terminology.exporters.sssom import write_sssom
-    from terminology.matching.learning import retrain_project
     from terminology.services.curation import find_project
+    from terminology.services.matching import retrain_project
     from terminology.storage import curation
 
     found_project = find_project(store, project)

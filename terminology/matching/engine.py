@@ -310,7 +310,7 @@ def match(
     label_rewrites: list[LabelRewrite] | None = None,
     chapter_rules: list[ChapterRule] | None = None,
     normaliser: Normaliser | None = None,
-    model: RankingModel | None = None,
+    model: RankingModel | Callable[[pl.DataFrame], RankingModel] | None = None,
     top_k: int = 5,
     min_score: float = 0.0,
     pool_settings: PoolSettings | None = None,
@@ -322,8 +322,10 @@ def match(
 
     ``min_score`` filters what is *shown*, never what is ranked: a source concept with any
     candidate keeps its best one whatever its score, so no concept is left without a
-    proposal because its best one is unsure."""
-    model = model or default_model()
+    proposal because its best one is unsure.
+
+    ``model`` may also be a function of the candidate pool (a project's model is fitted on
+    the pool its curators decided from)."""
     pool = candidate_pool(
         store,
         source,
@@ -335,7 +337,8 @@ def match(
         pool_settings=pool_settings,
         progress=progress,
     )
-    scored = rank_pool(pool, model)
+    ranking = model(pool) if callable(model) else (model or default_model())
+    scored = rank_pool(pool, ranking)
     return candidates_from(
         scored,
         store,

@@ -2,7 +2,8 @@
 
 The command line (``concordance match``), the Python API (``Concordance.match``) and the
 demo (``review-demo``) all call :func:`match_and_save`, so a project always records the
-rules, memory and settings that ``match --retrain`` replays.
+rules, memory and settings that ``match --retrain`` replays; retraining
+(:func:`retrain_project`) is the same call with the recorded ones and a project model.
 """
 
 from __future__ import annotations
@@ -10,12 +11,18 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+
+import polars as pl
 
 from terminology.matching.engine import match
+from terminology.matching.learning import project_model
 from terminology.matching.memory import MappingMemory, load_memory
+from terminology.matching.ranker import RankingModel
 from terminology.matching.rules import load_rules
 from terminology.models import Candidate, CodeSystem
-from terminology.storage.projects import MappingProject, save_candidates
+from terminology.storage.curation import Project, get_project
+from terminology.storage.projects import MappingProject, recorded_match, save_candidates
 from terminology.storage.store import SqlStore
 
 
@@ -25,6 +32,9 @@ class Matched:
 
     candidates: list[Candidate]
     project: MappingProject | None
+    model: str | None = None
+    """The project model that ranked them, when one was fitted (``learn_from``)."""
+    decisions_learnt: int = 0
 
 
 def match_and_save(
@@ -37,19 +47,30 @@ def match_and_save(
     top_k: int = 5,
     min_score: float = 0.0,
     project: str | None = None,
+    learn_from: Project | None = None,
     progress: Callable[[int], None] = lambda _: None,
 ) -> Matched:
     """Candidates from ``source`` to ``target`` with the rule files and mapping-memory
     files given; saved under ``project`` (matching again under a name replaces its
-    candidates, never its curators' decisions) when one is named."""
+    candidates, never its curators' decisions) when one is named. With ``learn_from``,
+    they are ranked by a model fitted on that project's accepted decisions."""
     rule_set = load_rules([Path(path) for path in rules])
     remembered = sum((load_memory(Path(path)) for path in memory), MappingMemory())
+    learnt: dict[str, Any] = {}
+
+    def project_ranking(pool: pl.DataFrame) -> RankingModel:
+        assert learn_from is not None
+        model, decisions = project_model(store, learn_from, pool)
+        learnt.update(model=model.describe(), decisions_learnt=decisions)
+        return model
+
     found = match(
         store,
         source,
         target,
         **rule_set.engine_options(),
         memory=remembered,
+        model=project_ranking if learn_from is not None else None,
         top_k=top_k,
         min_score=min_score,
         progress=progress,
@@ -63,6 +84,49 @@ def match_and_save(
         target,
         found,
         rules=[str(path) for path in rules],
-        settings={"top": top_k, "min_score": min_score, "memory": [str(path) for path in memory]},
+        settings={"top": top_k, "min_score": min_score, "memory": [str(path) for path in memory], **learnt},
     )
-    return Matched(found, saved)
+    return Matched(found, saved, learnt.get("model"), learnt.get("decisions_learnt", 0))
+
+
+@dataclass(frozen=True)
+class Retraining:
+    """What retraining a project did."""
+
+    project: str
+    decisions: int
+    """Accepted rows the model learnt from."""
+    candidates: int
+    sources: int
+    model: str
+
+
+def retrain_project(
+    store: SqlStore, name: str | int, *, progress: Callable[[int], None] = lambda _: None
+) -> tuple[Retraining, list[Candidate]]:
+    """Match the project again, with the versions, rule files, memory and settings its last
+    match recorded, ranked by a model fitted on its accepted decisions; the new candidates
+    replace the old (the rows and their decisions stay)."""
+    project = get_project(store, name)
+    recorded = recorded_match(store, project.id)
+    matched = match_and_save(
+        store,
+        store.code_system_by_id(project.source_system_id),
+        store.code_system_by_id(project.target_system_id),
+        rules=recorded.rules,
+        memory=[str(path) for path in recorded.settings.get("memory", [])],
+        top_k=int(recorded.settings.get("top", 5)),
+        min_score=float(recorded.settings.get("min_score", 0.0)),
+        project=project.name,
+        learn_from=project,
+        progress=progress,
+    )
+    found = matched.candidates
+    report = Retraining(
+        project=project.name,
+        decisions=matched.decisions_learnt,
+        candidates=len(found),
+        sources=len({c.source_code for c in found}),
+        model=matched.model or "",
+    )
+    return report, found

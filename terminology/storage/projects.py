@@ -109,3 +109,18 @@ def project_candidates(store: SqlStore, name: str) -> list[dict[str, Any]]:
     )
     with store.engine.connect() as connection:
         return [dict(row._mapping) for row in connection.execute(query)]
+
+
+class RecordedMatch(Frozen):
+    """The rule files and settings a project's last match used (what retraining replays)."""
+
+    rules: tuple[str, ...]
+    settings: dict[str, Any]
+
+
+def recorded_match(store: SqlStore, project_id: int) -> RecordedMatch:
+    with store.engine.connect() as connection:
+        record = connection.execute(
+            sa.select(projects.c.rules, projects.c.settings).where(projects.c.id == project_id)
+        ).one()
+    return RecordedMatch(rules=tuple(record.rules or ()), settings=dict(record.settings or {}))
