@@ -119,3 +119,8 @@ def apply_chapter_rules(
                 .otherwise("reason"),
             ).drop("pair")
     return pairs
+
+
+def load_chapter_rules(paths: list[Path]) -> list[ChapterRule]:
+    """One correspondence per file, in file order (the rule-kind registry's reader)."""
+    return [load_chapter_rule(path) for path in paths]

@@ -80,3 +80,8 @@ def rewrite_labels(
         rewritten.append(label)
         fired.append(ids)
     return rewritten, fired
+
+
+def load_label_rewrite_files(paths: list[Path]) -> list[LabelRewrite]:
+    """The rules of several files, in file order (the rule-kind registry's reader)."""
+    return [rule for path in paths for rule in load_label_rewrites(path)]

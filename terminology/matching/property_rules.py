@@ -128,3 +128,8 @@ def apply_property_rules(
     for rule in rules:
         pairs = _enforce(rule, store, target, _accepted_values(rule, store, source, pairs))
     return pairs
+
+
+def load_property_rule_files(paths: list[Path]) -> list[PropertyRule]:
+    """The rules of several files, in file order (the rule-kind registry's reader)."""
+    return [rule for path in paths for rule in load_property_rules(path)]

@@ -1,63 +1,106 @@
-"""All the rule files a match uses, read by their ``kind``."""
+"""All the rule files a match uses, read by their ``kind`` through a registry.
+
+Like the importers, a rule kind is one module and one line here: the function reading
+its files (loaded on first use) and the :func:`terminology.matching.engine.match` keyword
+its rules go to. Each registered kind passes the shared contract suite
+(``tests/terminology/matching/test_rule_kinds.py``): its shipped files load, and a file
+of that kind with an unknown field is refused at ``FILE:LINE``.
+"""
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from importlib import import_module
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from terminology.matching.chapter_rules import ChapterRule, load_chapter_rule
-from terminology.matching.code_rules import CodeRule, load_code_rules
-from terminology.matching.label_rewrites import LabelRewrite, load_label_rewrites
-from terminology.matching.property_rules import PropertyRule, load_property_rules
 from terminology.matching.rule_files import RuleFileError
 
-KINDS = ("code-rules", "property-rules", "label-rewrites", "chapter-correspondence")
+
+@dataclass(frozen=True)
+class RuleKind:
+    loader: str
+    """``module:function`` reading the files of this kind: ``list[Path] -> list[rule]``."""
+    option: str
+    """The keyword of :func:`terminology.matching.engine.match` the rules go to."""
+
+    def load(self, paths: Sequence[Path]) -> list[Any]:
+        module_name, function_name = self.loader.split(":")
+        function: Callable[[list[Path]], list[Any]] = getattr(import_module(module_name), function_name)
+        return function(list(paths))
+
+
+RULE_KINDS: dict[str, RuleKind] = {
+    "code-rules": RuleKind("terminology.matching.code_rules:load_code_rules", "code_rules"),
+    "property-rules": RuleKind(
+        "terminology.matching.property_rules:load_property_rule_files", "property_rules"
+    ),
+    "label-rewrites": RuleKind(
+        "terminology.matching.label_rewrites:load_label_rewrite_files", "label_rewrites"
+    ),
+    "chapter-correspondence": RuleKind(
+        "terminology.matching.chapter_rules:load_chapter_rules", "chapter_rules"
+    ),
+}
+
+
+def register(kind: str, loader: str, option: str) -> None:
+    """Register a rule kind (its reader given as ``"package.module:function"``)."""
+    RULE_KINDS[kind] = RuleKind(loader, option)
 
 
 @dataclass(frozen=True)
 class RuleSet:
-    code: list[CodeRule] = field(default_factory=list)
-    properties: list[PropertyRule] = field(default_factory=list)
-    rewrites: list[LabelRewrite] = field(default_factory=list)
-    chapters: list[ChapterRule] = field(default_factory=list)
+    """Rules by the engine keyword they go to."""
+
+    by_option: dict[str, list[Any]] = field(default_factory=dict)
+
+    @property
+    def code(self) -> list[Any]:
+        return self.by_option.get("code_rules", [])
+
+    @property
+    def properties(self) -> list[Any]:
+        return self.by_option.get("property_rules", [])
+
+    @property
+    def rewrites(self) -> list[Any]:
+        return self.by_option.get("label_rewrites", [])
+
+    @property
+    def chapters(self) -> list[Any]:
+        return self.by_option.get("chapter_rules", [])
 
     def __len__(self) -> int:
-        return len(self.code) + len(self.properties) + len(self.rewrites) + len(self.chapters)
+        return sum(len(rules) for rules in self.by_option.values())
 
     def engine_options(self) -> dict[str, Any]:
         """The keyword arguments :func:`terminology.matching.engine.match` takes for these rules."""
-        return {
-            "code_rules": self.code,
-            "property_rules": self.properties,
-            "label_rewrites": self.rewrites,
-            "chapter_rules": self.chapters,
-        }
+        return {kind.option: self.by_option.get(kind.option, []) for kind in RULE_KINDS.values()}
 
 
-def load_rules(paths: list[Path]) -> RuleSet:
-    """Read rule files of any kind; an unknown kind is an error naming the file."""
-    code: list[Path] = []
-    properties: list[PropertyRule] = []
-    rewrites: list[LabelRewrite] = []
-    chapters: list[ChapterRule] = []
+def kind_of(path: Path) -> str:
+    """A rule file's ``kind``; an unknown kind is an error naming the file."""
+    try:
+        kind = (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("kind")
+    except (OSError, yaml.YAMLError, AttributeError) as error:
+        raise RuleFileError(path, f"not a rule file: {error}") from error
+    if kind not in RULE_KINDS:
+        raise RuleFileError(
+            path, f"kind must be one of {', '.join(RULE_KINDS)}, not {kind!r}", line=1, field="kind"
+        )
+    return str(kind)
+
+
+def load_rules(paths: Sequence[Path]) -> RuleSet:
+    """Read rule files of any kind, each kind's files in the order given."""
+    by_kind: dict[str, list[Path]] = defaultdict(list)
     for path in paths:
-        try:
-            kind = (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("kind")
-        except (OSError, yaml.YAMLError, AttributeError) as error:
-            raise RuleFileError(path, f"not a rule file: {error}") from error
-        if kind == "code-rules":
-            code.append(path)
-        elif kind == "property-rules":
-            properties.extend(load_property_rules(path))
-        elif kind == "label-rewrites":
-            rewrites.extend(load_label_rewrites(path))
-        elif kind == "chapter-correspondence":
-            chapters.append(load_chapter_rule(path))
-        else:
-            raise RuleFileError(
-                path, f"kind must be one of {', '.join(KINDS)}, not {kind!r}", line=1, field="kind"
-            )
-    return RuleSet(code=load_code_rules(code), properties=properties, rewrites=rewrites, chapters=chapters)
+        by_kind[kind_of(path)].append(path)
+    return RuleSet(
+        by_option={RULE_KINDS[kind].option: RULE_KINDS[kind].load(files) for kind, files in by_kind.items()}
+    )
