@@ -48,6 +48,7 @@ from benchmarks.gold_sets import (
     who_cm_task,
 )
 from terminology.matching.engine import candidate_pool, rank_pool
+from terminology.matching.frames import read_frames
 from terminology.matching.ranker import (
     default_model,
     expected_calibration_error,
@@ -162,7 +163,8 @@ class Measure:
 def measure_task(store: SqlStore, task: Task, scored: Gold, measure: Measure) -> None:
     """Every configuration on one task, scored on the sources of ``scored``."""
     model = default_model()
-    pool = candidate_pool(store, task.source, task.target)
+    frames = read_frames(store, task.source, task.target)
+    pool = candidate_pool(frames)
     pool = pool.filter(pl.col("source_code").is_in(list(scored)))
     labels = rank_pool(pool, model)
     measure.add("labels", scored, top_targets(labels, 5))
@@ -176,9 +178,7 @@ def measure_task(store: SqlStore, task: Task, scored: Gold, measure: Measure) ->
     measure.calibration.append((top5.get_column("score").to_numpy(), top5.get_column("validated").to_numpy()))
     rules = load_rules(task.rules) if task.rules else RuleSet()
     with_rules = candidate_pool(
-        store,
-        task.source,
-        task.target,
+        frames,
         code_rules=rules.code,
         memory=task.memory,
         label_rewrites=rules.rewrites,

@@ -25,6 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.gold_sets import Task, calibration_share, cm_who_task, split, who_cm_task
 from terminology.matching.engine import candidate_pool
+from terminology.matching.frames import read_frames
 from terminology.matching.ranker import DEFAULT_MODEL, fit_base_model, label_pool
 from terminology.settings import Settings
 from terminology.storage import migrate
@@ -34,7 +35,7 @@ from terminology.storage.store import SqlStore
 
 def training_pool(store: SqlStore, task: Task, *, hierarchies: bool = True) -> pl.DataFrame:
     """The labels-only pool of the task's half-0 sources, labelled from its gold."""
-    pool = candidate_pool(store, task.source, task.target, hierarchies=hierarchies)
+    pool = candidate_pool(read_frames(store, task.source, task.target), hierarchies=hierarchies)
     name = task.name if hierarchies else f"{task.name} (flat)"
     return label_pool(pool, split(task.gold, 0)).with_columns(pl.lit(name).alias("task"))
 

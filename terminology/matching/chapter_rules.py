@@ -17,9 +17,8 @@ from typing import Literal
 import polars as pl
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from terminology.matching.frames import MatchingFrames, VersionFrames
 from terminology.matching.rule_files import read_rule_file
-from terminology.models import CodeSystem
-from terminology.storage.store import SqlStore
 
 
 class ChapterPair(BaseModel):
@@ -69,11 +68,11 @@ def load_chapter_rule(path: Path) -> ChapterRule:
     return read_rule_file(path, ChapterRule)
 
 
-def roots(store: SqlStore, system: CodeSystem) -> pl.DataFrame:
+def roots(version: VersionFrames) -> pl.DataFrame:
     """Every concept with the root(s) of the hierarchy above it (``code``, ``root``); a
     concept without parents is its own root."""
-    links = store.parents_frame(system)
-    codes = store.labels_frame(system).select("code").unique()
+    links = version.parents
+    codes = version.labels.select("code").unique()
     frontier = codes.join(links, on="code", how="left").select("code", pl.col("parent").alias("above"))
     for _ in range(64):  # deeper than any classification; cycles are refused at import
         climbed = frontier.join(links, left_on="above", right_on="code", how="left")
@@ -86,14 +85,14 @@ def roots(store: SqlStore, system: CodeSystem) -> pl.DataFrame:
 
 
 def apply_chapter_rules(
-    rules: list[ChapterRule], store: SqlStore, source: CodeSystem, target: CodeSystem, pairs: pl.DataFrame
+    rules: list[ChapterRule], frames: MatchingFrames, pairs: pl.DataFrame
 ) -> pl.DataFrame:
     """Pairs after each chapter rule: dropped when they leave the allowed target chapters
     (``restrict``) or raised when they stay in them (``boost``)."""
     if not rules or pairs.is_empty():
         return pairs
-    source_roots = roots(store, source).rename({"code": "source_code", "root": "source_root"})
-    target_roots = roots(store, target).rename({"code": "target_code", "root": "target_root"})
+    source_roots = roots(frames.source).rename({"code": "source_code", "root": "source_root"})
+    target_roots = roots(frames.target).rename({"code": "target_code", "root": "target_root"})
     for rule in rules:
         table = rule.table()
         numbered = pairs.with_row_index("pair")

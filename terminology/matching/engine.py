@@ -21,6 +21,7 @@ from rapidfuzz import fuzz, process
 
 from terminology.matching.chapter_rules import ChapterRule, apply_chapter_rules
 from terminology.matching.code_rules import CodeRule, code_rule_candidates
+from terminology.matching.frames import MatchingFrames, VersionReader, read_frames
 from terminology.matching.hierarchy import Hierarchy
 from terminology.matching.label_rewrites import LabelRewrite, rewrite_labels
 from terminology.matching.lexicon import shipped_lexicon
@@ -30,19 +31,16 @@ from terminology.matching.pool import MatchingInput, PoolSettings, build_pool
 from terminology.matching.property_rules import PropertyRule, apply_property_rules
 from terminology.matching.ranker import RANKING_DESCENDING, RANKING_ORDER, RankingModel, default_model, ranked
 from terminology.models import Candidate, CodeSystem, MatchMethod
-from terminology.storage.store import SqlStore
 
 
 def _labels(
-    store: SqlStore,
-    system: CodeSystem,
+    frame: pl.DataFrame,
     normaliser: Normaliser,
     rewrites: list[LabelRewrite],
     side: Literal["source", "target"],
 ) -> pl.DataFrame:
     """Every label to compare, with ``norm`` (rewritten, then normalised) and the ids of
     the ``rewrites`` that changed it; ``label`` stays as the curator will read it."""
-    frame = store.labels_frame(system)
     rewritten, fired = rewrite_labels(frame.get_column("label").to_list(), rewrites, side)
     normalised = [normaliser.normalise(label) for label in rewritten]
     return frame.with_columns(
@@ -64,21 +62,20 @@ def _shared_languages(source: CodeSystem, target: CodeSystem) -> tuple[str, ...]
 
 
 def matching_input(
-    store: SqlStore,
-    source: CodeSystem,
-    target: CodeSystem,
+    frames: MatchingFrames,
     *,
     normaliser: Normaliser | None = None,
     label_rewrites: list[LabelRewrite] | None = None,
     hierarchies: bool = True,
 ) -> MatchingInput:
-    """What matching reads of two stored versions: labels and hierarchies, as frames
+    """What matching compares of two versions: normalised labels and hierarchies
     (``hierarchies=False`` reads both as flat lists, as training does to teach the model
     code lists that have none)."""
     normaliser = normaliser or default_normaliser()
     rewrites = label_rewrites or []
-    source_labels = _labels(store, source, normaliser, rewrites, "source")
-    target_labels = _labels(store, target, normaliser, rewrites, "target").filter(pl.col("active"))
+    source, target = frames.source.system, frames.target.system
+    source_labels = _labels(frames.source.labels, normaliser, rewrites, "source")
+    target_labels = _labels(frames.target.labels, normaliser, rewrites, "target").filter(pl.col("active"))
     no_links = pl.DataFrame(schema={"code": pl.String, "parent": pl.String})
     source_labels, translated = _translations(source_labels, source, target)
     shared = _shared_languages(source, target) or ()
@@ -87,10 +84,10 @@ def matching_input(
         source_labels=source_labels,
         target_labels=target_labels,
         source=Hierarchy.of(
-            source_labels.get_column("code"), store.parents_frame(source) if hierarchies else no_links
+            source_labels.get_column("code"), frames.source.parents if hierarchies else no_links
         ),
         target=Hierarchy.of(
-            target_labels.get_column("code"), store.parents_frame(target) if hierarchies else no_links
+            target_labels.get_column("code"), frames.target.parents if hierarchies else no_links
         ),
         languages=languages,
     )
@@ -205,9 +202,7 @@ METHOD_PRIORITY = (
 
 
 def candidate_pool(
-    store: SqlStore,
-    source: CodeSystem,
-    target: CodeSystem,
+    frames: MatchingFrames,
     *,
     code_rules: list[CodeRule] | None = None,
     memory: MappingMemory | None = None,
@@ -222,9 +217,11 @@ def candidate_pool(
     ``rule_equivalence``, ``rule_reason``) of pairs the rules or the memory gave."""
     normaliser = normaliser or default_normaliser()
     inputs = matching_input(
-        store, source, target, normaliser=normaliser, label_rewrites=label_rewrites, hierarchies=hierarchies
+        frames, normaliser=normaliser, label_rewrites=label_rewrites, hierarchies=hierarchies
     )
-    known = _known_pairs(inputs, normaliser, target, code_rules or [], memory or MappingMemory())
+    known = _known_pairs(
+        inputs, normaliser, frames.target.system, code_rules or [], memory or MappingMemory()
+    )
     pool = build_pool(
         inputs,
         known.select("source_code", "target_code", "method"),
@@ -300,7 +297,7 @@ def rank_pool(pool: pl.DataFrame, model: RankingModel) -> pl.DataFrame:
 
 
 def match(
-    store: SqlStore,
+    store: VersionReader,
     source: CodeSystem,
     target: CodeSystem,
     *,
@@ -326,10 +323,15 @@ def match(
 
     ``model`` may also be a function of the candidate pool (a project's model is fitted on
     the pool its curators decided from)."""
-    pool = candidate_pool(
+    frames = read_frames(
         store,
         source,
         target,
+        source_properties=[rule.property for rule in property_rules or [] if not rule.from_label],
+        target_properties=[rule.target_property or rule.property for rule in property_rules or []],
+    )
+    pool = candidate_pool(
+        frames,
         code_rules=code_rules,
         memory=memory,
         label_rewrites=label_rewrites,
@@ -341,9 +343,7 @@ def match(
     scored = rank_pool(pool, ranking)
     return candidates_from(
         scored,
-        store,
-        source,
-        target,
+        frames,
         property_rules=property_rules or [],
         chapter_rules=chapter_rules or [],
         top_k=top_k,
@@ -353,9 +353,7 @@ def match(
 
 def candidates_from(
     scored: pl.DataFrame,
-    store: SqlStore,
-    source: CodeSystem,
-    target: CodeSystem,
+    frames: MatchingFrames,
     *,
     property_rules: list[PropertyRule],
     chapter_rules: list[ChapterRule],
@@ -365,8 +363,7 @@ def candidates_from(
     """Apply the constraint rules (each source keeps its best candidate if a rule would
     leave it none), keep the ``top_k`` best per source and those at ``min_score`` or above
     (the best one always), and turn rows into :class:`Candidate` records."""
-    source_labels = store.labels_frame(source).filter(pl.col("use") == "display").unique("code", keep="first")
-    target_labels = store.labels_frame(target).filter(pl.col("use") == "display").unique("code", keep="first")
+    source_labels, target_labels = frames.source.displays(), frames.target.displays()
     frame = (
         scored.join(
             source_labels.select(source_code="code", source_label="label"), on="source_code", how="left"
@@ -393,8 +390,8 @@ def candidates_from(
             "closeness",
         )
     )
-    constrained = apply_property_rules(property_rules, store, source, target, frame)
-    constrained = apply_chapter_rules(chapter_rules, store, source, target, constrained)
+    constrained = apply_property_rules(property_rules, frames, frame)
+    constrained = apply_chapter_rules(chapter_rules, frames, constrained)
     orphans = frame.join(constrained.select("source_code").unique(), on="source_code", how="anti")
     kept_anyway = (
         orphans.sort(["source_code", "score"], descending=[False, True])

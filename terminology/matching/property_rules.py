@@ -14,10 +14,9 @@ from typing import Literal
 import polars as pl
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from terminology.matching.frames import MatchingFrames
 from terminology.matching.normalise import default_normaliser
 from terminology.matching.rule_files import read_rule_file
-from terminology.models import CodeSystem
-from terminology.storage.store import SqlStore
 
 
 class PropertyRule(BaseModel):
@@ -73,9 +72,7 @@ def _label_values(rule: PropertyRule, labels: pl.Series) -> pl.DataFrame:
     return pl.DataFrame(rows, schema={"source_label": pl.String, "allowed": pl.String}, orient="row")
 
 
-def _accepted_values(
-    rule: PropertyRule, store: SqlStore, source: CodeSystem, pairs: pl.DataFrame
-) -> pl.DataFrame:
+def _accepted_values(rule: PropertyRule, frames: MatchingFrames, pairs: pl.DataFrame) -> pl.DataFrame:
     """The pairs with ``accepted``: the target values each source agrees with, read from its
     label (``from_label``), translated from its own property (``values``) or equal to it;
     null when the source says nothing (or says something the table does not know)."""
@@ -86,7 +83,7 @@ def _accepted_values(
             .agg(pl.col("allowed").alias("accepted"))
         )
         return pairs.join(told, on="source_label", how="left")
-    own = store.property_frame(source, rule.property)
+    own = frames.source.property(rule.property)
     if rule.values:
         normalise = default_normaliser().normalise
         table = {normalise(value): targets for value, targets in rule.values.items()}
@@ -99,9 +96,9 @@ def _accepted_values(
     return pairs.join(own.select(source_code="code", accepted="accepted"), on="source_code", how="left")
 
 
-def _enforce(rule: PropertyRule, store: SqlStore, target: CodeSystem, pairs: pl.DataFrame) -> pl.DataFrame:
+def _enforce(rule: PropertyRule, frames: MatchingFrames, pairs: pl.DataFrame) -> pl.DataFrame:
     """Drop (``require-equal``) or raise (``boost``) the pairs whose target value is accepted."""
-    targets = store.property_frame(target, rule.target_property or rule.property).rename(
+    targets = frames.target.property(rule.target_property or rule.property).rename(
         {"code": "target_code", "value": "target_value"}
     )
     values = pairs.join(targets, on="target_code", how="left")
@@ -122,11 +119,11 @@ def _enforce(rule: PropertyRule, store: SqlStore, target: CodeSystem, pairs: pl.
 
 
 def apply_property_rules(
-    rules: list[PropertyRule], store: SqlStore, source: CodeSystem, target: CodeSystem, pairs: pl.DataFrame
+    rules: list[PropertyRule], frames: MatchingFrames, pairs: pl.DataFrame
 ) -> pl.DataFrame:
     """Candidate pairs after constraints (dropped) and boosts (score raised, reason told)."""
     for rule in rules:
-        pairs = _enforce(rule, store, target, _accepted_values(rule, store, source, pairs))
+        pairs = _enforce(rule, frames, _accepted_values(rule, frames, pairs))
     return pairs
 
 

@@ -10,6 +10,7 @@ from terminology.importers import importer_class
 from terminology.importing import import_code_system
 from terminology.matching.chapter_rules import roots
 from terminology.matching.engine import match
+from terminology.matching.frames import VersionFrames
 from terminology.matching.rule_files import RuleFileError
 from terminology.matching.rules import load_rules
 from terminology.models import CodeSystemMetadata
@@ -55,7 +56,7 @@ def load(store: SqlStore, tmp_path: Path, name: str, text: str, url: str):
 
 def test_roots_are_the_chapters(store: SqlStore, tmp_path: Path) -> None:
     cim11 = load(store, tmp_path, "cim11", CIM11, "urn:cim11")
-    found = dict(roots(store, cim11).iter_rows())
+    found = dict(roots(VersionFrames.read(store, cim11)).iter_rows())
     assert found["1B12.4"] == INFECTIOUS and found["8B11"] == NERVOUS and found[INFECTIOUS] == INFECTIOUS
 
 

@@ -13,6 +13,7 @@ import pytest
 from terminology.importers import importer_class
 from terminology.importing import import_code_system
 from terminology.matching.engine import candidate_pool, rank_pool
+from terminology.matching.frames import read_frames
 from terminology.matching.pool import PoolSettings
 from terminology.matching.ranker import (
     RankingModel,
@@ -61,7 +62,7 @@ def _load(store: SqlStore, tmp_path: Path, name: str, text: str) -> CodeSystem:
 def pool(store: SqlStore, tmp_path: Path) -> pl.DataFrame:
     source = _load(store, tmp_path, "local", LOCAL)
     target = _load(store, tmp_path, "cim", CIM)
-    return candidate_pool(store, source, target)
+    return candidate_pool(read_frames(store, source, target))
 
 
 def _pair(pool: pl.DataFrame, source: str, target: str) -> dict[str, object]:
@@ -79,7 +80,8 @@ def test_ancestors_of_close_neighbours_join_the_pool_with_their_distance(
     source = _load(store, tmp_path, "local", LOCAL)
     target = _load(store, tmp_path, "cim", CIM)
     narrow = candidate_pool(
-        store, source, target, pool_settings=PoolSettings(per_language=1, neighbours=1, parent_targets=1)
+        read_frames(store, source, target),
+        pool_settings=PoolSettings(per_language=1, neighbours=1, parent_targets=1),
     )
     leaf = _pair(narrow, "TYPHB", "A01.0")
     category = _pair(narrow, "TYPHB", "A01")
@@ -167,7 +169,7 @@ def test_scores_are_calibrated_on_sources_the_model_never_saw(tmp_path: Path) ->
     store = SqlStore(engine)
     task = cm_who_task(store)
     held_out = split(task.gold, 1)
-    ranked = rank_pool(candidate_pool(store, task.source, task.target), default_model())
+    ranked = rank_pool(candidate_pool(read_frames(store, task.source, task.target)), default_model())
     shown = label_pool(ranked.filter(pl.col("rank") <= 5), held_out)
     error = expected_calibration_error(
         shown.get_column("score").to_numpy(), shown.get_column("validated").to_numpy()
