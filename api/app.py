@@ -8,9 +8,9 @@ from fastapi import FastAPI
 
 from api import curation, fhir, review_page
 from api.errors import install_error_handlers
-from api.fhir.stored import StoredCodeSystems
 from api.limits import BodyLimit, HeavyGate, SafetyHeaders
 from terminology import __version__
+from terminology.services.operations import StoredCodeSystems
 from terminology.settings import Settings, get_settings
 from terminology.storage.engine import make_engine
 from terminology.storage.store import SqlStore

@@ -18,20 +18,10 @@ from api.fhir.outcome import FhirError, fhir_response
 from api.fhir.parameters import body_pairs, coding_from_query, one, page_size, query_pairs, resource_id
 from api.fhir.router import router
 from terminology.errors import CodeSystemNotFoundError
-from terminology.publication.lookup import CodeSystemIndex, lookup
-from terminology.publication.stored import concept_index
-from terminology.publication.validate import Validation, Where, unknown_code_system, validate_code
+from terminology.publication.validate import Where
 from terminology.publication.valueset import TooCostlyError
+from terminology.services.operations import Sent, lookup_code, validate_in_code_system
 from terminology.storage.store import SqlStore
-from terminology.versions import pick_version
-
-
-def _sent_code_systems(found: dict[str, list[Any]]) -> list[CodeSystemIndex]:
-    return [
-        CodeSystemIndex(resource)
-        for resource in found.get("tx-resource", [])
-        if isinstance(resource, dict) and resource.get("resourceType") == "CodeSystem"
-    ]
 
 
 def gather(pairs: Iterable[tuple[str, Any]]) -> dict[str, list[Any]]:
@@ -47,37 +37,17 @@ def _lookup(store: SqlStore, pairs: Iterable[tuple[str, Any]]) -> JSONResponse:
     coding = coding_from_query(coding) if isinstance(coding, str) else coding
     system = one(found, "system") or (coding or {}).get("system")
     code = one(found, "code") or (coding or {}).get("code")
-    version = one(found, "version") or (coding or {}).get("version")
     if not system or not code:
         raise FhirError(400, "required", "$lookup needs a code and its system (or a coding)")
-    system, _, pinned = str(system).partition("|")
-    version = version or pinned or None
-    sent = _sent_code_systems(found)
-    chosen = next(
-        (cs for cs in sent if cs.url == system and (version is None or cs.version == version)
-         and cs.resource.get("content") != "supplement"), None,
-    )  # fmt: skip
-    if chosen is None:
-        chosen = concept_index(store, system, version, str(code))
-    if chosen is None:
-        wanted = f"{system}|{version}" if version else system
-        raise FhirError(404, "not-found", f"A definition for CodeSystem '{wanted}' could not be found")
-    supplements = []
-    for wanted_supplement in found.get("useSupplement", []):
-        url, _, supplement_version = str(wanted_supplement).partition("|")
-        supplement = next(
-            (
-                cs
-                for cs in sent
-                if cs.url == url and (not supplement_version or cs.version == supplement_version)
-            ),
-            None,
-        )
-        if supplement is None:
-            raise FhirError(404, "not-found", f"Required supplement not found: {wanted_supplement}")
-        supplements.append(supplement)
-    wanted_properties = {str(value) for value in found.get("property", [])} or None
-    output = lookup(chosen, str(code), supplements=tuple(supplements), properties=wanted_properties)
+    output = lookup_code(
+        store,
+        Sent.of(found.get("tx-resource", [])),
+        system=str(system),
+        code=str(code),
+        version=one(found, "version") or (coding or {}).get("version"),
+        supplements=[str(value) for value in found.get("useSupplement", [])],
+        properties={str(value) for value in found.get("property", [])} or None,
+    )
     return fhir_response({"resourceType": "Parameters", "parameter": output})
 
 
@@ -140,39 +110,17 @@ def too_many_codings(count: int, most: int) -> None:
         raise TooCostlyError(f"the request asks about {count} codings; at most {most} are answered at once")
 
 
-def _known_versions(store: SqlStore, sent: list[CodeSystemIndex], url: str) -> list[str]:
-    stored = [system.version for system in store.code_systems() if system.url == url]
-    return sorted({v for v in [cs.version for cs in sent if cs.url == url] + stored if v})
-
-
-def _validate_one(
-    store: SqlStore, sent: list[CodeSystemIndex], coding: dict[str, Any], where: Where, url: str | None
-) -> Validation:
-    system, code = coding.get("system") or url, coding.get("code")
-    if not system or not code:
-        raise FhirError(400, "required", "a code to validate needs its code system (url, or Coding.system)")
-    system, _, pinned = str(system).partition("|")
-    version = coding.get("version") or pinned or None
-    chosen = pick_version([cs for cs in sent if cs.url == system], version, version_of=lambda cs: cs.version)
-    if chosen is None:
-        chosen = concept_index(store, system, version, str(code))
-    if chosen is None:
-        return unknown_code_system(system, version, _known_versions(store, sent, system), str(code))
-    return validate_code(chosen, str(code), display=coding.get("display"), where=where)
-
-
 def _validate(store: SqlStore, pairs: Iterable[tuple[str, Any]], most: int) -> JSONResponse:
     found = gather(pairs)
-    sent = _sent_code_systems(found) + [
-        CodeSystemIndex(resource) for resource in found.get("codeSystem", []) if isinstance(resource, dict)
-    ]
+    sent = Sent.of(found.get("tx-resource", []), code_systems=found.get("codeSystem", []))
     url = one(found, "url") or one(found, "system")
-    results = [
-        _validate_one(store, sent, coding, where, url)
-        for coding, where in codings_to_validate(found, system_of_code=url, most=most)
-    ]
-    # A CodeableConcept is valid when one of its codings is; the answer speaks of that one.
-    chosen = next((v for v in results if v.result), results[0])
+    codings = codings_to_validate(found, system_of_code=url, most=most)
+    for coding, _ in codings:
+        if not (coding.get("system") or url) or not coding.get("code"):
+            raise FhirError(
+                400, "required", "a code to validate needs its code system (url, or Coding.system)"
+            )
+    chosen = validate_in_code_system(store, sent, codings, default_system=url)
     return fhir_response({"resourceType": "Parameters", "parameter": chosen.parameters()})
 
 

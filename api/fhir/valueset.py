@@ -18,55 +18,47 @@ from api.fhir.codesystem import codings_to_validate, gather
 from api.fhir.outcome import FhirError, fhir_response
 from api.fhir.parameters import body_pairs, one, query_pairs
 from api.fhir.router import router
-from api.fhir.stored import StoredCodeSystems
 from api.limits import HeavyGate
-from terminology.publication.lookup import CodeSystemIndex
-from terminology.publication.valueset import Budget, Terminologies, expand, validate_in_value_set
+from terminology.publication.valueset import Budget
+from terminology.services.operations import (
+    Sent,
+    ValueSetRequest,
+    expand_value_set,
+    validate_codings,
+    value_set_request,
+)
 from terminology.settings import Settings
 
 
-def _terminologies(request: Request, found: dict[str, list[Any]], deadline: float) -> Terminologies:
-    resources = [r for r in found.get("tx-resource", []) if isinstance(r, dict)]
+def _value_set_request(request: Request, found: dict[str, list[Any]], deadline: float) -> ValueSetRequest:
     settings: Settings = request.app.state.settings
-    stored: StoredCodeSystems = request.app.state.code_systems
-    return Terminologies(
-        code_systems=[CodeSystemIndex(r) for r in resources if r.get("resourceType") == "CodeSystem"],
-        value_sets=[r for r in resources if r.get("resourceType") == "ValueSet"],
-        stored_code_system=stored.get,
-        budget=Budget(
-            max_parts=settings.max_value_set_parts, max_listed=settings.max_expansion, deadline=deadline
-        ),
-    )
-
-
-def _value_set(found: dict[str, list[Any]], terms: Terminologies) -> dict[str, Any]:
-    sent = one(found, "valueSet")
-    if isinstance(sent, dict):
-        return sent
-    url = one(found, "url")
-    if not url:
+    sent_value_set, url = one(found, "valueSet"), one(found, "url")
+    if not isinstance(sent_value_set, dict) and not url:
         raise FhirError(400, "required", "give the value set: url (with valueSetVersion) or valueSet")
     version = one(found, "valueSetVersion")
-    return terms.value_set(str(url), str(version) if version else None)
+    return value_set_request(
+        Sent.of(found.get("tx-resource", [])),
+        request.app.state.code_systems,
+        Budget(max_parts=settings.max_value_set_parts, max_listed=settings.max_expansion, deadline=deadline),
+        value_set=sent_value_set if isinstance(sent_value_set, dict) else None,
+        url=str(url) if url else None,
+        version=str(version) if version else None,
+    )
 
 
 def _expand(request: Request, pairs: Iterable[tuple[str, Any]], deadline: float) -> JSONResponse:
     found = gather(pairs)
-    terms = _terminologies(request, found, deadline)
-    value_set = _value_set(found, terms)
     asked = [(name, values[0]) for name, values in found.items() if values and name != "tx-resource"]
-    return fhir_response(expand(value_set, terms, parameters=asked))
+    return fhir_response(expand_value_set(_value_set_request(request, found, deadline), asked))
 
 
 def _validate(request: Request, pairs: Iterable[tuple[str, Any]], deadline: float) -> JSONResponse:
     found = gather(pairs)
-    terms = _terminologies(request, found, deadline)
-    value_set = _value_set(found, terms)
+    value_set = _value_set_request(request, found, deadline)
     asked = codings_to_validate(
         found, system_of_code=one(found, "system"), most=request.app.state.settings.max_codings
     )
-    results = [validate_in_value_set(value_set, terms, entry, where) for entry, where in asked]
-    chosen = next((v for v in results if v.result), results[0])
+    chosen = validate_codings(value_set, asked)
     return fhir_response({"resourceType": "Parameters", "parameter": chosen.parameters()})
 
 

@@ -1,0 +1,251 @@
+"""Terminology operations: ``$lookup``, CodeSystem and ValueSet ``$validate-code``,
+``$expand`` — which code system or value set a request means (what it sent first, then
+the stored versions, by :mod:`terminology.versions`), and the per-process cache of
+indexed stored versions. ``$translate`` is :mod:`terminology.services.translation`.
+
+The FHIR API parses the parameters and renders the answers; the rules of each operation
+are in :mod:`terminology.publication` (lookup, validate, valueset).
+"""
+
+from __future__ import annotations
+
+import gc
+import threading
+from collections import OrderedDict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from terminology.errors import CodeSystemNotFoundError
+from terminology.publication.lookup import CodeSystemIndex, lookup
+from terminology.publication.stored import concept_index, whole_index
+from terminology.publication.validate import Validation, Where, unknown_code_system, validate_code
+from terminology.publication.valueset import Budget, Terminologies, expand, validate_in_value_set
+from terminology.storage.store import SqlStore
+from terminology.versions import pick_version
+
+__all__ = [
+    "Sent",
+    "StoredCodeSystems",
+    "expand_value_set",
+    "lookup_code",
+    "validate_codings",
+    "validate_in_code_system",
+]
+
+
+@dataclass(frozen=True)
+class Sent:
+    """The resources a request carries (``tx-resource``, ``valueSet``, ``codeSystem``), used
+    before stored ones of the same url."""
+
+    code_systems: tuple[CodeSystemIndex, ...] = ()
+    value_sets: tuple[dict[str, Any], ...] = ()
+
+    @classmethod
+    def of(cls, resources: Iterable[Any], *, code_systems: Iterable[Any] = ()) -> Sent:
+        """``resources`` of any type (only CodeSystems and ValueSets are kept) and
+        ``code_systems`` sent as such (a ``codeSystem`` parameter)."""
+        given = [resource for resource in resources if isinstance(resource, dict)]
+        return cls(
+            code_systems=tuple(
+                CodeSystemIndex(resource)
+                for resource in [
+                    *(r for r in given if r.get("resourceType") == "CodeSystem"),
+                    *(r for r in code_systems if isinstance(r, dict)),
+                ]
+            ),
+            value_sets=tuple(r for r in given if r.get("resourceType") == "ValueSet"),
+        )
+
+    def code_system(self, url: str, version: str | None) -> CodeSystemIndex | None:
+        """The sent version of ``url`` meant by ``version`` (supplements are not code systems)."""
+        same = [
+            cs for cs in self.code_systems if cs.url == url and cs.resource.get("content") != "supplement"
+        ]
+        return pick_version(same, version, version_of=lambda cs: cs.version)
+
+    def supplement(self, url: str, version: str | None) -> CodeSystemIndex | None:
+        """The sent version of ``url``, supplement or not."""
+        same = [cs for cs in self.code_systems if cs.url == url]
+        return pick_version(same, version, version_of=lambda cs: cs.version)
+
+
+def split_canonical(url: str, version: str | None = None) -> tuple[str, str | None]:
+    """``url|version`` as (url, version); an explicit ``version`` wins over the pinned one.
+
+    >>> split_canonical("http://loinc.org|2.80"), split_canonical("http://loinc.org", "2.81")
+    (('http://loinc.org', '2.80'), ('http://loinc.org', '2.81'))
+    """
+    url, _, pinned = url.partition("|")
+    return url, version or pinned or None
+
+
+def code_system_for(
+    store: SqlStore, sent: Sent, url: str, version: str | None, code: str, *, supplements: bool = False
+) -> CodeSystemIndex | None:
+    """The code system a request means: the version it sent, else the stored one (with just
+    what ``code`` needs read from the database). ``supplements``: a sent supplement counts
+    (validation then says it cannot be used as a code system)."""
+    chosen = sent.supplement(url, version) if supplements else sent.code_system(url, version)
+    return chosen or concept_index(store, url, version, code)
+
+
+def lookup_code(
+    store: SqlStore,
+    sent: Sent,
+    *,
+    system: str,
+    code: str,
+    version: str | None = None,
+    supplements: Sequence[str] = (),
+    properties: set[str] | None = None,
+) -> list[dict[str, Any]]:
+    """``$lookup``: the ``Parameters.parameter`` list for ``code`` of ``system``."""
+    system, version = split_canonical(system, version)
+    chosen = code_system_for(store, sent, system, version, code)
+    if chosen is None:
+        wanted = f"{system}|{version}" if version else system
+        raise CodeSystemNotFoundError(f"A definition for CodeSystem '{wanted}' could not be found")
+    found = []
+    for wanted_supplement in supplements:
+        supplement = sent.supplement(*split_canonical(wanted_supplement))
+        if supplement is None:
+            raise CodeSystemNotFoundError(f"Required supplement not found: {wanted_supplement}")
+        found.append(supplement)
+    return lookup(chosen, code, supplements=tuple(found), properties=properties)
+
+
+def validate_in_code_system(
+    store: SqlStore,
+    sent: Sent,
+    codings: Sequence[tuple[dict[str, Any], Where]],
+    *,
+    default_system: str | None,
+) -> Validation:
+    """CodeSystem ``$validate-code`` of one coding, or of a CodeableConcept's codings (valid
+    when one of them is: the answer speaks of that one)."""
+    return _first_valid(
+        [_validate_one(store, sent, coding, where, default_system) for coding, where in codings]
+    )
+
+
+def _validate_one(
+    store: SqlStore, sent: Sent, coding: dict[str, Any], where: Where, default_system: str | None
+) -> Validation:
+    system, version = split_canonical(str(coding.get("system") or default_system), coding.get("version"))
+    code = str(coding["code"])
+    chosen = code_system_for(store, sent, system, version, code, supplements=True)
+    if chosen is None:
+        return unknown_code_system(system, version, _known_versions(store, sent, system), code)
+    return validate_code(chosen, code, display=coding.get("display"), where=where)
+
+
+def _known_versions(store: SqlStore, sent: Sent, url: str) -> list[str]:
+    stored = [system.version for system in store.code_systems() if system.url == url]
+    return sorted({v for v in [cs.version for cs in sent.code_systems if cs.url == url] + stored if v})
+
+
+def _first_valid(results: list[Validation]) -> Validation:
+    return next((result for result in results if result.result), results[0])
+
+
+@dataclass
+class ValueSetRequest:
+    """What a ValueSet operation works with: the value set, and where its code systems and
+    nested value sets come from."""
+
+    value_set: dict[str, Any]
+    terminologies: Terminologies = field(repr=False)
+
+
+def value_set_request(
+    sent: Sent,
+    stored: StoredCodeSystems,
+    budget: Budget,
+    *,
+    value_set: dict[str, Any] | None = None,
+    url: str | None = None,
+    version: str | None = None,
+) -> ValueSetRequest:
+    """The value set sent (``valueSet``) or named (``url``, ``valueSetVersion``) among those
+    the request carries, with the code systems it may draw on."""
+    terms = Terminologies(
+        code_systems=list(sent.code_systems),
+        value_sets=list(sent.value_sets),
+        stored_code_system=stored.get,
+        budget=budget,
+    )
+    if value_set is None:
+        assert url is not None, "the API asks for a url or a valueSet"
+        value_set = terms.value_set(url, version)
+    return ValueSetRequest(value_set, terms)
+
+
+def expand_value_set(request: ValueSetRequest, parameters: Sequence[tuple[str, Any]]) -> dict[str, Any]:
+    """``$expand``: the ValueSet with its expansion (``parameters`` as asked: filter, count...)."""
+    return expand(request.value_set, request.terminologies, parameters=list(parameters))
+
+
+def validate_codings(request: ValueSetRequest, codings: Sequence[tuple[dict[str, Any], Where]]) -> Validation:
+    """ValueSet ``$validate-code`` of one coding or a CodeableConcept's codings."""
+    return _first_valid(
+        [
+            validate_in_value_set(request.value_set, request.terminologies, entry, where)
+            for entry, where in codings
+        ]
+    )
+
+
+class StoredCodeSystems:
+    """Stored versions indexed for ValueSet operations, shared by a process's requests,
+    bounded by their number of concepts (least recently used out first).
+
+    A stored version never changes (a re-import is a new version with a new id), so its
+    index is built once. Without it every ``include`` of ICD-10-CM reloaded 47,200
+    concepts. ``loads`` counts the indexes built, so tests and benchmarks see it work.
+    """
+
+    def __init__(self, store: SqlStore, *, max_concepts: int) -> None:
+        self.store = store
+        self.max_concepts = max_concepts
+        self.loads = 0
+        self._lock = threading.Lock()
+        self._building: dict[int, threading.Lock] = {}
+        self._indexes: OrderedDict[int, tuple[int, CodeSystemIndex]] = OrderedDict()
+
+    def get(self, url: str, version: str | None) -> CodeSystemIndex | None:
+        """The indexed version (the latest when ``version`` is None), or None if not stored."""
+        system = self.store.find_code_system(url, version)
+        if system is None:
+            return None
+        with self._lock:
+            building = self._building.setdefault(system.id, threading.Lock())
+        with building:  # concurrent requests for one version build it once
+            cached = self._cached(system.id)
+            if cached is not None:
+                return cached
+            index = whole_index(self.store, system)
+            # The index lives as long as the process: its half-million objects leave the
+            # collector's generations, or every full collection (some of them during other
+            # requests) walks them all, holding the interpreter for ~150 ms.
+            gc.freeze()
+            with self._lock:
+                self.loads += 1
+                self._keep(system.id, system.concept_count, index)
+            return index
+
+    def _cached(self, system_id: int) -> CodeSystemIndex | None:
+        with self._lock:
+            found = self._indexes.get(system_id)
+            if found is None:
+                return None
+            self._indexes.move_to_end(system_id)
+            return found[1]
+
+    def _keep(self, system_id: int, size: int, index: CodeSystemIndex) -> None:
+        if size > self.max_concepts:
+            return
+        self._indexes[system_id] = (size, index)
+        while sum(kept for kept, _ in self._indexes.values()) > self.max_concepts:
+            self._indexes.popitem(last=False)
