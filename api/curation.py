@@ -30,7 +30,7 @@ from api.schemas import (
 )
 from terminology.review.workflow import Actor, MappingRow, Role, Status
 from terminology.services import curation as service
-from terminology.storage import curation
+from terminology.storage import curation, projects, users
 from terminology.storage.store import SqlStore
 
 router = APIRouter(tags=["curation"])
@@ -54,8 +54,8 @@ def _project_public(store: SqlStore, member: Membership) -> ProjectPublic:
 @router.get("/projects", summary="The mapping projects you are a member of")
 def list_projects(store: Store, user: Caller) -> list[ProjectPublic]:
     found = []
-    for project in curation.list_projects(store, user):
-        role = curation.role_of(store, project, user)
+    for project in projects.list_projects(store, user.id):
+        role = users.role_of(store, project, user)
         assert role is not None
         found.append(_project_public(store, Membership(project, Actor(name=user.name, role=role))))
     return found
@@ -69,7 +69,7 @@ def get_project(store: Store, member: Member) -> ProjectPublic:
 @router.patch("/projects/{project_id}", summary="Switch single / blind double review (admin)")
 def patch_project(store: Store, member: Member, patch: ProjectPatch) -> ProjectPublic:
     member.require(Role.ADMIN)
-    updated = curation.set_review_mode(store, member.project, patch.review)
+    updated = projects.set_review_mode(store, member.project, patch.review)
     return _project_public(store, Membership(updated, member.actor))
 
 
@@ -82,13 +82,13 @@ def delete_member(
     store: Store, member: Member, user_name: Annotated[str, PathParam(max_length=128)]
 ) -> Response:
     member.require(Role.ADMIN)
-    curation.remove_member(store, member.project, curation.find_user(store, user_name))
+    users.remove_member(store, member.project, users.find_user(store, user_name))
     return Response(status_code=204)
 
 
 @router.post("/users/me/revoke", summary="Revoke your own token (e.g. leaked)", status_code=204)
 def revoke_own_token(store: Store, user: Caller) -> Response:
-    curation.revoke_user(store, user.name)
+    users.revoke_user(store, user.name)
     return Response(status_code=204)
 
 
@@ -192,7 +192,7 @@ def post_decision(
 
 
 def _learn_when_due(
-    store: SqlStore, project: curation.Project, request: Request, background: BackgroundTasks
+    store: SqlStore, project: projects.Project, request: Request, background: BackgroundTasks
 ) -> None:
     """Every ``CONCORDANCE_RETRAIN_EVERY`` accepted rows, the project's model is refitted
     and its candidates re-ranked after the answer is sent (in the worker's thread pool, so

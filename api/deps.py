@@ -9,8 +9,9 @@ from fastapi import Depends, Header, Path, Request
 
 from api.errors import ForbiddenError, NotAuthenticatedError
 from terminology.review.workflow import RANK, Actor, Role
-from terminology.storage.curation import Project, User, get_project, role_of, user_for_token
+from terminology.storage.projects import Project, get_project
 from terminology.storage.store import SqlStore
+from terminology.storage.users import User, role_of, user_for_token
 
 
 def store_of(request: Request) -> SqlStore:

@@ -27,7 +27,7 @@ from terminology.services import curation as service
 from terminology.services.code_systems import read_manifest
 from terminology.services.translation import MapCache, MapChoice, choose_maps, translator
 from terminology.settings import Settings, get_settings
-from terminology.storage import conceptmaps, curation, migrate
+from terminology.storage import conceptmaps, curation, migrate, projects
 from terminology.storage.engine import make_engine
 from terminology.storage.store import SqlStore
 
@@ -200,7 +200,7 @@ class Concordance:
     def projects(self) -> pl.DataFrame:
         """Mapping projects with their row counts per status."""
         rows = []
-        for project in curation.list_projects(self.store):
+        for project in projects.list_projects(self.store):
             counts = curation.status_counts(self.store, project)
             rows.append({"id": project.id, "name": project.name, "review": project.review, **counts})
         return pl.DataFrame(rows)

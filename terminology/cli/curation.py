@@ -13,7 +13,7 @@ from terminology.errors import ConcordanceError
 from terminology.review.decision_files import DecisionFormat
 from terminology.review.workflow import Role
 from terminology.services import curation as service
-from terminology.storage import curation
+from terminology.storage import projects, users
 from terminology.storage.store import SqlStore
 
 users_app = typer.Typer(help="People and interfaces that call the API.", no_args_is_help=True)
@@ -28,7 +28,7 @@ def _store() -> SqlStore:
 @users_app.command("add")
 def add_user(name: Annotated[str, typer.Argument(help="A unique name, e.g. an e-mail address.")]) -> None:
     """Create a user and print their bearer token (shown once; only its hash is kept)."""
-    user, token = curation.create_user(_store(), name)
+    user, token = users.create_user(_store(), name)
     typer.echo(f"{user.name}\t{token}")
 
 
@@ -41,7 +41,7 @@ def add_member(
     """Give a user a role in a project (replacing the role they had)."""
     store = _store()
     found = service.find_project(store, project)
-    curation.add_member(store, found, curation.find_user(store, user), role)
+    users.add_member(store, found, users.find_user(store, user), role)
     typer.echo(f"{user} is {role.value} in {found.name!r}")
 
 
@@ -53,7 +53,7 @@ def remove_member(
     """Take a user's role in a project away; their next request to it is refused."""
     store = _store()
     found = service.find_project(store, project)
-    had = curation.remove_member(store, found, curation.find_user(store, user))
+    had = users.remove_member(store, found, users.find_user(store, user))
     typer.echo(f"{user} is no longer {had.value} in {found.name!r}")
 
 
@@ -61,7 +61,7 @@ def remove_member(
 def revoke_user(name: Annotated[str, typer.Argument(help="User name.")]) -> None:
     """Stop a user's token at once (a leaked token, someone who left); ``users token NAME``
     gives them a new one."""
-    user = curation.revoke_user(_store(), name)
+    user = users.revoke_user(_store(), name)
     typer.echo(f"{user.name}: token revoked")
 
 
@@ -89,7 +89,7 @@ def import_decisions(
 @users_app.command("token")
 def new_token(name: Annotated[str, typer.Argument(help="User name (created if missing).")]) -> None:
     """Print a new token for a user; their previous token stops working."""
-    user, token = curation.ensure_user(_store(), name)
+    user, token = users.ensure_user(_store(), name)
     typer.echo(f"{user.name}\t{token}")
 
 
@@ -106,9 +106,9 @@ def open_demo_review(store: SqlStore, *, url: str = "http://127.0.0.1:8000") -> 
     paths = [rules_folder / "nomenclature_upgrade.yaml", rules_folder / "samu_nomenclature.yaml"]
     saved = match_and_save(store, old, new, rules=paths, top_k=5, project="SAMU-Hub 1.9 → 2.3").project
     assert saved is not None
-    project = curation.get_project(store, saved.id)
-    user, token = curation.ensure_user(store, "demo")
-    curation.add_member(store, project, user, Role.ADMIN)
+    project = projects.get_project(store, saved.id)
+    user, token = users.ensure_user(store, "demo")
+    users.add_member(store, project, user, Role.ADMIN)
     return (
         f"Review project {project.name!r}: {saved.candidate_count:,} candidates for "
         f"{old.concept_count} source codes.\n"
@@ -139,7 +139,7 @@ def refuse_unless_demo(store: SqlStore, database_url: str) -> None:
             f"review-demo creates an admin ('demo') and prints its token: it runs on the demo database"
             f" ({DEMO_DATABASE}), not on {shown}; give --force to do it anyway"
         )
-    others = [name for name in curation.user_names(store) if name != "demo"]
+    others = [name for name in users.user_names(store) if name != "demo"]
     if others:
         raise DemoRefusedError(
             f"{shown} has real users ({', '.join(others[:3])}{'…' if len(others) > 3 else ''}): it is not"

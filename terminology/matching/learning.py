@@ -11,12 +11,12 @@ from __future__ import annotations
 import polars as pl
 
 from terminology.matching.ranker import RankingModel, default_model, fit_project_model, label_pool
-from terminology.storage import curation
+from terminology.storage import curation, projects
 from terminology.storage.store import SqlStore
 
 
 def project_model(
-    store: SqlStore, project: curation.Project, pool: pl.DataFrame, base: RankingModel | None = None
+    store: SqlStore, project: projects.Project, pool: pl.DataFrame, base: RankingModel | None = None
 ) -> tuple[RankingModel, int]:
     """The default model adjusted to the project's accepted decisions, and how many there were."""
     accepted = curation.accepted_targets(store, project)
@@ -28,15 +28,15 @@ def project_model(
     return model, len(gold)
 
 
-def retrain_due(store: SqlStore, project: curation.Project, every: int) -> bool:
+def retrain_due(store: SqlStore, project: projects.Project, every: int) -> bool:
     """Whether ``every`` more rows were accepted since the project's model last learnt."""
     if every <= 0:
         return False
     with store.engine.connect() as connection:
         settings = connection.execute(
-            curation.projects.select()
-            .with_only_columns(curation.projects.c.settings)
-            .where(curation.projects.c.id == project.id)
+            projects.projects.select()
+            .with_only_columns(projects.projects.c.settings)
+            .where(projects.projects.c.id == project.id)
         ).scalar()
     learnt = int((settings or {}).get("decisions_learnt", 0))
     return curation.status_counts(store, project).get("accepted", 0) - learnt >= every

@@ -23,7 +23,7 @@ from terminology.publication.conceptmap import (
 )
 from terminology.publication.diff import MapChange, diff_maps
 from terminology.publication.from_sssom import conceptmap_from_sssom
-from terminology.storage import conceptmaps, curation
+from terminology.storage import conceptmaps, curation, projects
 from terminology.storage.conceptmaps import StoredMap
 from terminology.storage.store import SqlStore
 
@@ -75,7 +75,7 @@ def change_status(store: SqlStore, map_id: int, status: str) -> StoredMap:
 
 def publish_project(
     store: SqlStore,
-    project: curation.Project,
+    project: projects.Project,
     *,
     status: str = "active",
     publisher: str = "Concordance",

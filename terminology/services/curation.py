@@ -43,8 +43,9 @@ from terminology.review.workflow import (
     import_validated,
     why_not_filled,
 )
-from terminology.storage import curation
-from terminology.storage.curation import Change, Event, Project, RowQuery, StaleVersionError
+from terminology.storage import curation, projects
+from terminology.storage.curation import Change, Event, RowQuery, StaleVersionError
+from terminology.storage.projects import Project
 from terminology.storage.store import SqlStore
 
 __all__ = [
@@ -128,7 +129,7 @@ def find_project(store: SqlStore, reference: int | str) -> Project:
     """A project by id or by name (a name made of digits is read as an id)."""
     if isinstance(reference, str) and reference.isdigit():
         reference = int(reference)
-    return curation.get_project(store, reference)
+    return projects.get_project(store, reference)
 
 
 def progress(store: SqlStore, project: Project) -> tuple[dict[str, int], float | None]:

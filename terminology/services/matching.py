@@ -21,8 +21,7 @@ from terminology.matching.memory import MappingMemory, load_memory
 from terminology.matching.ranker import RankingModel
 from terminology.matching.rules import load_rules
 from terminology.models import Candidate, CodeSystem
-from terminology.storage.curation import Project, get_project
-from terminology.storage.projects import MappingProject, recorded_match, save_candidates
+from terminology.storage.projects import MappingProject, Project, get_project, recorded_match, save_candidates
 from terminology.storage.store import SqlStore
 
 

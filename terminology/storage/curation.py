@@ -1,4 +1,5 @@
-"""Curation storage: users and roles, mapping rows, blind answers and the audit trail.
+"""Curation storage: mapping rows, blind answers and the audit trail (users and roles are
+:mod:`terminology.storage.users`, projects :mod:`terminology.storage.projects`).
 
 Decisions are computed by :mod:`terminology.review.workflow` as new rows; this
 module writes a new row only if the version it was computed from is still the
@@ -8,8 +9,6 @@ transaction. Nothing is ever overwritten silently and events are never updated.
 
 from __future__ import annotations
 
-import hashlib
-import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -23,11 +22,11 @@ from terminology.models import Frozen
 from terminology.review.double import Answer
 from terminology.review.workflow import (
     MappingRow,
-    Role,
     Status,
     Target,
 )
 from terminology.review.workflow import flag_changed_targets as flag_changed_targets_rule
+from terminology.storage.projects import Project
 from terminology.storage.store import SqlStore, folded, in_chunks, like_literal
 from terminology.storage.tables import (
     MappingAnswerRow,
@@ -35,42 +34,14 @@ from terminology.storage.tables import (
     MappingEventRow,
     MappingProjectRow,
     MappingRowRow,
-    ProjectMemberRow,
-    UserRow,
 )
 from terminology.text import fold
 
-users = UserRow.__table__  # type: ignore[attr-defined]
-members = ProjectMemberRow.__table__  # type: ignore[attr-defined]
 rows_table = MappingRowRow.__table__  # type: ignore[attr-defined]
 answers_table = MappingAnswerRow.__table__  # type: ignore[attr-defined]
 events = MappingEventRow.__table__  # type: ignore[attr-defined]
 projects = MappingProjectRow.__table__  # type: ignore[attr-defined]
 candidates = MappingCandidateRow.__table__  # type: ignore[attr-defined]
-
-
-class UnknownUserError(ConcordanceError):
-    code = "unknown-user"
-    http_status = 404
-    fhir_issue = "not-found"
-
-
-class NotAMemberError(ConcordanceError):
-    code = "not-found"
-    http_status = 404
-    fhir_issue = "not-found"
-
-
-class LastAdminError(ConcordanceError):
-    code = "last-admin"
-    http_status = 409
-    fhir_issue = "business-rule"
-
-
-class ProjectNotFoundError(ConcordanceError):
-    code = "not-found"
-    http_status = 404
-    fhir_issue = "not-found"
 
 
 class RowNotFoundError(ConcordanceError):
@@ -94,19 +65,6 @@ class StaleVersionError(ConcordanceError):
         )
 
 
-class User(Frozen):
-    id: int
-    name: str
-
-
-class Project(Frozen):
-    id: int
-    name: str
-    source_system_id: int
-    target_system_id: int
-    review: Literal["single", "double"] = "single"
-
-
 class Event(Frozen):
     id: int
     source_code: str
@@ -116,135 +74,6 @@ class Event(Frozen):
     before: dict[str, Any] | None
     after: dict[str, Any] | None
     comment: str | None
-
-
-def hash_token(token: str) -> str:
-    """Tokens are 256-bit random strings, so one SHA-256 suffices (no password stretching)."""
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
-def create_user(store: SqlStore, name: str) -> tuple[User, str]:
-    """A new user and their bearer token, shown once; only its hash is stored."""
-    token = "cc_" + secrets.token_urlsafe(32)
-    with store.engine.begin() as connection:
-        user_id = connection.execute(
-            users.insert()
-            .values(name=name, token_hash=hash_token(token), created_at=datetime.now(UTC))
-            .returning(users.c.id)
-        ).scalar_one()
-    return User(id=user_id, name=name), token
-
-
-def user_for_token(store: SqlStore, token: str) -> User | None:
-    with store.engine.connect() as connection:
-        row = connection.execute(
-            sa.select(users.c.id, users.c.name).where(users.c.token_hash == hash_token(token))
-        ).first()
-    return User(id=row.id, name=row.name) if row is not None else None
-
-
-def find_user(store: SqlStore, name: str) -> User:
-    with store.engine.connect() as connection:
-        row = connection.execute(sa.select(users.c.id, users.c.name).where(users.c.name == name)).first()
-    if row is None:
-        raise UnknownUserError(f"no user named {name!r}")
-    return User(id=row.id, name=row.name)
-
-
-def _project(row: Any) -> Project:
-    review = (row.settings or {}).get("review", "single")
-    return Project(
-        id=row.id,
-        name=row.name,
-        source_system_id=row.source_system_id,
-        target_system_id=row.target_system_id,
-        review=review,
-    )
-
-
-def list_projects(store: SqlStore, user: User | None = None) -> list[Project]:
-    """Every project, or those ``user`` is a member of."""
-    query = sa.select(projects).order_by(projects.c.id)
-    if user is not None:
-        query = query.join(members, members.c.project_id == projects.c.id).where(members.c.user_id == user.id)
-    with store.engine.connect() as connection:
-        return [_project(row) for row in connection.execute(query)]
-
-
-def get_project(store: SqlStore, project: int | str) -> Project:
-    column = projects.c.id if isinstance(project, int) else projects.c.name
-    with store.engine.connect() as connection:
-        row = connection.execute(sa.select(projects).where(column == project)).first()
-    if row is None:
-        raise ProjectNotFoundError(f"no mapping project {project!r}")
-    return _project(row)
-
-
-def set_review_mode(store: SqlStore, project: Project, review: Literal["single", "double"]) -> Project:
-    with store.engine.begin() as connection:
-        settings = connection.execute(
-            sa.select(projects.c.settings).where(projects.c.id == project.id)
-        ).scalar()
-        connection.execute(
-            projects.update()
-            .where(projects.c.id == project.id)
-            .values(settings={**(settings or {}), "review": review})
-        )
-    return project.model_copy(update={"review": review})
-
-
-def add_member(store: SqlStore, project: Project, user: User, role: Role) -> None:
-    """Give ``user`` a role in ``project`` (replacing the one they had)."""
-    with store.engine.begin() as connection:
-        connection.execute(
-            members.delete().where(members.c.project_id == project.id, members.c.user_id == user.id)
-        )
-        connection.execute(members.insert().values(project_id=project.id, user_id=user.id, role=role.value))
-
-
-def remove_member(store: SqlStore, project: Project, user: User) -> Role:
-    """Take ``user``'s role in ``project`` away (their next request is refused); returns the
-    role they had. A project keeps at least one admin."""
-    with store.engine.begin() as connection:
-        had = connection.execute(
-            sa.select(members.c.role).where(members.c.project_id == project.id, members.c.user_id == user.id)
-        ).scalar()
-        if had is None:
-            raise NotAMemberError(f"{user.name} is not a member of project {project.name!r}")
-        if had == Role.ADMIN.value:
-            admins = connection.execute(
-                sa.select(sa.func.count())
-                .select_from(members)
-                .where(members.c.project_id == project.id, members.c.role == Role.ADMIN.value)
-            ).scalar_one()
-            if admins == 1:
-                raise LastAdminError(f"{user.name} is the last admin of {project.name!r}: name another first")
-        connection.execute(
-            members.delete().where(members.c.project_id == project.id, members.c.user_id == user.id)
-        )
-    return Role(had)
-
-
-def user_names(store: SqlStore) -> list[str]:
-    with store.engine.connect() as connection:
-        return list(connection.execute(sa.select(users.c.name).order_by(users.c.name)).scalars())
-
-
-def revoke_user(store: SqlStore, name: str) -> User:
-    """Make ``name``'s token stop working at once (``users token`` gives them a new one)."""
-    user = find_user(store, name)
-    revoked = "revoked:" + secrets.token_hex(28)  # never the SHA-256 of a token: no token matches
-    with store.engine.begin() as connection:
-        connection.execute(users.update().where(users.c.id == user.id).values(token_hash=revoked))
-    return user
-
-
-def role_of(store: SqlStore, project: Project, user: User) -> Role | None:
-    with store.engine.connect() as connection:
-        value = connection.execute(
-            sa.select(members.c.role).where(members.c.project_id == project.id, members.c.user_id == user.id)
-        ).scalar()
-    return Role(value) if value is not None else None
 
 
 def open_rows(connection: Connection, project_id: int, source: Sequence[tuple[str, str | None]]) -> int:
@@ -647,23 +476,6 @@ def row_candidates(store: SqlStore, project: Project, source_code: str) -> list[
                 .order_by(candidates.c.rank)
             )
         ]
-
-
-def ensure_user(store: SqlStore, name: str) -> tuple[User, str]:
-    """The user named ``name`` with a fresh token (created if missing; an old token stops
-    working)."""
-    token = "cc_" + secrets.token_urlsafe(32)
-    with store.engine.begin() as connection:
-        found = connection.execute(sa.select(users.c.id).where(users.c.name == name)).scalar()
-        if found is None:
-            found = connection.execute(
-                users.insert()
-                .values(name=name, token_hash=hash_token(token), created_at=datetime.now(UTC))
-                .returning(users.c.id)
-            ).scalar_one()
-        else:
-            connection.execute(users.update().where(users.c.id == found).values(token_hash=hash_token(token)))
-    return User(id=found, name=name), token
 
 
 MATCHER = "concordance"

@@ -4,16 +4,32 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal
 
 import sqlalchemy as sa
 
+from terminology.errors import ConcordanceError
 from terminology.models import Candidate, CodeSystem, Frozen
 from terminology.storage.store import SqlStore
-from terminology.storage.tables import MappingCandidateRow, MappingProjectRow
+from terminology.storage.tables import MappingCandidateRow, MappingProjectRow, ProjectMemberRow
 
 projects = MappingProjectRow.__table__  # type: ignore[attr-defined]
 candidates = MappingCandidateRow.__table__  # type: ignore[attr-defined]
+members = ProjectMemberRow.__table__  # type: ignore[attr-defined]
+
+
+class ProjectNotFoundError(ConcordanceError):
+    code = "not-found"
+    http_status = 404
+    fhir_issue = "not-found"
+
+
+class Project(Frozen):
+    id: int
+    name: str
+    source_system_id: int
+    target_system_id: int
+    review: Literal["single", "double"] = "single"
 
 
 class MappingProject(Frozen):
@@ -23,6 +39,48 @@ class MappingProject(Frozen):
     target_system_id: int
     candidate_count: int
     replaced: bool
+
+
+def _project(row: Any) -> Project:
+    review = (row.settings or {}).get("review", "single")
+    return Project(
+        id=row.id,
+        name=row.name,
+        source_system_id=row.source_system_id,
+        target_system_id=row.target_system_id,
+        review=review,
+    )
+
+
+def list_projects(store: SqlStore, user_id: int | None = None) -> list[Project]:
+    """Every project, or those the user ``user_id`` is a member of."""
+    query = sa.select(projects).order_by(projects.c.id)
+    if user_id is not None:
+        query = query.join(members, members.c.project_id == projects.c.id).where(members.c.user_id == user_id)
+    with store.engine.connect() as connection:
+        return [_project(row) for row in connection.execute(query)]
+
+
+def get_project(store: SqlStore, project: int | str) -> Project:
+    column = projects.c.id if isinstance(project, int) else projects.c.name
+    with store.engine.connect() as connection:
+        row = connection.execute(sa.select(projects).where(column == project)).first()
+    if row is None:
+        raise ProjectNotFoundError(f"no mapping project {project!r}")
+    return _project(row)
+
+
+def set_review_mode(store: SqlStore, project: Project, review: Literal["single", "double"]) -> Project:
+    with store.engine.begin() as connection:
+        settings = connection.execute(
+            sa.select(projects.c.settings).where(projects.c.id == project.id)
+        ).scalar()
+        connection.execute(
+            projects.update()
+            .where(projects.c.id == project.id)
+            .values(settings={**(settings or {}), "review": review})
+        )
+    return project.model_copy(update={"review": review})
 
 
 def save_candidates(

@@ -18,7 +18,7 @@ from terminology.matching.rules import load_rules
 from terminology.models import CodeSystemMetadata
 from terminology.review.workflow import Role
 from terminology.settings import Settings
-from terminology.storage import curation
+from terminology.storage import curation, projects, users
 from terminology.storage.projects import save_candidates
 from terminology.storage.store import SqlStore
 from tests.conftest import BUNDLED, ROOT
@@ -31,7 +31,7 @@ ROLES = [Role.VIEWER, Role.AUTHOR, Role.REVIEWER, Role.RECONCILER, Role.ADMIN]
 class World:
     client: TestClient
     store: SqlStore
-    project: curation.Project
+    project: projects.Project
     tokens: dict[str, str]
 
     def as_(self, name: str) -> dict[str, str]:
@@ -63,16 +63,16 @@ def build_world(store: SqlStore, database_url: str) -> Iterator[World]:
     rules = load_rules([ROOT / "mapping_rules" / "rules" / "nomenclature_upgrade.yaml"])
     found = match(store, systems["1.9"], systems["2.3"], code_rules=rules.code, top_k=3)
     saved = save_candidates(store, "samu", systems["1.9"], systems["2.3"], found, rules=[], settings={})
-    project = curation.get_project(store, saved.id)
+    project = projects.get_project(store, saved.id)
     tokens = {}
     for role in ROLES:
-        user, token = curation.create_user(store, role.value)
-        curation.add_member(store, project, user, role)
+        user, token = users.create_user(store, role.value)
+        users.add_member(store, project, user, role)
         tokens[role.value] = token
-    second, token = curation.create_user(store, "author2")
-    curation.add_member(store, project, second, Role.AUTHOR)
+    second, token = users.create_user(store, "author2")
+    users.add_member(store, project, second, Role.AUTHOR)
     tokens["author2"] = token
-    _, tokens["outsider"] = curation.create_user(store, "outsider")
+    _, tokens["outsider"] = users.create_user(store, "outsider")
     with TestClient(create_app(Settings(database_url=database_url))) as client:
         yield World(client, store, project, tokens)
 
@@ -289,8 +289,8 @@ def test_the_model_learns_by_itself_every_n_accepted_rows(store: SqlStore, datab
     world = build_world(store, database_url)
     next(world)  # the default app: only when asked
     with TestClient(create_app(Settings(database_url=database_url, retrain_every=2))) as client:
-        project = curation.get_project(store, "samu")
-        reviewer = {"Authorization": f"Bearer {curation.ensure_user(store, 'reviewer')[1]}"}
+        project = projects.get_project(store, "samu")
+        reviewer = {"Authorization": f"Bearer {users.ensure_user(store, 'reviewer')[1]}"}
         url = f"/api/projects/{project.id}/bulk-decisions"
         rows, _ = curation.list_rows(store, project, curation.RowQuery(limit=1000))
         sure = [row.source_code for row, best in rows if best is not None and best >= 0.9][:2]

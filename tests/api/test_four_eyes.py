@@ -5,7 +5,7 @@ or through a decisions import."""
 from __future__ import annotations
 
 from terminology.review.workflow import Role
-from terminology.storage import curation
+from terminology.storage import curation, users
 from tests.api.test_blind_review import double_review
 from tests.api.test_curation import World
 
@@ -35,8 +35,8 @@ def test_authors_are_stored_as_a_list(world: World) -> None:
 def test_neither_co_author_may_accept(world: World) -> None:
     agreed_row(world)
     for name in ("author", "author2"):  # promoted to reviewers, they still authored the row
-        user = curation.find_user(world.store, name)
-        curation.add_member(world.store, world.project, user, Role.REVIEWER)
+        user = users.find_user(world.store, name)
+        users.add_member(world.store, world.project, user, Role.REVIEWER)
         _, etag = world.row(name, CODE)
         refused = world.decide(name, CODE, etag, action="accept")
         assert refused.status_code == 403 and "authored" in refused.json()["message"], refused.text

@@ -15,7 +15,7 @@ from terminology.importers import importer_class
 from terminology.importing import import_code_system
 from terminology.models import CodeSystemMetadata
 from terminology.settings import Settings
-from terminology.storage import curation
+from terminology.storage import curation, projects, users
 from terminology.storage.projects import save_candidates
 from terminology.storage.store import SqlStore, folded
 from terminology.text import FOLDED, fold
@@ -68,9 +68,9 @@ def test_the_work_queue_and_the_value_set_filter_fold(store: SqlStore, system, d
 
     found = match(store, system, system, top_k=1)
     saved = save_candidates(store, "fold", system, system, found, rules=[], settings={})
-    project = curation.get_project(store, saved.id)
-    user, token = curation.create_user(store, "ana")
-    curation.add_member(store, project, user, curation.Role.VIEWER)
+    project = projects.get_project(store, saved.id)
+    user, token = users.create_user(store, "ana")
+    users.add_member(store, project, user, curation.Role.VIEWER)
     with TestClient(create_app(Settings(database_url=database_url))) as client:
         for text, code in SEARCHES.items():
             rows = client.get(f"/api/projects/{project.id}/rows", params={"q": text},

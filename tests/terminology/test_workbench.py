@@ -10,7 +10,7 @@ from terminology import Concordance
 from terminology.publication.translate import MapIndex, Question, translate
 from terminology.review.workflow import Actor, Decision, Role, Target, decide
 from terminology.services.concept_maps import save_concept_map
-from terminology.storage import conceptmaps, curation
+from terminology.storage import conceptmaps, curation, projects
 from terminology.storage.store import SqlStore
 from tests.conftest import ROOT
 
@@ -73,7 +73,7 @@ def test_import_decisions_then_retrain(concordance: Concordance, tmp_path) -> No
 def test_decisions_events_and_blind_answers(concordance: Concordance) -> None:
     concordance.match(f"{SAMU}|1.9", f"{SAMU}|2.3", rules=RULES, top_k=3, project="samu")
     store = concordance.store
-    project = curation.set_review_mode(store, curation.get_project(store, "samu"), "double")
+    project = projects.set_review_mode(store, projects.get_project(store, "samu"), "double")
     for name, target in (("ana", "C02.18.00"), ("bruno", "C02.16.00")):
         row = curation.get_row(store, project, "C02.05.03")
         from terminology.review.double import record_answer
@@ -128,7 +128,7 @@ def test_diff_and_release_impact(concordance: Concordance) -> None:
 def test_publish_a_project_from_python(concordance: Concordance) -> None:
     concordance.match(f"{SAMU}|1.9", f"{SAMU}|2.3", rules=RULES, top_k=3, project="samu")
     store = concordance.store
-    project = curation.get_project(store, "samu")
+    project = projects.get_project(store, "samu")
     row = curation.get_row(store, project, "C02.05.03")
     for decision, actor in (
         (Decision(action="map", targets=(Target(code="C02.18.00"),)), Actor(name="a", role=Role.AUTHOR)),

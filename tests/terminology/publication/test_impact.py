@@ -7,7 +7,7 @@ from pathlib import Path
 from terminology.matching.engine import match
 from terminology.publication.impact import release_impact
 from terminology.services.concept_maps import publish_project as publish
-from terminology.storage import curation
+from terminology.storage import projects
 from terminology.storage.projects import save_candidates
 from terminology.storage.store import SqlStore
 from tests.terminology.storage.test_curation import accept, load
@@ -18,7 +18,7 @@ def test_a_new_target_version_lists_the_mappings_to_review(store: SqlStore, tmp_
     old = load(store, tmp_path, "ref", "1", "code,display\nG,Glucose\nK,Potassium\nNA,Sodium\n")
     new = load(store, tmp_path, "ref", "2", "code,display\nG,Glucose\nK,Potassium sérique\n")
     saved = save_candidates(store, "labo", local, old, match(store, local, old), rules=[], settings={})
-    project = curation.get_project(store, saved.id)
+    project = projects.get_project(store, saved.id)
     for code, target in (("A", "G"), ("B", "K"), ("C", "NA")):
         accept(store, project, code, target)
     published = publish(store, project, status="active")

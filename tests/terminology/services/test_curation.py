@@ -12,7 +12,7 @@ from terminology.models import CodeSystemMetadata
 from terminology.review.workflow import Actor, InvalidDecision, NotAllowed, Role, Status, Target
 from terminology.services import curation as service
 from terminology.services.matching import match_and_save
-from terminology.storage import curation
+from terminology.storage import curation, projects
 from terminology.storage.curation import StaleVersionError
 from terminology.storage.store import SqlStore
 from tests.conftest import BUNDLED
@@ -22,7 +22,7 @@ RUI = Actor(name="rui", role=Role.REVIEWER)
 
 
 @pytest.fixture
-def project(store: SqlStore) -> curation.Project:
+def project(store: SqlStore) -> projects.Project:
     systems = {}
     for version in ("1.9", "2.3"):
         systems[version] = import_code_system(
@@ -37,7 +37,7 @@ def project(store: SqlStore) -> curation.Project:
 
 
 def test_a_decision_on_a_stale_version_is_refused_with_the_current_row(
-    store: SqlStore, project: curation.Project
+    store: SqlStore, project: projects.Project
 ) -> None:
     code = curation.list_rows(store, project, curation.RowQuery(limit=1))[0][0][0].source_code
     target = curation.row_candidates(store, project, code)[0]["target_code"]
@@ -56,7 +56,7 @@ def test_a_decision_on_a_stale_version_is_refused_with_the_current_row(
     )
 
 
-def test_a_target_outside_the_target_version_is_refused(store: SqlStore, project: curation.Project) -> None:
+def test_a_target_outside_the_target_version_is_refused(store: SqlStore, project: projects.Project) -> None:
     code = curation.list_rows(store, project, curation.RowQuery(limit=1))[0][0][0].source_code
     with pytest.raises(InvalidDecision, match="NOPE is not a code of urn:samu"):
         service.decide_row(
@@ -65,7 +65,7 @@ def test_a_target_outside_the_target_version_is_refused(store: SqlStore, project
         )  # fmt: skip
 
 
-def test_bulk_needs_the_role_for_the_whole_request(store: SqlStore, project: curation.Project) -> None:
+def test_bulk_needs_the_role_for_the_whole_request(store: SqlStore, project: projects.Project) -> None:
     with pytest.raises(NotAllowed, match="needs the role reviewer"):
         service.bulk_decide(
             store, project, ANA, service.BulkRequest(action="accept-candidates"), longest_comment=100
@@ -73,7 +73,7 @@ def test_bulk_needs_the_role_for_the_whole_request(store: SqlStore, project: cur
     assert curation.status_counts(store, project)["accepted"] == 0
 
 
-def test_bulk_accept_fills_only_open_rows_and_records_who(store: SqlStore, project: curation.Project) -> None:
+def test_bulk_accept_fills_only_open_rows_and_records_who(store: SqlStore, project: projects.Project) -> None:
     page, _ = curation.list_rows(store, project, curation.RowQuery(limit=3))
     codes = tuple(row.source_code for row, _ in page)
     first = codes[0]

@@ -13,7 +13,7 @@ from terminology.models import Candidate, CodeSystem, CodeSystemMetadata, MatchM
 from terminology.review.decision_files import read_decisions
 from terminology.review.workflow import Actor, Role, Status
 from terminology.services import curation as service
-from terminology.storage import curation
+from terminology.storage import curation, projects
 from terminology.storage.projects import save_candidates
 from terminology.storage.store import SqlStore
 
@@ -29,7 +29,7 @@ def _system(store: SqlStore, tmp_path: Path, name: str, rows: str) -> CodeSystem
     ).code_system
 
 
-def _project(store: SqlStore, tmp_path: Path) -> curation.Project:
+def _project(store: SqlStore, tmp_path: Path) -> projects.Project:
     source = _system(store, tmp_path, "labo", "GLY,Glycémie\nK,Potassium\nNA,Sodium\n")
     target = _system(store, tmp_path, "loinc", "L1,Glucose\nL2,Potassium\nL3,Sodium\n")
     candidate = Candidate(
@@ -37,10 +37,10 @@ def _project(store: SqlStore, tmp_path: Path) -> curation.Project:
         rank=1, score=0.9, equivalence="equivalent", method=MatchMethod.LEXICAL, reason="labels",
     )  # fmt: skip
     saved = save_candidates(store, "labo", source, target, [candidate], rules=[], settings={})
-    return curation.get_project(store, saved.id)
+    return projects.get_project(store, saved.id)
 
 
-def _import(store: SqlStore, project: curation.Project, path: Path, by: str = "rui") -> int:
+def _import(store: SqlStore, project: projects.Project, path: Path, by: str = "rui") -> int:
     return service.import_decisions(
         store, project, read_decisions(path), Actor(name=by, role=Role.REVIEWER), source_name=str(path)
     )

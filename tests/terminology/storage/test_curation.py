@@ -13,7 +13,7 @@ from terminology.matching.engine import match
 from terminology.models import CodeSystemMetadata
 from terminology.review.workflow import Actor, Decision, Role, Status, Target, decide
 from terminology.services import curation as service
-from terminology.storage import curation
+from terminology.storage import curation, projects
 from terminology.storage.projects import save_candidates
 from terminology.storage.store import SqlStore
 
@@ -29,7 +29,7 @@ def load(store: SqlStore, tmp_path: Path, name: str, version: str, text: str):
     ).code_system
 
 
-def accept(store: SqlStore, project: curation.Project, code: str, target: str) -> None:
+def accept(store: SqlStore, project: projects.Project, code: str, target: str) -> None:
     row = curation.get_row(store, project, code)
     for decision, actor in (
         (Decision(action="map", targets=(Target(code=target),)), AUTHOR),
@@ -51,7 +51,7 @@ def test_a_new_target_version_flags_rows_whose_target_changed(store: SqlStore, t
         "code,display\nG,Glucose\nK,Potassium sérique\nU,Urée\n",
     )  # fmt: skip
     saved = save_candidates(store, "labo", local, old, match(store, local, old), rules=[], settings={})
-    project = curation.get_project(store, saved.id)
+    project = projects.get_project(store, saved.id)
     accept(store, project, "A", "G")
     accept(store, project, "B", "K")
     accept(store, project, "C", "NA")
@@ -74,7 +74,7 @@ def test_versions_guard_every_write(store: SqlStore, tmp_path: Path) -> None:
     local = load(store, tmp_path, "labo", "1", "code,display\nA,Glycémie\n")
     ref = load(store, tmp_path, "ref", "1", "code,display\nG,Glucose\n")
     saved = save_candidates(store, "p", local, ref, match(store, local, ref), rules=[], settings={})
-    project = curation.get_project(store, saved.id)
+    project = projects.get_project(store, saved.id)
     row = curation.get_row(store, project, "A")
     first = decide(row, Decision(action="map", targets=(Target(code="G"),)), AUTHOR)
     curation.save_decision(store, row, first, action="map")
@@ -89,13 +89,13 @@ def test_share_of_source_usage_covered(store: SqlStore, tmp_path: Path) -> None:
     local = load(store, tmp_path, "labo", "1", "code,display,frequency\nA,Glycémie,900\nB,Kaliémie,100\n")
     ref = load(store, tmp_path, "ref", "1", "code,display\nG,Glucose\nK,Potassium\n")
     saved = save_candidates(store, "p", local, ref, match(store, local, ref), rules=[], settings={})
-    project = curation.get_project(store, saved.id)
+    project = projects.get_project(store, saved.id)
     assert service.frequency_covered(store, project) == 0.0
     accept(store, project, "A", "G")
     assert service.frequency_covered(store, project) == pytest.approx(0.9)
     plain = load(store, tmp_path, "plain", "1", "code,display\nA,Glycémie\n")
     other = save_candidates(store, "q", plain, ref, match(store, plain, ref), rules=[], settings={})
-    assert service.frequency_covered(store, curation.get_project(store, other.id)) is None
+    assert service.frequency_covered(store, projects.get_project(store, other.id)) is None
 
 
 def test_the_audit_trail_is_append_only_in_the_database(store: SqlStore, tmp_path: Path) -> None:
@@ -104,7 +104,7 @@ def test_the_audit_trail_is_append_only_in_the_database(store: SqlStore, tmp_pat
     local = load(store, tmp_path, "labo", "1", "code,display\nA,Glycémie\n")
     ref = load(store, tmp_path, "ref", "1", "code,display\nG,Glucose\n")
     saved = save_candidates(store, "p", local, ref, match(store, local, ref), rules=[], settings={})
-    accept(store, curation.get_project(store, saved.id), "A", "G")
+    accept(store, projects.get_project(store, saved.id), "A", "G")
     for statement in ("UPDATE mapping_event SET actor = 'someone else'", "DELETE FROM mapping_event"):
         with pytest.raises(sa.exc.DBAPIError, match="append-only"), store.engine.begin() as connection:
             connection.execute(sa.text(statement))
