@@ -443,9 +443,9 @@ def candidates_frame(records: Sequence[dict[str, Any]]) -> pl.DataFrame:
 
 def map_rows(resource: dict[str, Any]) -> pl.DataFrame:
     """A ConceptMap resource flattened to one row per element target."""
-    from terminology.exporters.conceptmap_formats import CSV_COLUMNS, _rows
+    from terminology.exporters.conceptmap_formats import CSV_COLUMNS, mapping_rows
 
-    return pl.DataFrame(list(_rows(resource)), schema={name: pl.String for name in CSV_COLUMNS})
+    return pl.DataFrame(list(mapping_rows(resource)), schema={name: pl.String for name in CSV_COLUMNS})
 
 
 def hierarchy_depth(parents: pl.DataFrame, codes: pl.Series) -> pl.DataFrame:

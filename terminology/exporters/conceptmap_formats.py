@@ -44,7 +44,9 @@ def _group_system(resource: dict[str, Any], group: dict[str, Any], side: str) ->
     return str(group.get(side) or scope or f"{resource.get('url', 'urn:concordance:unknown')}#{side}")
 
 
-def _rows(resource: dict[str, Any]) -> Iterator[dict[str, str]]:
+def mapping_rows(resource: dict[str, Any]) -> Iterator[dict[str, str]]:
+    """One row per element target (an element without target is one ``unmatched`` row),
+    with the columns of :data:`CSV_COLUMNS`: what the CSV, SSSOM and DataFrame views share."""
     for group in resource.get("group", []):
         source_system = _group_system(resource, group, "source")
         target_system = _group_system(resource, group, "target")
@@ -66,7 +68,9 @@ def to_csv(resource: dict[str, Any]) -> str:
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS, lineterminator="\n")
     writer.writeheader()
-    writer.writerows({key: spreadsheet_safe(value) for key, value in row.items()} for row in _rows(resource))
+    writer.writerows(
+        {key: spreadsheet_safe(value) for key, value in row.items()} for row in mapping_rows(resource)
+    )
     return out.getvalue()
 
 
@@ -168,7 +172,7 @@ SSSOM_COLUMNS = ("subject_id", "subject_label", "predicate_id", "predicate_modif
 def _sssom_rows(
     resource: dict[str, Any], prefixes: dict[str, str], justification: str
 ) -> Iterator[list[str]]:
-    for row in _rows(resource):
+    for row in mapping_rows(resource):
         if not row["source_code"]:
             continue  # an element without a code (R4 allows it) has no subject to write
         subject = f"{prefixes[row['source_system']]}:{local_id(row['source_code'])}"
