@@ -14,6 +14,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from terminology.models import CodeSystem
 from terminology.settings import Settings
 from terminology.storage import migrate
 from terminology.storage.engine import make_engine
@@ -70,3 +71,23 @@ def table_counts(store: SqlStore) -> dict[str, int]:
             table: connection.execute(sa.text(f"SELECT count(*) FROM {table}")).scalar_one()
             for table in ("code_system", "concept", "designation", "hierarchy_edge")
         }
+
+
+def import_samu(store: SqlStore, version: str, *, url: str = "urn:samu") -> CodeSystem:
+    """The bundled SAMU-Hub nomenclature ``version`` (``1.9`` or ``2.3``), stored under ``url``."""
+    from terminology.importers import importer_class
+    from terminology.importing import import_code_system
+    from terminology.models import CodeSystemMetadata
+
+    return import_code_system(
+        store,
+        importer_class("csv").with_options({}),
+        BUNDLED / "samu_nomenclature" / f"samu_nomenclature_v{version}.csv",
+        overrides=CodeSystemMetadata(url=url, version=version, language="fr", name="SAMU"),
+    ).code_system
+
+
+@pytest.fixture
+def samu(store: SqlStore) -> dict[str, CodeSystem]:
+    """Both bundled SAMU-Hub versions, by version."""
+    return {version: import_samu(store, version) for version in ("1.9", "2.3")}

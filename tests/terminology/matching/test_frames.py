@@ -10,13 +10,11 @@ from typing import Any
 
 import polars as pl
 
-from terminology.importers import importer_class
-from terminology.importing import import_code_system
 from terminology.matching.engine import match
 from terminology.matching.rules import load_rules
-from terminology.models import CodeSystem, CodeSystemMetadata
+from terminology.models import CodeSystem
 from terminology.storage.store import SqlStore
-from tests.conftest import BUNDLED, ROOT
+from tests.conftest import ROOT
 
 
 class CountingReader:
@@ -42,19 +40,13 @@ class CountingReader:
         raise AssertionError(f"matching asked the store for {name}")
 
 
-def test_a_match_with_every_rule_kind_reads_each_frame_once(store: SqlStore, tmp_path: Path) -> None:
-    systems = {}
-    for version in ("1.9", "2.3"):
-        systems[version] = import_code_system(
-            store,
-            importer_class("csv").with_options({}),
-            BUNDLED / "samu_nomenclature" / f"samu_nomenclature_v{version}.csv",
-            overrides=CodeSystemMetadata(url="urn:samu", version=version, language="fr", name="SAMU"),
-        ).code_system
+def test_a_match_with_every_rule_kind_reads_each_frame_once(
+    store: SqlStore, samu: dict[str, CodeSystem], tmp_path: Path
+) -> None:
     rules = load_rules(sorted((ROOT / "mapping_rules" / "rules").glob("*.yaml")))
     assert rules.code and rules.properties and rules.rewrites and rules.chapters
     reader = CountingReader(store)
-    found = match(reader, systems["1.9"], systems["2.3"], **rules.engine_options(), top_k=3)
+    found = match(reader, samu["1.9"], samu["2.3"], **rules.engine_options(), top_k=3)
     assert found
     frames = {kind for kind, _ in reader.reads}
     assert {"labels", "parents"} <= frames

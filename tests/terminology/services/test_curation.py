@@ -6,32 +6,21 @@ from __future__ import annotations
 
 import pytest
 
-from terminology.importers import importer_class
-from terminology.importing import import_code_system
-from terminology.models import CodeSystemMetadata
+from terminology.models import CodeSystem
 from terminology.review.workflow import Actor, InvalidDecision, NotAllowed, Role, Status, Target
 from terminology.services import curation as service
 from terminology.services.matching import match_and_save
 from terminology.storage import curation, projects
 from terminology.storage.curation import StaleVersionError
 from terminology.storage.store import SqlStore
-from tests.conftest import BUNDLED
 
 ANA = Actor(name="ana", role=Role.AUTHOR)
 RUI = Actor(name="rui", role=Role.REVIEWER)
 
 
 @pytest.fixture
-def project(store: SqlStore) -> projects.Project:
-    systems = {}
-    for version in ("1.9", "2.3"):
-        systems[version] = import_code_system(
-            store,
-            importer_class("csv").with_options({}),
-            BUNDLED / "samu_nomenclature" / f"samu_nomenclature_v{version}.csv",
-            overrides=CodeSystemMetadata(url="urn:samu", version=version, language="fr", name="SAMU"),
-        ).code_system
-    saved = match_and_save(store, systems["1.9"], systems["2.3"], top_k=3, project="samu")
+def project(store: SqlStore, samu: dict[str, CodeSystem]) -> projects.Project:
+    saved = match_and_save(store, samu["1.9"], samu["2.3"], top_k=3, project="samu")
     assert saved.project is not None
     return service.find_project(store, str(saved.project.id))
 

@@ -3,30 +3,20 @@ project records the rules and settings that ``match --retrain`` replays."""
 
 from __future__ import annotations
 
-from terminology.importers import importer_class
-from terminology.importing import import_code_system
-from terminology.models import CodeSystemMetadata
+from terminology.models import CodeSystem
 from terminology.services.matching import match_and_save
 from terminology.storage import projects
 from terminology.storage.projects import project_candidates
 from terminology.storage.store import SqlStore
-from tests.conftest import BUNDLED, ROOT
+from tests.conftest import ROOT
 
 RULES = ROOT / "mapping_rules" / "rules" / "nomenclature_upgrade.yaml"
 
 
-def test_match_and_save_records_what_retraining_replays(store: SqlStore) -> None:
-    systems = {}
-    for version in ("1.9", "2.3"):
-        systems[version] = import_code_system(
-            store,
-            importer_class("csv").with_options({}),
-            BUNDLED / "samu_nomenclature" / f"samu_nomenclature_v{version}.csv",
-            overrides=CodeSystemMetadata(url="urn:samu", version=version, language="fr", name="SAMU"),
-        ).code_system
-    unsaved = match_and_save(store, systems["1.9"], systems["2.3"], rules=[RULES], top_k=2)
+def test_match_and_save_records_what_retraining_replays(store: SqlStore, samu: dict[str, CodeSystem]) -> None:
+    unsaved = match_and_save(store, samu["1.9"], samu["2.3"], rules=[RULES], top_k=2)
     assert unsaved.project is None and unsaved.candidates and projects.list_projects(store) == []
-    saved = match_and_save(store, systems["1.9"], systems["2.3"], rules=[RULES], top_k=2, project="samu")
+    saved = match_and_save(store, samu["1.9"], samu["2.3"], rules=[RULES], top_k=2, project="samu")
     assert saved.project is not None and saved.project.candidate_count == len(saved.candidates)
     assert len(project_candidates(store, "samu")) == len(saved.candidates)
     with store.engine.connect() as connection:
