@@ -89,3 +89,18 @@ def test_the_review_rules_stay_pure() -> None:
         or module.startswith(("terminology.storage", "terminology.services"))
     )
     assert found == []
+
+
+def test_services_reach_storage_only_through_its_protocols() -> None:
+    """Services take storage's types (rows, projects, errors) but call it only through
+    the Protocols of ``terminology/storage/interfaces.py``, which mypy checks the SQL
+    modules against."""
+    found = []
+    for path in (ROOT / "terminology" / "services").glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("terminology.storage"):
+                for alias in node.names:
+                    allowed = alias.name[0].isupper() or alias.name == "sql_backend"
+                    if node.module == "terminology.storage" or not allowed:
+                        found.append(f"{path.name} imports {alias.name} from {node.module}")
+    assert found == []

@@ -23,9 +23,14 @@ from terminology.publication.conceptmap import (
 )
 from terminology.publication.diff import MapChange, diff_maps
 from terminology.publication.from_sssom import conceptmap_from_sssom
-from terminology.storage import conceptmaps, curation, projects
 from terminology.storage.conceptmaps import StoredMap
+from terminology.storage.curation import RowQuery
+from terminology.storage.interfaces import sql_backend
+from terminology.storage.projects import Project
 from terminology.storage.store import SqlStore
+
+projects, curation, users, conceptmaps = sql_backend()
+"""Storage as the Protocols of :mod:`terminology.storage.interfaces` (all this module may call)."""
 
 CANONICAL_BASE = "urn:concordance:ConceptMap:"
 
@@ -53,7 +58,7 @@ def read_map_file(path: Path, *, status: str | None = None, version: str | None 
 
 def import_map_file(
     store: SqlStore, path: Path, *, status: str | None = None, version: str | None = None
-) -> tuple[conceptmaps.StoredMap, bool]:
+) -> tuple[StoredMap, bool]:
     """Serve the map a file holds; returns it and whether it is new (the same url|version
     with the same content is kept, not duplicated)."""
     return save_concept_map(store, read_map_file(path, status=status, version=version))
@@ -75,7 +80,7 @@ def change_status(store: SqlStore, map_id: int, status: str) -> StoredMap:
 
 def publish_project(
     store: SqlStore,
-    project: projects.Project,
+    project: Project,
     *,
     status: str = "active",
     publisher: str = "Concordance",
@@ -87,7 +92,7 @@ def publish_project(
     time, ``YYYYMMDDhhmmss``)."""
     source = store.code_system_by_id(project.source_system_id)
     target = store.code_system_by_id(project.target_system_id)
-    rows = [row for row, _ in curation.list_rows(store, project, curation.RowQuery(limit=10**7))[0]]
+    rows = [row for row, _ in curation.list_rows(store, project, RowQuery(limit=10**7))[0]]
     source_codes = [row.source_code for row in rows]
     target_codes = [t.code for row in rows for t in row.targets]
     resource = build_concept_map(

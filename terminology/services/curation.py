@@ -43,10 +43,13 @@ from terminology.review.workflow import (
     import_validated,
     why_not_filled,
 )
-from terminology.storage import curation, projects
 from terminology.storage.curation import Change, Event, RowQuery, StaleVersionError
+from terminology.storage.interfaces import sql_backend
 from terminology.storage.projects import Project
 from terminology.storage.store import SqlStore
+
+projects, curation, users, conceptmaps = sql_backend()
+"""Storage as the Protocols of :mod:`terminology.storage.interfaces` (all this module may call)."""
 
 __all__ = [
     "BulkOutcome",

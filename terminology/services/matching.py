@@ -21,8 +21,12 @@ from terminology.matching.memory import MappingMemory, load_memory
 from terminology.matching.ranker import RankingModel
 from terminology.matching.rules import load_rules
 from terminology.models import Candidate, CodeSystem
-from terminology.storage.projects import MappingProject, Project, get_project, recorded_match, save_candidates
+from terminology.storage.interfaces import sql_backend
+from terminology.storage.projects import MappingProject, Project
 from terminology.storage.store import SqlStore
+
+projects, curation, users, conceptmaps = sql_backend()
+"""Storage as the Protocols of :mod:`terminology.storage.interfaces` (all this module may call)."""
 
 
 @dataclass(frozen=True)
@@ -76,7 +80,7 @@ def match_and_save(
     )
     if project is None:
         return Matched(found, None)
-    saved = save_candidates(
+    saved = projects.save_candidates(
         store,
         project,
         source,
@@ -106,8 +110,8 @@ def retrain_project(
     """Match the project again, with the versions, rule files, memory and settings its last
     match recorded, ranked by a model fitted on its accepted decisions; the new candidates
     replace the old (the rows and their decisions stay)."""
-    project = get_project(store, name)
-    recorded = recorded_match(store, project.id)
+    project = projects.get_project(store, name)
+    recorded = projects.recorded_match(store, project.id)
     matched = match_and_save(
         store,
         store.code_system_by_id(project.source_system_id),

@@ -14,10 +14,13 @@ from collections.abc import Callable, Sequence
 
 from terminology.models import Frozen
 from terminology.publication.translate import MapIndex, Match, Question, newest, translate
-from terminology.storage import conceptmaps
 from terminology.storage.conceptmaps import ConceptMapNotFoundError, StoredMap
+from terminology.storage.interfaces import sql_backend
 from terminology.storage.store import SqlStore
 from terminology.versions import pick_version
+
+projects, curation, users, conceptmaps = sql_backend()
+"""Storage as the Protocols of :mod:`terminology.storage.interfaces` (all this module may call)."""
 
 __all__ = ["MapCache", "MapChoice", "choose_maps", "translate_question", "translator"]
 
