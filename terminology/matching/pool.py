@@ -20,6 +20,7 @@ it (:data:`FEATURES`), so one model ranks them all.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -213,6 +214,39 @@ def _sibling_support(lexical: pl.DataFrame, source: Hierarchy, target: Hierarchy
     )
 
 
+@dataclass(frozen=True)
+class Evidence:
+    """What the candidate generators draw on: the inputs, the lexical neighbours, what
+    covers them from above, the source ancestors' targets, and the pairs code rules and
+    the mapping memory found."""
+
+    inputs: MatchingInput
+    lexical: pl.DataFrame
+    cover: pl.DataFrame
+    parent_proposed: pl.DataFrame
+    parent_best: pl.DataFrame
+    known: pl.DataFrame
+    """``source_code``, ``target_code``, ``method`` of code-rule and memory pairs."""
+
+
+Generator = Callable[[Evidence], pl.DataFrame]
+"""A candidate generator: the (``source_code``, ``target_code``) pairs it proposes."""
+
+GENERATORS: dict[str, Generator] = {
+    MatchMethod.LEXICAL.value: lambda evidence: evidence.lexical,
+    MatchMethod.ANCESTOR.value: lambda evidence: evidence.cover.filter(pl.col("cover_levels") > 0),
+    MatchMethod.PARENT_CONTEXT.value: lambda evidence: evidence.parent_proposed,
+}
+"""The generators of the pool by the method they are recorded under, in the order their
+proposals are listed (a pair's ``methods`` keep it). Code rules and the mapping memory
+propose through :attr:`Evidence.known`, with their own methods."""
+
+
+def register_generator(method: str, generator: Generator) -> None:
+    """Add a candidate generator (its pairs are scored with the same features)."""
+    GENERATORS[method] = generator
+
+
 def build_pool(
     inputs: MatchingInput,
     proposed: pl.DataFrame,
@@ -237,31 +271,33 @@ def build_pool(
         **kwargs,
     )
     lexical = lexical_evidence(hits)
-    cover = _cover(lexical, inputs.target, settings.neighbours)
     parent_proposed, parent_best = _parent_context(
         lexical, inputs.source, settings.parent_targets, settings.context_levels
+    )
+    evidence = Evidence(
+        inputs=inputs,
+        lexical=lexical,
+        cover=_cover(lexical, inputs.target, settings.neighbours),
+        parent_proposed=parent_proposed,
+        parent_best=parent_best,
+        known=proposed.select("source_code", "target_code", "method"),
     )
     active_targets = inputs.target_labels.select(pl.col("code").alias("target_code")).unique()
     pairs = (
         pl.concat(
             [
-                lexical.select(
-                    "source_code", "target_code", pl.lit(MatchMethod.LEXICAL.value).alias("method")
+                *(
+                    generate(evidence).select("source_code", "target_code", pl.lit(method).alias("method"))
+                    for method, generate in GENERATORS.items()
                 ),
-                cover.filter(pl.col("cover_levels") > 0).select(
-                    "source_code", "target_code", pl.lit(MatchMethod.ANCESTOR.value).alias("method")
-                ),
-                parent_proposed.select(
-                    "source_code", "target_code", pl.lit(MatchMethod.PARENT_CONTEXT.value).alias("method")
-                ),
-                proposed.select("source_code", "target_code", "method"),
+                evidence.known,
             ]
         )
         .join(active_targets, on="target_code", how="semi")
         .group_by("source_code", "target_code", maintain_order=True)
         .agg(pl.col("method").unique(maintain_order=True).alias("methods"))
     )
-    return pool_features(pairs, inputs, lexical, cover, parent_proposed, parent_best)
+    return pool_features(pairs, inputs, lexical, evidence.cover, parent_proposed, parent_best)
 
 
 def _flags(labels: pl.DataFrame, side: str) -> pl.DataFrame:

@@ -190,3 +190,12 @@ def test_the_shipped_model_is_reproducible_from_the_training_script() -> None:
     )
     assert done.returncode == 0, done.stdout + done.stderr
     assert "identical to the shipped model" in done.stdout
+
+
+def test_every_registered_generator_proposes_and_is_named(pool: pl.DataFrame) -> None:
+    """Each candidate generator of the registry proposes pairs on a task with hierarchies,
+    and every pair names the generators that proposed it."""
+    from terminology.matching.pool import GENERATORS
+
+    named = set(pool.get_column("methods").explode().unique().to_list())
+    assert set(GENERATORS) <= named, named
