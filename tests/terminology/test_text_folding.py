@@ -14,8 +14,9 @@ from api.app import create_app
 from terminology.importers import importer_class
 from terminology.importing import import_code_system
 from terminology.models import CodeSystemMetadata
+from terminology.review.workflow import Role
 from terminology.settings import Settings
-from terminology.storage import curation, projects, users
+from terminology.storage import projects, users
 from terminology.storage.projects import save_candidates
 from terminology.storage.store import SqlStore, folded
 from terminology.text import FOLDED, fold
@@ -70,7 +71,7 @@ def test_the_work_queue_and_the_value_set_filter_fold(store: SqlStore, system, d
     saved = save_candidates(store, "fold", system, system, found, rules=[], settings={})
     project = projects.get_project(store, saved.id)
     user, token = users.create_user(store, "ana")
-    users.add_member(store, project, user, curation.Role.VIEWER)
+    users.add_member(store, project, user, Role.VIEWER)
     with TestClient(create_app(Settings(database_url=database_url))) as client:
         for text, code in SEARCHES.items():
             rows = client.get(f"/api/projects/{project.id}/rows", params={"q": text},

@@ -51,4 +51,3 @@ def test_a_match_with_every_rule_kind_reads_each_frame_once(
     frames = {kind for kind, _ in reader.reads}
     assert {"labels", "parents"} <= frames
     assert set(reader.reads.values()) == {1}, reader.reads
-
