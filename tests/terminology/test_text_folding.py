@@ -64,6 +64,18 @@ def test_the_code_system_search_folds(store: SqlStore, system) -> None:  # type:
         assert found == ([code] if code else []), (store.engine.dialect.name, text, found)
 
 
+def test_the_command_line_search_folds(system, database_url: str, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """``concordance concepts URL --search``, run as a terminologist runs it."""
+    from tests.cli_process import concordance
+
+    for text, code in (("oedeme", "A"), ("coeur", "B")):
+        done = concordance(
+            "concepts", "urn:fold|1", "--search", text, database_url=database_url, cwd=tmp_path
+        )
+        assert done.returncode == 0, done.stderr
+        assert LABELS[code] in done.stdout and LABELS["D"] not in done.stdout, done.stdout
+
+
 def test_the_work_queue_and_the_value_set_filter_fold(store: SqlStore, system, database_url: str) -> None:  # type: ignore[no-untyped-def]
     from terminology.matching.engine import match
 
