@@ -11,8 +11,8 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
-from terminology.models import Frozen
 from terminology.publication.translate import MapIndex, Match, Question, newest, translate
 from terminology.storage.conceptmaps import ConceptMapNotFoundError, StoredMap
 from terminology.storage.interfaces import sql_backend
@@ -80,9 +80,11 @@ class MapCache:
         return found
 
 
-class MapChoice(Frozen):
+@dataclass(frozen=True, slots=True)
+class MapChoice:
     """Which maps a question is about: one version by id, one canonical url (and version),
-    or every map in scope (optionally by its source and target scope)."""
+    or every map in scope (optionally by its source and target scope). A plain dataclass:
+    one is made per ``$translate``, the hot path."""
 
     map_id: int | None = None
     url: str | None = None
