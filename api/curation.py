@@ -197,7 +197,7 @@ def _learn_when_due(
     """Every ``CONCORDANCE_RETRAIN_EVERY`` accepted rows, the project's model is refitted
     and its candidates re-ranked after the answer is sent (in the worker's thread pool, so
     neither this request nor the event loop waits for it)."""
-    from terminology.matching.learning import retrain_due
+    from terminology.services.matching import retrain_due
 
     if project.id not in _LEARNING and retrain_due(store, project, request.app.state.retrain_every):
         _LEARNING.add(project.id)  # one refit per project at a time in this worker

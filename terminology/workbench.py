@@ -406,7 +406,7 @@ class Concordance:
     def release_impact(self, url: str | int, target: str, version: str | None = None) -> pl.DataFrame:
         """Published mappings whose target is gone, inactive or relabelled in a new version
         of the target code system."""
-        from terminology.publication.impact import release_impact
+        from terminology.services.concept_maps import release_impact
 
         found = release_impact(self.store, self._map(url, version).resource, self.system(target))
         schema: dict[str, Any] = {"source_code": pl.String, "target_code": pl.String, "reason": pl.String}

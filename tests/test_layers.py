@@ -104,3 +104,17 @@ def test_services_reach_storage_only_through_its_protocols() -> None:
                     if node.module == "terminology.storage" or not allowed:
                         found.append(f"{path.name} imports {alias.name} from {node.module}")
     assert found == []
+
+
+def test_the_domain_rules_never_reach_storage() -> None:
+    """Publication (the FHIR rules), matching, review, importers' parsing and exporters are
+    functions of data: the services hand them what storage read."""
+    folders = ("publication", "matching", "review", "importers", "exporters")
+    found = sorted(
+        f"{path.relative_to(ROOT)} imports {module}"
+        for folder in folders
+        for path in (ROOT / "terminology" / folder).rglob("*.py")
+        for module in imported_modules(path)
+        if module.startswith(("terminology.storage", "terminology.services", "sqlalchemy"))
+    )
+    assert found == []

@@ -96,7 +96,7 @@ def impact_command(
     target: Annotated[str, typer.Option(metavar="URL|VERSION", help="The new version of the target system.")],
 ) -> None:
     """Which mappings a new target version breaks (target gone, inactive or relabelled)."""
-    from terminology.publication.impact import release_impact
+    from terminology.services.concept_maps import release_impact
 
     store = _store()
     url, _, version = target.partition("|")

@@ -1,6 +1,6 @@
 """Learning from a project's decisions: the project's model is the default one fitted on
-what curators accepted (:func:`terminology.services.matching.retrain_project` matches
-again with it, on the pool the project's last match recorded).
+what curators accepted (:func:`terminology.services.matching.retrain_project` reads the
+decisions and matches again with it, on the pool the project's last match recorded).
 
 Positive examples are the targets of accepted rows; every other candidate of those rows
 is a negative one. Rows already decided keep their decision; only candidates change.
@@ -8,35 +8,35 @@ is a negative one. Rows already decided keep their decision; only candidates cha
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+
 import polars as pl
 
 from terminology.matching.ranker import RankingModel, default_model, fit_project_model, label_pool
-from terminology.storage import curation, projects
-from terminology.storage.store import SqlStore
+from terminology.review.workflow import Target
 
 
-def project_model(
-    store: SqlStore, project: projects.Project, pool: pl.DataFrame, base: RankingModel | None = None
-) -> tuple[RankingModel, int]:
-    """The default model adjusted to the project's accepted decisions, and how many there were."""
-    accepted = curation.accepted_targets(store, project)
-    gold = {code: ({t.code for t in targets}, targets[0].equivalence) for code, targets in accepted.items()}
+def model_from_decisions(
+    pool: pl.DataFrame, accepted: Mapping[str, Sequence[Target]], base: RankingModel | None = None
+) -> RankingModel:
+    """The ``base`` model (the shipped one by default) adjusted to the accepted decisions
+    (source code → chosen targets), learning from the candidates of ``pool`` they rank."""
+    gold = {
+        code: ({t.code for t in targets}, targets[0].equivalence)
+        for code, targets in accepted.items()
+        if targets
+    }
     decided = label_pool(pool, gold).sort("source_code", "target_code") if gold else pool.clear()
     if "validated" not in decided.columns:
         decided = decided.with_columns(pl.lit(0, dtype=pl.Int8).alias("validated"))
-    model = fit_project_model(base or default_model(), decided, name="project", decisions=len(gold))
-    return model, len(gold)
+    return fit_project_model(base or default_model(), decided, name="project", decisions=len(gold))
 
 
-def retrain_due(store: SqlStore, project: projects.Project, every: int) -> bool:
-    """Whether ``every`` more rows were accepted since the project's model last learnt."""
-    if every <= 0:
-        return False
-    with store.engine.connect() as connection:
-        settings = connection.execute(
-            projects.projects.select()
-            .with_only_columns(projects.projects.c.settings)
-            .where(projects.projects.c.id == project.id)
-        ).scalar()
-    learnt = int((settings or {}).get("decisions_learnt", 0))
-    return curation.status_counts(store, project).get("accepted", 0) - learnt >= every
+def due(accepted: int, learnt: int, every: int) -> bool:
+    """Whether ``every`` more rows were accepted since the model last learnt (``every`` ≤ 0:
+    never by itself).
+
+    >>> due(accepted=12, learnt=2, every=10), due(accepted=11, learnt=2, every=10), due(50, 0, 0)
+    (True, False, False)
+    """
+    return every > 0 and accepted - learnt >= every

@@ -1,4 +1,5 @@
-"""Code systems: the manifests that list what to import (``data/bundled.toml``)."""
+"""Code systems: the manifests that list what to import (``data/bundled.toml``), and what
+changed between two versions for the mappings that point at them."""
 
 from __future__ import annotations
 
@@ -9,7 +10,8 @@ from pathlib import Path
 from typing import Any
 
 from terminology.errors import SourceFileError
-from terminology.models import CodeSystemMetadata
+from terminology.models import CodeSystem, CodeSystemMetadata
+from terminology.storage.store import CodeSystemStore
 
 METADATA_KEYS = ("url", "version", "name", "title", "publisher", "language")
 
@@ -61,3 +63,29 @@ def read_manifest(manifest: Path, *, only: Iterable[str] | None = None) -> list[
             )
         )
     return found
+
+
+def changed_codes(store: CodeSystemStore, old: CodeSystem, new: CodeSystem) -> dict[str, str]:
+    """Codes of ``old`` that ``new`` drops, inactivates or relabels, with why (code → reason):
+    what makes a mapping to them need a second look (curation flags, release impact)."""
+    before, after = _displays(store, old), _displays(store, new)
+    reasons: dict[str, str] = {}
+    for code, (label, _) in before.items():
+        if code not in after:
+            reasons[code] = f"target {code} is not in {new.reference}"
+        elif not after[code][1]:
+            reasons[code] = f"target {code} is inactive in {new.reference}"
+        elif after[code][0] != label:
+            reasons[code] = f'target {code} relabelled in {new.reference}: "{label}" → "{after[code][0]}"'
+    return reasons
+
+
+def _displays(store: CodeSystemStore, system: CodeSystem) -> dict[str, tuple[str, bool]]:
+    frame = store.labels_frame(system)
+    frame = frame.filter(frame["use"] == "display").unique("code", keep="first")
+    return {
+        code: (label, active)
+        for code, label, active in zip(
+            frame["code"].to_list(), frame["label"].to_list(), frame["active"].to_list(), strict=True
+        )
+    }

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from terminology.errors import ConcordanceError, SourceFileError
-from terminology.models import Frozen
+from terminology.models import CodeSystem, Frozen
 from terminology.publication.conceptmap import (
     build_concept_map,
     business_version,
@@ -23,6 +23,7 @@ from terminology.publication.conceptmap import (
 )
 from terminology.publication.diff import MapChange, diff_maps
 from terminology.publication.from_sssom import conceptmap_from_sssom
+from terminology.services.code_systems import changed_codes
 from terminology.storage.conceptmaps import StoredMap
 from terminology.storage.curation import RowQuery
 from terminology.storage.interfaces import sql_backend
@@ -164,3 +165,32 @@ def serve_bundled_maps(store: SqlStore, *, url: str = "http://127.0.0.1:8000") -
         "&display=Probl%C3%A8me%20psychiatrique%2C%20menace%20de%20suicide'\n"
         f"  curl -s '{url}/fhir/ConceptMap?_count=5'"
     )
+
+
+class ImpactedMapping(Frozen):
+    source_code: str
+    target_code: str
+    reason: str
+
+
+def release_impact(
+    store: SqlStore, resource: dict[str, Any], new_target: CodeSystem
+) -> list[ImpactedMapping]:
+    """Mappings of ``resource`` into ``new_target``'s code system whose target is gone,
+    inactive or relabelled in ``new_target``, compared with the version the map was built on."""
+    found: list[ImpactedMapping] = []
+    for group in resource.get("group", []):
+        if group.get("target") != new_target.url:
+            continue
+        built_on = store.find_code_system(new_target.url, group.get("targetVersion"))
+        if built_on is None or built_on.id == new_target.id:
+            continue
+        reasons = changed_codes(store, built_on, new_target)
+        for element in group.get("element", []):
+            for target in element.get("target", []):
+                code = target.get("code")
+                if code in reasons:
+                    found.append(
+                        ImpactedMapping(source_code=element["code"], target_code=code, reason=reasons[code])
+                    )
+    return found

@@ -16,13 +16,14 @@ from typing import Any
 import polars as pl
 
 from terminology.matching.engine import match
-from terminology.matching.learning import project_model
+from terminology.matching.learning import due, model_from_decisions
 from terminology.matching.memory import MappingMemory, load_memory
 from terminology.matching.ranker import RankingModel
 from terminology.matching.rules import load_rules
 from terminology.models import Candidate, CodeSystem
+from terminology.services.code_systems import changed_codes
 from terminology.storage.interfaces import sql_backend
-from terminology.storage.projects import MappingProject, Project
+from terminology.storage.projects import MappingProject, Project, ProjectNotFoundError
 from terminology.storage.store import SqlStore
 
 projects, curation, users, conceptmaps = sql_backend()
@@ -63,8 +64,9 @@ def match_and_save(
 
     def project_ranking(pool: pl.DataFrame) -> RankingModel:
         assert learn_from is not None
-        model, decisions = project_model(store, learn_from, pool)
-        learnt.update(model=model.describe(), decisions_learnt=decisions)
+        accepted = curation.accepted_targets(store, learn_from)
+        model = model_from_decisions(pool, accepted)
+        learnt.update(model=model.describe(), decisions_learnt=len(accepted))
         return model
 
     found = match(
@@ -88,6 +90,7 @@ def match_and_save(
         found,
         rules=[str(path) for path in rules],
         settings={"top": top_k, "min_score": min_score, "memory": [str(path) for path in memory], **learnt},
+        reflag=changed_targets(store, project, target),
     )
     return Matched(found, saved, learnt.get("model"), learnt.get("decisions_learnt", 0))
 
@@ -133,3 +136,24 @@ def retrain_project(
         model=matched.model or "",
     )
     return report, found
+
+
+def changed_targets(store: SqlStore, project: str, target: CodeSystem) -> dict[str, str]:
+    """Why each target code of the project's current target version needs a second look in
+    ``target`` (code → reason): empty for a new project or the same target version."""
+    try:
+        previous = projects.get_project(store, project).target_system_id
+    except ProjectNotFoundError:
+        return {}
+    if previous == target.id:
+        return {}
+    return changed_codes(store, store.code_system_by_id(previous), target)
+
+
+def retrain_due(store: SqlStore, project: Project, every: int) -> bool:
+    """Whether ``every`` more rows were accepted since the project's model last learnt
+    (``CONCORDANCE_RETRAIN_EVERY``; 0, the default, reads nothing)."""
+    if every <= 0:
+        return False
+    learnt = int(projects.recorded_match(store, project.id).settings.get("decisions_learnt", 0))
+    return due(curation.status_counts(store, project).get("accepted", 0), learnt, every)

@@ -482,47 +482,6 @@ MATCHER = "concordance"
 """The actor recorded when matching itself changes a row (flags after a new target version)."""
 
 
-def target_changes(store: SqlStore, project_name: str, new_target: Any) -> dict[str, str]:
-    """Why each target code of the project's current target version needs a second look in
-    ``new_target``: gone, inactive, or relabelled (code → reason). Empty for a new project
-    or the same target version."""
-    with store.engine.connect() as connection:
-        previous = connection.execute(
-            sa.select(projects.c.target_system_id).where(projects.c.name == project_name)
-        ).scalar()
-    if previous is None or previous == new_target.id:
-        return {}
-    old_system = store.code_system_by_id(previous)
-    return code_changes(store, old_system, new_target)
-
-
-def code_changes(store: SqlStore, old_system: Any, new_system: Any) -> dict[str, str]:
-    """Codes of ``old_system`` that ``new_system`` drops, inactivates or relabels, with why."""
-
-    def displays(system: Any) -> dict[str, tuple[str, bool]]:
-        frame = store.labels_frame(system)
-        frame = frame.filter(frame["use"] == "display").unique("code", keep="first")
-        return {
-            code: (label, active)
-            for code, label, active in zip(
-                frame["code"].to_list(), frame["label"].to_list(), frame["active"].to_list(), strict=True
-            )
-        }
-
-    before, after = displays(old_system), displays(new_system)
-    reasons: dict[str, str] = {}
-    for code, (label, _) in before.items():
-        if code not in after:
-            reasons[code] = f"target {code} is not in {new_system.reference}"
-        elif not after[code][1]:
-            reasons[code] = f"target {code} is inactive in {new_system.reference}"
-        elif after[code][0] != label:
-            reasons[code] = (
-                f'target {code} relabelled in {new_system.reference}: "{label}" → "{after[code][0]}"'
-            )
-    return reasons
-
-
 def flag_changed_targets(connection: Connection, project_id: int, reasons: dict[str, str]) -> int:
     """Flag every decided row pointing at a changed target, with the reason and an audit
     event; rows whose targets did not change keep their status and version."""

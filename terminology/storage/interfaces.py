@@ -47,6 +47,7 @@ class ProjectStorage(Protocol):
         *,
         rules: Sequence[str],
         settings: dict[str, Any],
+        reflag: dict[str, str] | None = None,
     ) -> MappingProject: ...
 
     def project_candidates(self, store: SqlStore, name: str) -> list[dict[str, Any]]: ...

@@ -92,11 +92,13 @@ def save_candidates(
     *,
     rules: Sequence[str],
     settings: dict[str, Any],
+    reflag: dict[str, str] | None = None,
 ) -> MappingProject:
     """Store candidates under a project, in one transaction, and open a review row for every
     source concept. Matching again under the same name replaces the candidates; the
-    curators' rows and decisions stay."""
-    from terminology.storage.curation import flag_changed_targets, open_rows, target_changes
+    curators' rows and decisions stay; with a new target version, the decided rows whose
+    target is in ``reflag`` (code → why it changed) are flagged, in the same transaction."""
+    from terminology.storage.curation import flag_changed_targets, open_rows
 
     labels = store.labels_frame(source)
     displays = labels.filter(labels["use"] == "display").unique("code", keep="first").sort("code")
@@ -124,7 +126,6 @@ def save_candidates(
         "settings": project_settings,
         "matched_at": datetime.now(UTC),
     }
-    changes = target_changes(store, name, target)
     with store.engine.begin() as connection:
         existing = connection.execute(sa.select(projects.c.id).where(projects.c.name == name)).scalar()
         if existing is None:
@@ -145,8 +146,8 @@ def save_candidates(
         if rows:
             connection.execute(candidates.insert(), [{"project_id": project_id, **row} for row in rows])
         open_rows(connection, project_id, concepts)
-        if existing is not None and previous_target != target.id:
-            flag_changed_targets(connection, project_id, changes)
+        if existing is not None and previous_target != target.id and reflag:
+            flag_changed_targets(connection, project_id, reflag)
     return MappingProject(
         id=project_id,
         name=name,

@@ -13,6 +13,7 @@ from terminology.matching.engine import match
 from terminology.models import CodeSystemMetadata
 from terminology.review.workflow import Actor, Decision, Role, Status, Target, decide
 from terminology.services import curation as service
+from terminology.services.matching import match_and_save
 from terminology.storage import curation, projects
 from terminology.storage.projects import save_candidates
 from terminology.storage.store import SqlStore
@@ -41,6 +42,8 @@ def accept(store: SqlStore, project: projects.Project, code: str, target: str) -
 
 
 def test_a_new_target_version_flags_rows_whose_target_changed(store: SqlStore, tmp_path: Path) -> None:
+    """Matching again on a new target version (the service works out what changed; storage
+    flags the rows in the same transaction as the new candidates)."""
     local = load(store, tmp_path, "labo", "1", "code,display\nA,Glycémie\nB,Kaliémie\nC,Natrémie\nD,Urée\n")
     old = load(
         store, tmp_path, "ref", "1",
@@ -50,14 +53,15 @@ def test_a_new_target_version_flags_rows_whose_target_changed(store: SqlStore, t
         store, tmp_path, "ref", "2",
         "code,display\nG,Glucose\nK,Potassium sérique\nU,Urée\n",
     )  # fmt: skip
-    saved = save_candidates(store, "labo", local, old, match(store, local, old), rules=[], settings={})
+    saved = match_and_save(store, local, old, project="labo").project
+    assert saved is not None
     project = projects.get_project(store, saved.id)
     accept(store, project, "A", "G")
     accept(store, project, "B", "K")
     accept(store, project, "C", "NA")
     untouched = curation.get_row(store, project, "A")
-    again = save_candidates(store, "labo", local, new, match(store, local, new), rules=[], settings={})
-    assert again.replaced and again.id == project.id
+    again = match_and_save(store, local, new, project="labo").project
+    assert again is not None and again.replaced and again.id == project.id
     kept = curation.get_row(store, project, "A")
     assert kept == untouched  # unchanged target: same status, same version, not flagged
     relabelled = curation.get_row(store, project, "B")

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 from terminology.importers import importer_class
 from terminology.importing import import_code_system
-from terminology.publication.stored import concept_index
+from terminology.services.operations import concept_index
 from terminology.storage.store import SqlStore
 from tests.conftest import FIXTURES
 

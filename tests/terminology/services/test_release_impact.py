@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from terminology.matching.engine import match
-from terminology.publication.impact import release_impact
 from terminology.services.concept_maps import publish_project as publish
+from terminology.services.concept_maps import release_impact
 from terminology.storage import projects
 from terminology.storage.projects import save_candidates
 from terminology.storage.store import SqlStore
