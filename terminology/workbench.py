@@ -30,6 +30,7 @@ from terminology.settings import Settings, get_settings
 from terminology.storage import conceptmaps, curation, migrate, projects
 from terminology.storage.engine import make_engine
 from terminology.storage.store import SqlStore
+from terminology.versions import pick_version
 
 BUNDLED_MANIFEST = Path(__file__).resolve().parent.parent / "data" / "bundled.toml"
 """The code systems ``make demo`` loads (real public data, provenance in ``data/README.md``)."""
@@ -110,16 +111,19 @@ class Concordance:
         return pl.DataFrame(rows, schema=schema)
 
     def system(self, reference: str, version: str | None = None) -> CodeSystem:
-        """A stored version by ``url``, ``url|version`` or name (the newest when no version)."""
+        """A stored version by ``url``, ``url|version`` or name; the latest when no version
+        is given (:mod:`terminology.versions`, as for a url)."""
         url, _, pinned = reference.partition("|")
         version = version or pinned or None
-        named = [
-            s
-            for s in self.store.code_systems()
-            if s.name == url and (version is None or s.version == version)
-        ]
-        if named and self.store.find_code_system(url, version) is None:
-            return named[0]
+        if self.store.find_code_system(url, version) is None:
+            named = pick_version(
+                [s for s in self.store.code_systems() if s.name == url],
+                version,
+                version_of=lambda s: s.version,
+                is_active=lambda s: s.status == "active",
+            )
+            if named is not None:
+                return named
         return self.store.code_system(url, version)
 
     def labels(self, reference: str, version: str | None = None) -> pl.DataFrame:

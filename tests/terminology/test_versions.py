@@ -37,10 +37,16 @@ def test_a_later_import_of_an_older_release_does_not_become_the_default(
         path.write_text(f"code,display\nA,release {version}\n", encoding="utf-8")
         import_code_system(
             store, importer_class("csv").with_options({}), path,
-            overrides=CodeSystemMetadata(url=URL, version=version, language="en"),
+            overrides=CodeSystemMetadata(url=URL, version=version, language="en", name="Releases"),
         )  # fmt: skip
     assert store.code_system(URL).version == "2.10"
     assert store.code_system(URL, "2.9").version == "2.9"
+    concordance = Concordance(store)  # the Python API, by url or by name, follows the same rule
+    assert [concordance.system(ref).version for ref in (URL, "Releases", "Releases|2.9")] == [
+        "2.10",
+        "2.10",
+        "2.9",
+    ]
 
 
 def test_translate_and_the_python_api_pick_the_same_map_version(store: SqlStore, database_url: str) -> None:
