@@ -9,10 +9,12 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import psycopg
 import pytest
+import sqlalchemy as sa
 
 from terminology.models import CodeSystem
 from terminology.settings import Settings
@@ -91,3 +93,18 @@ def import_samu(store: SqlStore, version: str, *, url: str = "urn:samu") -> Code
 def samu(store: SqlStore) -> dict[str, CodeSystem]:
     """Both bundled SAMU-Hub versions, by version."""
     return {version: import_samu(store, version) for version in ("1.9", "2.3")}
+
+
+@contextmanager
+def counted(store: SqlStore) -> Iterator[list[str]]:
+    """The SQL statements run on ``store`` inside the block (to show a cost does not grow)."""
+    statements: list[str] = []
+
+    def count(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
+        statements.append(statement)
+
+    sa.event.listen(store.engine, "before_cursor_execute", count)
+    try:
+        yield statements
+    finally:
+        sa.event.remove(store.engine, "before_cursor_execute", count)

@@ -172,12 +172,16 @@ def frequency_covered(store: SqlStore, project: Project) -> float | None:
 
 
 def row_view(store: SqlStore, project: Project, viewer: Actor, row: MappingRow) -> RowView:
-    """What the review page shows of ``row`` to ``viewer``."""
+    """What the review page shows of ``row`` to ``viewer`` (a fixed number of queries,
+    however many candidates the row has)."""
     target_system = store.code_system_by_id(project.target_system_id)
+    source_system = store.code_system_by_id(project.source_system_id)
+    found = curation.row_candidates(store, project, row.source_code)
+    contexts = concept_contexts(store, target_system, [candidate["target_code"] for candidate in found])
     candidates = tuple(
-        {**found, "target_label": context["display"], "target_context": context}
-        for found in curation.row_candidates(store, project, row.source_code)
-        for context in [concept_context(store, target_system, found["target_code"])]
+        {**candidate, "target_label": context["display"], "target_context": context}
+        for candidate in found
+        for context in [contexts[candidate["target_code"]]]
     )
     answers: tuple[Answer, ...] = ()
     if project.review == "double":
@@ -191,7 +195,7 @@ def row_view(store: SqlStore, project: Project, viewer: Actor, row: MappingRow) 
         actions.append("reconcile")
     return RowView(
         row=row,
-        source=concept_context(store, store.code_system_by_id(project.source_system_id), row.source_code),
+        source=concept_contexts(store, source_system, [row.source_code])[row.source_code],
         candidates=candidates,
         chosen=chosen_targets(store, target_system, row),
         allowed_actions=tuple(actions),
@@ -199,24 +203,30 @@ def row_view(store: SqlStore, project: Project, viewer: Actor, row: MappingRow) 
     )
 
 
-def concept_context(store: SqlStore, system: CodeSystem, code: str) -> dict[str, Any]:
-    """A concept with its parents, synonyms, properties and status, as the page shows it."""
-    concept = store.concept(system, code)
-    if concept is None:
-        return {"code": code, "display": None}
-    parents = store.displays(system, list(concept.parents))
-    return {
-        "code": concept.code,
-        "display": concept.display,
-        "parents": [{"code": parent, "display": parents.get(parent)} for parent in concept.parents],
-        "synonyms": [
-            {"label": d.value, "language": d.language, "use": d.use}
-            for d in concept.designations
-            if d.value != concept.display
-        ],
-        "properties": concept.properties,
-        "active": concept.active,
-    }
+def concept_contexts(store: SqlStore, system: CodeSystem, codes: Sequence[str]) -> dict[str, dict[str, Any]]:
+    """Each concept with its parents, synonyms, properties and status, as the page shows
+    it (a code the version lacks: its code and no display), read together."""
+    concepts = store.concepts_by_code(system, codes)
+    parents = store.displays(system, {parent for concept in concepts.values() for parent in concept.parents})
+    contexts: dict[str, dict[str, Any]] = {}
+    for code in codes:
+        concept = concepts.get(code)
+        if concept is None:
+            contexts[code] = {"code": code, "display": None}
+            continue
+        contexts[code] = {
+            "code": concept.code,
+            "display": concept.display,
+            "parents": [{"code": parent, "display": parents.get(parent)} for parent in concept.parents],
+            "synonyms": [
+                {"label": d.value, "language": d.language, "use": d.use}
+                for d in concept.designations
+                if d.value != concept.display
+            ],
+            "properties": concept.properties,
+            "active": concept.active,
+        }
+    return contexts
 
 
 def chosen_targets(store: SqlStore, target_system: CodeSystem, row: MappingRow) -> tuple[ChosenTarget, ...]:

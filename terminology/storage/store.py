@@ -79,6 +79,8 @@ class CodeSystemStore(Protocol):
 
     def concept(self, system: CodeSystem, code: str) -> Concept | None: ...
 
+    def concepts_by_code(self, system: CodeSystem, codes: Iterable[str]) -> dict[str, Concept]: ...
+
     def known_codes(self, system: CodeSystem, codes: Iterable[str]) -> set[str]: ...
 
     def displays(self, system: CodeSystem, codes: Iterable[str]) -> dict[str, str | None]: ...
@@ -508,11 +510,23 @@ class SqlStore:
 
     def concept(self, system: CodeSystem, code: str) -> Concept | None:
         """One concept with its designations and parents."""
-        query = sa.select(concepts).where(concepts.c.system_id == system.id, concepts.c.code == code)
+        return self.concepts_by_code(system, [code]).get(code)
+
+    def concepts_by_code(self, system: CodeSystem, codes: Iterable[str]) -> dict[str, Concept]:
+        """Those of ``codes`` that ``system`` has, with designations and parents (two queries
+        per few thousand codes, whatever their number)."""
+        found: dict[str, Concept] = {}
         with self._reading() as connection:
-            rows = list(connection.execute(query))
-            found = self._with_labels_and_parents(connection, system.id, rows)
-        return found[0] if found else None
+            for wanted in in_chunks(codes):
+                query = sa.select(concepts).where(
+                    concepts.c.system_id == system.id, concepts.c.code.in_(wanted)
+                )
+                rows = list(connection.execute(query))
+                found.update(
+                    (concept.code, concept)
+                    for concept in self._with_labels_and_parents(connection, system.id, rows)
+                )
+        return found
 
     def _with_labels_and_parents(
         self, connection: Connection, system_id: int, rows: list[Any]

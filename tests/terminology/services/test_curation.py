@@ -85,3 +85,22 @@ def test_bulk_accept_fills_only_open_rows_and_records_who(store: SqlStore, proje
     assert accepted.author is not None and accepted.author.startswith("matching:")
     counts, _ = service.progress(store, project)
     assert counts["accepted"] == len(outcome.applied)
+
+
+def test_the_row_view_costs_the_same_whatever_the_number_of_candidates(
+    store: SqlStore, samu: dict[str, CodeSystem]
+) -> None:
+    """The page's row view reads candidates' contexts together, not one by one."""
+    from tests.conftest import counted
+
+    costs = {}
+    for top_k in (1, 5):
+        saved = match_and_save(store, samu["1.9"], samu["2.3"], top_k=top_k, project=f"top{top_k}").project
+        assert saved is not None
+        project = projects.get_project(store, saved.id)
+        row = curation.get_row(store, project, "C02.05.03")
+        with counted(store) as statements:
+            view = service.row_view(store, project, ANA, row)
+        assert len(view.candidates) == top_k and all(c["target_context"]["display"] for c in view.candidates)
+        costs[top_k] = len(statements)
+    assert costs[1] == costs[5], costs

@@ -3,30 +3,11 @@ children it has (it used to cost one query per parent and per child)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-
-import sqlalchemy as sa
-
 from terminology.importers import importer_class
 from terminology.importing import import_code_system
 from terminology.services.operations import concept_index
 from terminology.storage.store import SqlStore
-from tests.conftest import FIXTURES
-
-
-@contextmanager
-def counted(store: SqlStore) -> Iterator[list[str]]:
-    statements: list[str] = []
-
-    def count(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
-        statements.append(statement)
-
-    sa.event.listen(store.engine, "before_cursor_execute", count)
-    try:
-        yield statements
-    finally:
-        sa.event.remove(store.engine, "before_cursor_execute", count)
+from tests.conftest import FIXTURES, counted
 
 
 def test_lookup_queries_do_not_grow_with_the_family(store: SqlStore) -> None:
