@@ -7,9 +7,9 @@ and renders what it returns. Every write carries the row version it was computed
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, BackgroundTasks, Header, Query, Request, Response
+from fastapi import APIRouter, BackgroundTasks, Depends, Header, Query, Request, Response
 from fastapi import Path as PathParam
 from fastapi.responses import PlainTextResponse
 
@@ -49,6 +49,13 @@ def _project_public(store: SqlStore, member: Membership) -> ProjectPublic:
         counts=counts,
         frequency_covered=covered,
     )
+
+
+@router.get("/vocabulary", summary="The codes the review page shows, in French and English")
+def review_vocabulary() -> dict[str, Any]:
+    from terminology.review.vocabulary import vocabulary
+
+    return vocabulary()
 
 
 @router.get("/projects", summary="The mapping projects you are a member of")
@@ -92,25 +99,40 @@ def revoke_own_token(store: Store, user: Caller) -> Response:
     return Response(status_code=204)
 
 
-@router.get("/projects/{project_id}/rows", summary="A work queue: filtered, sorted, paginated rows")
-def list_rows(
-    store: Store,
+QueueSort = Literal[
+    "source_code", "-source_code", "score", "-score", "updated_at", "-updated_at", "frequency", "-frequency"
+]
+
+
+def queue_query(
     member: Member,
     status: Annotated[list[Status] | None, Query()] = None,
-    assignee: str | None = None,
+    assignee: Annotated[str | None, Query(max_length=128)] = None,
+    unassigned: bool = False,
     mine: bool = False,
     flagged: bool | None = None,
+    commented: bool | None = None,
+    method: Annotated[
+        str | None, Query(max_length=32, description="The best candidate's method; 'none' for rows without")
+    ] = None,
+    within: Annotated[
+        str | None, Query(max_length=256, description="Only rows at or below this source concept")
+    ] = None,
     min_score: Annotated[float | None, Query(ge=0, le=1)] = None,
     max_score: Annotated[float | None, Query(ge=0, le=1)] = None,
     q: Annotated[str | None, Query(max_length=200, description="Text in the source code or label")] = None,
-    sort: curation.SortKey = "source_code",
+    sort: QueueSort = "source_code",
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Annotated[int, Query(ge=0, le=LARGEST_ID)] = 0,
-) -> RowPage:
-    query = curation.RowQuery(
+) -> curation.RowQuery:
+    """A work queue's filters, order and page, as the rows and position routes read them."""
+    return curation.RowQuery(
         status=tuple(status or ()),
-        assignee=member.actor.name if mine else assignee,
+        assignee=member.actor.name if mine else "" if unassigned else assignee,
         flagged=flagged,
+        commented=commented,
+        method="" if method == "none" else method,
+        within=within,
         min_score=min_score,
         max_score=max_score,
         text=q,
@@ -118,10 +140,51 @@ def list_rows(
         limit=limit,
         offset=offset,
     )
-    page, total = curation.list_rows(store, member.project, query)
+
+
+QueueQuery = Annotated[curation.RowQuery, Depends(queue_query)]
+
+
+@router.get("/projects/{project_id}/rows", summary="A work queue: filtered, sorted, paginated rows")
+def list_rows(store: Store, member: Member, query: QueueQuery) -> RowPage:
+    page = service.queue_page(store, member.project, query)
     return RowPage(
-        total=total, offset=offset, limit=limit, items=[RowPublic.of(row, best) for row, best in page]
+        total=page.total,
+        offset=query.offset,
+        limit=query.limit,
+        items=[RowPublic.of(row, best) for row, best in page.rows],
+        counts=page.counts,
     )
+
+
+@router.get(
+    "/projects/{project_id}/position",
+    summary="Where a row stands in a filtered, sorted queue (null when the filters leave it out)",
+)
+def row_position(
+    store: Store, member: Member, query: QueueQuery, code: Annotated[str, Query(min_length=1, max_length=256)]
+) -> dict[str, Any]:
+    return {"code": code, "position": service.queue_position(store, member.project, query, code)}
+
+
+@router.get(
+    "/projects/{project_id}/concepts/{side}/{code:path}",
+    summary="A source or target concept with its path to the root, siblings and children",
+)
+def concept_neighbourhood(
+    store: Store, member: Member, side: Literal["source", "target"], code: str
+) -> dict[str, Any]:
+    return service.neighbourhood(store, member.project, side, code)
+
+
+@router.get("/projects/{project_id}/progress", summary="Progress overall, per curator and per chapter")
+def project_progress(store: Store, member: Member) -> service.Progress:
+    return service.progress_report(store, member.project)
+
+
+@router.get("/projects/{project_id}/members", summary="The project's members and their roles")
+def project_members(store: Store, member: Member) -> list[dict[str, str]]:
+    return [{"name": name, "role": role.value} for name, role in users.members_of(store, member.project)]
 
 
 def _detail(store: SqlStore, member: Membership, row: MappingRow) -> RowDetail:
@@ -191,6 +254,24 @@ def post_decision(
     return _detail(store, member, saved)
 
 
+@router.post(
+    "/projects/{project_id}/rows/{source_code:path}/undo",
+    summary="Undo the row's last change (yours, or any for an admin; needs If-Match)",
+)
+def post_undo(
+    store: Store,
+    member: Member,
+    source_code: str,
+    response: Response,
+    if_match: Annotated[str | None, Header()] = None,
+) -> RowDetail:
+    saved = service.undo_last(
+        store, member.project, member.actor, source_code, expected_version=_expected_version(if_match)
+    )
+    response.headers["ETag"] = RowPublic.etag_of(saved)
+    return _detail(store, member, saved)
+
+
 def _learn_when_due(
     store: SqlStore, project: projects.Project, request: Request, background: BackgroundTasks
 ) -> None:
@@ -219,23 +300,48 @@ def _learn(store: SqlStore, project_id: int) -> None:
 
 @router.post("/projects/{project_id}/bulk-decisions", summary="One decision on many rows, all or nothing")
 def post_bulk(
-    store: Store, member: Member, bulk: BulkIn, request: Request, background: BackgroundTasks
+    store: Store,
+    member: Member,
+    bulk: BulkIn,
+    request: Request,
+    background: BackgroundTasks,
+    preview: Annotated[bool, Query(description="Say what would change; write nothing")] = False,
 ) -> BulkResult:
     """Rows the decision cannot apply to are skipped, each with its reason; the others are
     written in one transaction, so the bulk lands whole or not at all (a row changed by
-    someone else meanwhile fails it with 412, and nothing is written)."""
+    someone else meanwhile fails it with 412, and nothing is written). The answer names
+    the batch, which ``.../bulk-decisions/{batch}/undo`` takes back as one."""
     outcome = service.bulk_decide(
         store,
         member.project,
         member.actor,
         service.BulkRequest(**bulk.model_dump()),
         longest_comment=_longest_comment(request),
+        preview=preview,
     )
-    _learn_when_due(store, member.project, request, background)
+    if not preview:
+        _learn_when_due(store, member.project, request, background)
+    return _bulk_result(outcome, preview=preview)
+
+
+def _bulk_result(outcome: service.BulkOutcome, *, preview: bool = False) -> BulkResult:
     return BulkResult(
         applied=list(outcome.applied),
         skipped=[{"source_code": code, "reason": why} for code, why in outcome.skipped],
+        batch=outcome.batch,
+        preview=preview,
+        sample=list(outcome.sample),
     )
+
+
+@router.post(
+    "/projects/{project_id}/bulk-decisions/{batch}/undo",
+    summary="Undo a bulk decision as one (all its rows, or none if any changed since)",
+)
+def undo_bulk(
+    store: Store, member: Member, batch: Annotated[str, PathParam(pattern="^[0-9a-f]{32}$")]
+) -> BulkResult:
+    return _bulk_result(service.undo_batch(store, member.project, member.actor, batch))
 
 
 @router.get("/projects/{project_id}/history", summary="The project's audit trail (JSON or CSV)")

@@ -85,9 +85,12 @@ class RowDetail(BaseModel):
 
 class RowPage(BaseModel):
     total: int
+    """Rows the filters keep."""
     offset: int
     limit: int
     items: list[RowPublic]
+    counts: dict[str, int] = Field(default_factory=dict)
+    """Rows per status among those the filters keep (the status filter aside)."""
 
 
 class DecisionIn(BaseModel):
@@ -108,6 +111,8 @@ class BulkIn(BaseModel):
     code_from: str | None = None
     code_to: str | None = None
     """An inclusive range of source codes (e.g. ``C04.00.00`` to ``C04.99.99``), besides ``codes``."""
+    within: str | None = Field(default=None, min_length=1, max_length=256)
+    """Every row at or below this source concept (a chapter, a block), besides ``codes``."""
     min_score: float | None = Field(default=None, ge=0, le=1)
     expected_precision: float | None = Field(default=None, gt=0, le=1)
     """With ``accept-candidates``: accept the best candidates, most probable first, as long
@@ -121,9 +126,14 @@ class BulkIn(BaseModel):
 
 class BulkResult(BaseModel):
     applied: list[str]
-    """Rows the decision was applied to (in one transaction)."""
+    """Rows the decision was applied to (in one transaction), or would be in a preview."""
     skipped: list[dict[str, str]]
     """Rows left as they were, each with ``source_code`` and ``reason``."""
+    batch: str | None = None
+    """Undo the whole batch with ``POST .../bulk-decisions/{batch}/undo`` (none in a preview)."""
+    preview: bool = False
+    sample: list[dict[str, Any]] = Field(default_factory=list)
+    """The first rows as they would become (a preview shows them before confirming)."""
 
 
 class ProjectPublic(BaseModel):

@@ -370,3 +370,43 @@ def flag_changed_targets(
             "updated_by": by,
         }
     )
+
+
+def undo(
+    row: MappingRow,
+    before: MappingRow,
+    *,
+    action: str,
+    done_by: str,
+    actor: Actor,
+    now: datetime | None = None,
+) -> MappingRow:
+    """The row put back as it was ``before`` its last change (``action`` by ``done_by``),
+    as a new version: undoing never deletes history, it adds to it.
+
+    Only who made the change undoes it (or an admin); a blind answer is not undone here,
+    since the other author may have answered since (reopen the row instead).
+
+    >>> ana = Actor(name="ana", role=Role.AUTHOR)
+    >>> row = MappingRow(project_id=1, source_code="GLY")
+    >>> mapped = decide(row, Decision(action="map", targets=(Target(code="15074-8"),)), ana)
+    >>> back = undo(mapped, row, action="map", done_by="ana", actor=ana)
+    >>> back.status.value, back.targets, back.version
+    ('unmapped', (), 3)
+    >>> undo(mapped, row, action="map", done_by="ana", actor=Actor(name="rui", role=Role.REVIEWER))
+    Traceback (most recent call last):
+    ...
+    terminology.review.workflow.NotAllowed: only ana (or an admin) can undo their map on GLY
+    """
+    if action.startswith("answer-"):
+        raise InvalidTransition(
+            f"a blind answer on {row.source_code} cannot be undone (the other author may have answered"
+            " since); reopen the row instead"
+        )
+    if actor.name != done_by and actor.role != Role.ADMIN:
+        raise NotAllowed(f"only {done_by} (or an admin) can undo their {action} on {row.source_code}")
+    if actor.role == Role.VIEWER:
+        raise NotAllowed(f"{actor.name} is a viewer and cannot change {row.source_code}")
+    return before.model_copy(
+        update={"version": row.version + 1, "updated_at": now or datetime.now(UTC), "updated_by": actor.name}
+    )

@@ -13,7 +13,9 @@ from __future__ import annotations
 import csv
 import io
 import json
+import uuid
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -32,6 +34,7 @@ from terminology.review.workflow import (
     CurationError,
     Decision,
     InvalidDecision,
+    InvalidTransition,
     MappingRow,
     NotAllowed,
     Role,
@@ -41,9 +44,10 @@ from terminology.review.workflow import (
     allowed_actions,
     decide,
     import_validated,
+    undo,
     why_not_filled,
 )
-from terminology.storage.curation import Change, Event, RowQuery, StaleVersionError
+from terminology.storage.curation import Change, Event, RowNotFoundError, RowQuery, StaleVersionError
 from terminology.storage.interfaces import sql_backend
 from terminology.storage.projects import Project
 from terminology.storage.store import SqlStore
@@ -89,6 +93,7 @@ class BulkRequest(Frozen):
     codes: tuple[str, ...] = ()
     code_from: str | None = None
     code_to: str | None = None
+    within: str | None = None
     min_score: float | None = None
     expected_precision: float | None = None
     method: MatchMethod | None = None
@@ -98,9 +103,17 @@ class BulkRequest(Frozen):
 
 class BulkOutcome(Frozen):
     applied: tuple[str, ...]
-    """Rows the decision was applied to (in one transaction)."""
+    """Rows the decision was applied to (in one transaction), or would be in a preview."""
     skipped: tuple[tuple[str, str], ...]
     """Rows left as they were: (source code, why)."""
+    batch: str | None = None
+    """The id the batch's events share, to undo it as one (None in a preview)."""
+    sample: tuple[dict[str, Any], ...] = ()
+    """The first rows as they would become (source, targets, status): what a preview shows."""
+
+
+PREVIEW_SAMPLE = 50
+"""Rows a bulk preview shows in full (it counts them all)."""
 
 
 class ChosenTarget(Frozen):
@@ -141,31 +154,145 @@ def progress(store: SqlStore, project: Project) -> tuple[dict[str, int], float |
     return curation.status_counts(store, project), frequency_covered(store, project)
 
 
-FREQUENCY_PROPERTIES = ("frequency", "frequence", "count", "occurrences")
-"""Source properties read as how often a code is used (a local list's usage column)."""
-
-
 def frequency_covered(store: SqlStore, project: Project) -> float | None:
     """Share of the source's usage (sum of its frequency column) carried by accepted rows;
     None when the source has no frequency column."""
-    source = store.code_system_by_id(project.source_system_id)
-    for name in FREQUENCY_PROPERTIES:
-        frame = store.property_frame(source, name)
-        if frame.height:
-            break
-    else:
-        return None
-    usage: dict[str, float] = {}
-    for code, value in zip(frame["code"].to_list(), frame["value"].to_list(), strict=True):
-        try:
-            usage[code] = float(value)
-        except ValueError:
-            continue
+    from terminology.services.matching import source_frequencies
+
+    usage = source_frequencies(store, store.code_system_by_id(project.source_system_id))
     total = sum(usage.values())
     if total <= 0:
         return None
     accepted = curation.codes_with_status(store, project, Status.ACCEPTED)
     return sum(usage.get(code, 0.0) for code in accepted) / total
+
+
+# ----------------------------------------------------------------------------- the queue
+
+
+class QueuePage(Frozen):
+    """A page of a work queue, how many rows its filters keep, and their statuses."""
+
+    rows: tuple[tuple[MappingRow, float | None], ...]
+    total: int
+    counts: dict[str, int]
+
+
+def queue_page(store: SqlStore, project: Project, query: RowQuery) -> QueuePage:
+    """One page of the queue ``query`` describes (filters, order, offset), with the counts
+    of the whole filtered queue, so the page can show "N of M" and size its scroll bar."""
+    page, total = curation.list_rows(store, project, query)
+    return QueuePage(rows=tuple(page), total=total, counts=curation.filtered_counts(store, project, query))
+
+
+def queue_position(store: SqlStore, project: Project, query: RowQuery, source_code: str) -> int | None:
+    """Where a row stands in a filtered, sorted queue (a deep link scrolls there)."""
+    curation.get_row(store, project, source_code)  # an unknown row: 404, not "filtered out"
+    return curation.row_position(store, project, query, source_code)
+
+
+NEIGHBOURS = 200
+"""Children and siblings shown around a concept at most (the rest are counted)."""
+
+
+def neighbourhood(
+    store: SqlStore, project: Project, side: Literal["source", "target"], code: str
+) -> dict[str, Any]:
+    """A concept of the project's source or target with its path to the root, its
+    siblings and its children, each with its display: what browsing a hierarchy shows.
+    Bounded: at most :data:`NEIGHBOURS` children and siblings, with their full counts."""
+    system = store.code_system_by_id(
+        project.source_system_id if side == "source" else project.target_system_id
+    )
+    concept = store.concept(system, code)
+    if concept is None:
+        raise RowNotFoundError(f"{code} is not a code of {system.reference}")
+    path = [step["code"] for step in paths_to_root(store, system, {code: concept.parents})[code]]
+    children = store.children(system, code)
+    siblings = [c for c in (store.children(system, path[-1]) if path else []) if c != code]
+    shown = path + children[:NEIGHBOURS] + siblings[:NEIGHBOURS]
+    displays = store.displays(system, shown)
+
+    def listed(codes: Sequence[str]) -> list[dict[str, Any]]:
+        return [{"code": c, "display": displays.get(c)} for c in codes]
+
+    return {
+        "side": side,
+        "system": system.reference,
+        "code": concept.code,
+        "display": concept.display,
+        "path": listed(path),
+        "children": listed(children[:NEIGHBOURS]),
+        "children_total": len(children),
+        "siblings": listed(siblings[:NEIGHBOURS]),
+        "siblings_total": len(siblings),
+    }
+
+
+class Progress(Frozen):
+    """How far a project is: overall, per curator, per chapter, and usage covered."""
+
+    total: int
+    decided: int
+    """Rows accepted, or decided and waiting for review (draft, in review)."""
+    accepted: int
+    counts: dict[str, int]
+    frequency_covered: float | None
+    curators: tuple[dict[str, Any], ...]
+    chapters: tuple[dict[str, Any], ...]
+
+
+DECIDED = (Status.ACCEPTED, Status.IN_REVIEW, Status.DRAFT)
+
+
+def progress_report(store: SqlStore, project: Project) -> Progress:
+    """Progress as a project lead reads it: % decided, per curator (as author and as
+    assignee), per chapter of the source hierarchy, and the share of usage covered."""
+    counts = curation.status_counts(store, project)
+    total = sum(counts[status.value] for status in Status)
+    per_chapter = _grouped(curation.breakdown(store, project, "chapter"))
+    labels = store.displays(
+        store.code_system_by_id(project.source_system_id), [c for c in per_chapter if c is not None]
+    )
+    chapters = tuple(
+        {"code": code, "display": labels.get(code) if code else None, **numbers}
+        for code, numbers in sorted(per_chapter.items(), key=lambda item: (item[0] is None, item[0] or ""))
+    )
+    authored = _grouped(curation.breakdown(store, project, "author"))
+    assigned = _grouped(curation.breakdown(store, project, "assignee"))
+    names = sorted({name for name in [*authored, *assigned] if name and not name.startswith("matching:")})
+    curators = tuple(
+        {
+            "name": name,
+            "authored": authored.get(name, {}).get("total", 0),
+            "accepted": authored.get(name, {}).get("accepted", 0),
+            "assigned": assigned.get(name, {}).get("total", 0),
+            "assigned_decided": assigned.get(name, {}).get("decided", 0),
+        }
+        for name in names
+    )
+    return Progress(
+        total=total,
+        decided=sum(counts[status.value] for status in DECIDED),
+        accepted=counts[Status.ACCEPTED.value],
+        counts=counts,
+        frequency_covered=frequency_covered(store, project),
+        curators=curators,
+        chapters=chapters,
+    )
+
+
+def _grouped(found: Sequence[Any]) -> dict[Any, dict[str, int]]:
+    """(value, status, rows) triples as value → total, decided, accepted."""
+    grouped: dict[Any, dict[str, int]] = {}
+    for value, status, number in found:
+        numbers = grouped.setdefault(value, {"total": 0, "decided": 0, "accepted": 0})
+        numbers["total"] += number
+        if Status(status) in DECIDED:
+            numbers["decided"] += number
+        if status == Status.ACCEPTED.value:
+            numbers["accepted"] += number
+    return grouped
 
 
 # ----------------------------------------------------------------------------- one row
@@ -305,6 +432,24 @@ def row_change(
     return Change(row, decide(row, asked, actor), decision.action, decision.comment)
 
 
+def undo_last(
+    store: SqlStore, project: Project, actor: Actor, source_code: str, *, expected_version: int
+) -> MappingRow:
+    """Take back the row's last change (by ``actor``, or any change for an admin) if the
+    row is still as the curator saw it: the row returns to its previous decision as a new
+    version, and the trail keeps both."""
+    row = curation.get_row(store, project, source_code)
+    if row.version != expected_version:
+        raise StaleVersionError(row)
+    last = curation.last_event(store, project, source_code)
+    if last is None or last.before is None:
+        raise InvalidTransition(f"{source_code} has no decision to undo")
+    before = curation.row_from_audit(row, last.before)
+    after = undo(row, before, action=last.action, done_by=last.actor, actor=actor)
+    curation.save_decisions(store, [Change(row, after, "undo", f"undo of {last.action}", undoes=last.id)])
+    return after
+
+
 def check_comment(comment: str | None, most: int) -> None:
     if comment is not None and len(comment) > most:
         raise InvalidDecision(f"the comment has {len(comment):,} characters; at most {most:,} are kept")
@@ -325,12 +470,19 @@ def check_targets(store: SqlStore, project: Project, targets: Sequence[Target]) 
 
 
 def bulk_decide(
-    store: SqlStore, project: Project, actor: Actor, request: BulkRequest, *, longest_comment: int
+    store: SqlStore,
+    project: Project,
+    actor: Actor,
+    request: BulkRequest,
+    *,
+    longest_comment: int,
+    preview: bool = False,
 ) -> BulkOutcome:
     """One decision on many rows. Rows it cannot apply to are skipped, each with its
     reason; the others are written in one transaction, so the bulk lands whole or not at
     all (a row changed by someone else meanwhile fails it, and nothing is written). The
-    review rules hold as for one row: roles, four eyes, blind answers."""
+    review rules hold as for one row: roles, four eyes, blind answers. With ``preview``
+    the same rules run and nothing is written: what the curator confirms is what lands."""
     changes: list[Change] = []
     skipped: list[tuple[str, str]] = []
     check_comment(request.comment, longest_comment)  # once for all: one comment, many rows
@@ -355,8 +507,66 @@ def bulk_decide(
                 )
             except ConcordanceError as error:
                 skipped.append((row.source_code, str(error)))
+    batch = None if preview else uuid.uuid4().hex
+    if not preview:
+        curation.save_decisions(store, [replace(change, batch=batch) for change in changes])
+    return BulkOutcome(
+        applied=tuple(change.after.source_code for change in changes),
+        skipped=tuple(skipped),
+        batch=batch,
+        sample=tuple(_preview_of(change) for change in changes[:PREVIEW_SAMPLE]),
+    )
+
+
+def _preview_of(change: Change) -> dict[str, Any]:
+    after = change.after
+    return {
+        "source_code": after.source_code,
+        "source_label": after.source_label,
+        "status": after.status.value,
+        "targets": [target.model_dump() for target in after.targets],
+        "reason": change.comment,
+    }
+
+
+def undo_batch(store: SqlStore, project: Project, actor: Actor, batch: str) -> BulkOutcome:
+    """Undo a bulk decision as one: every row goes back as it was, in one transaction, or
+    none does when any was changed since (then the rows to look at are named)."""
+    found = curation.batch_events(store, project, batch)
+    if not found:
+        raise RowNotFoundError(f"no bulk decision {batch!r} in project {project.name!r}")
+    rows = curation.get_rows(store, project, [event.source_code for event in found])
+    moved = [
+        event.source_code
+        for event in found
+        if rows[event.source_code].version != (event.after or {}).get("version")
+    ]
+    if moved:
+        shown = ", ".join(moved[:5]) + ("…" if len(moved) > 5 else "")
+        raise InvalidTransition(
+            f"{len(moved)} row(s) of this batch changed since ({shown}); nothing was undone"
+        )
+    undone = uuid.uuid4().hex
+    changes = [
+        Change(
+            rows[event.source_code],
+            undo(
+                rows[event.source_code],
+                curation.row_from_audit(rows[event.source_code], event.before or {}),
+                action=event.action,
+                done_by=event.actor,
+                actor=actor,
+            ),
+            "undo",
+            f"undo of bulk {batch}",
+            batch=undone,
+            undoes=event.id,
+        )
+        for event in found
+    ]
     curation.save_decisions(store, changes)
-    return BulkOutcome(applied=tuple(change.after.source_code for change in changes), skipped=tuple(skipped))
+    applied = tuple(change.after.source_code for change in changes)
+    return BulkOutcome(applied=applied, skipped=(), batch=undone)
 
 
 def require(actor: Actor, role: Role) -> None:
@@ -370,10 +580,11 @@ def require(actor: Actor, role: Role) -> None:
 def bulk_rows(store: SqlStore, project: Project, request: BulkRequest) -> list[MappingRow]:
     """The listed rows, then those of the code range (an unknown code: not found, nothing done)."""
     rows = [curation.get_row(store, project, code) for code in dict.fromkeys(request.codes)]
-    if request.code_from is not None or request.code_to is not None:
-        in_range, _ = curation.list_rows(
-            store, project, RowQuery(code_from=request.code_from, code_to=request.code_to, limit=10**7)
+    if request.code_from is not None or request.code_to is not None or request.within is not None:
+        query = RowQuery(
+            code_from=request.code_from, code_to=request.code_to, within=request.within, limit=10**7
         )
+        in_range, _ = curation.list_rows(store, project, query)
         listed = set(request.codes)
         rows += [row for row, _ in in_range if row.source_code not in listed]
     return rows
@@ -387,6 +598,9 @@ def qualifying_candidates(
     query = RowQuery(
         status=(Status.UNMAPPED, Status.DRAFT, Status.IN_REVIEW, Status.REJECTED, Status.CONFLICT),
         codes=request.codes,
+        code_from=request.code_from,
+        code_to=request.code_to,
+        within=request.within,
         min_score=request.min_score,
         limit=10**7,
     )
@@ -585,9 +799,42 @@ def export_decisions(store: SqlStore, project: Project, format: Literal["sssom",
 
 def search_targets(store: SqlStore, project: Project, text: str, *, limit: int = 20) -> list[dict[str, Any]]:
     """Concepts of the project's target version whose code or label contains ``text``
-    (accents and case folded), to pick a target by hand."""
+    (accents and case folded), each with its path to the root, to pick a target by hand."""
     system = store.code_system_by_id(project.target_system_id)
+    found = store.concepts(system, search=text, limit=limit, offset=0)
+    paths = paths_to_root(store, system, {concept.code: concept.parents for concept in found})
     return [
-        {"code": concept.code, "display": concept.display, "active": concept.active}
-        for concept in store.concepts(system, search=text, limit=limit, offset=0)
+        {
+            "code": concept.code,
+            "display": concept.display,
+            "active": concept.active,
+            "path": paths[concept.code],
+        }
+        for concept in found
     ]
+
+
+def paths_to_root(
+    store: SqlStore, system: CodeSystem, parents: dict[str, Sequence[str]], *, deepest: int = 32
+) -> dict[str, list[dict[str, Any]]]:
+    """Each concept's first-parent path, root first, with displays: one read per level for
+    all of them together, however many concepts there are."""
+    paths: dict[str, list[str]] = {code: [] for code in parents}
+    ends = {code: next(iter(up), None) for code, up in parents.items()}
+    for _ in range(deepest):
+        wanted = {end for end in ends.values() if end is not None}
+        if not wanted:
+            break
+        concepts = store.concepts_by_code(system, wanted)
+        for code, end in list(ends.items()):
+            if end is None or end in paths[code]:
+                ends[code] = None
+                continue
+            paths[code].append(end)
+            found = concepts.get(end)
+            ends[code] = found.parents[0] if found and found.parents else None
+    displays = store.displays(system, {c for path in paths.values() for c in path})
+    return {
+        code: [{"code": c, "display": displays.get(c)} for c in reversed(path)]
+        for code, path in paths.items()
+    }

@@ -21,6 +21,7 @@ from terminology.matching.memory import MappingMemory, load_memory
 from terminology.matching.ranker import RankingModel
 from terminology.matching.rules import load_rules
 from terminology.models import Candidate, CodeSystem
+from terminology.review.context import Placement, placements
 from terminology.services.code_systems import changed_codes
 from terminology.storage.interfaces import sql_backend
 from terminology.storage.projects import MappingProject, Project, ProjectNotFoundError
@@ -91,8 +92,42 @@ def match_and_save(
         rules=[str(path) for path in rules],
         settings={"top": top_k, "min_score": min_score, "memory": [str(path) for path in memory], **learnt},
         reflag=changed_targets(store, project, target),
+        placed=source_placements(store, source),
+        frequencies=source_frequencies(store, source),
     )
     return Matched(found, saved, learnt.get("model"), learnt.get("decisions_learnt", 0))
+
+
+def source_placements(store: SqlStore, source: CodeSystem) -> dict[str, Placement]:
+    """Each source concept's chapter and ancestors, for the queue's subtree filters."""
+    links = store.parents_frame(source)
+    parents: dict[str, list[str]] = {}
+    for child, parent in zip(links["code"].to_list(), links["parent"].to_list(), strict=True):
+        parents.setdefault(child, []).append(parent)
+    codes = store.labels_frame(source)["code"].unique().to_list()
+    return placements(parents, codes)
+
+
+FREQUENCY_PROPERTIES = ("frequency", "frequence", "count", "occurrences")
+"""Source properties read as how often a code is used (a local list's usage column)."""
+
+
+def source_frequencies(store: SqlStore, source: CodeSystem) -> dict[str, float]:
+    """How often each source code is used, from the first usage property the system has
+    (Usagi orders its queue by it); empty when it has none."""
+    for name in FREQUENCY_PROPERTIES:
+        frame = store.property_frame(source, name)
+        if frame.height:
+            break
+    else:
+        return {}
+    usage: dict[str, float] = {}
+    for code, value in zip(frame["code"].to_list(), frame["value"].to_list(), strict=True):
+        try:
+            usage[code] = float(value)
+        except (TypeError, ValueError):
+            continue
+    return usage
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ transaction. Nothing is ever overwritten silently and events are never updated.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
@@ -18,7 +18,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from terminology.errors import ConcordanceError
-from terminology.models import Frozen
+from terminology.models import Candidate, Frozen
+from terminology.review.context import SEPARATOR, Placement, encode_ancestors
 from terminology.review.double import Answer
 from terminology.review.workflow import (
     MappingRow,
@@ -74,6 +75,7 @@ class Event(Frozen):
     before: dict[str, Any] | None
     after: dict[str, Any] | None
     comment: str | None
+    batch: str | None = None
 
 
 def open_rows(connection: Connection, project_id: int, source: Sequence[tuple[str, str | None]]) -> int:
@@ -101,6 +103,52 @@ def open_rows(connection: Connection, project_id: int, source: Sequence[tuple[st
     if new:
         connection.execute(rows_table.insert(), new)
     return len(new)
+
+
+def set_queue_facts(
+    connection: Connection,
+    project_id: int,
+    found: Sequence[Candidate],
+    placed: Mapping[str, Placement],
+    frequencies: Mapping[str, float],
+) -> None:
+    """Write on every row of the project its best candidate's score and method, chapter,
+    ancestors and usage, so that queue pages filter and sort without touching candidates."""
+    best: dict[str, tuple[float, str]] = {}
+    for candidate in found:
+        kept = best.get(candidate.source_code)
+        if kept is None or candidate.score > kept[0]:
+            best[candidate.source_code] = (candidate.score, str(candidate.method))
+    codes = connection.execute(
+        sa.select(rows_table.c.source_code).where(rows_table.c.project_id == project_id)
+    ).scalars()
+    values = []
+    for code in codes:
+        score, method = best.get(code, (None, None))
+        place = placed.get(code)
+        values.append(
+            {
+                "b_code": code,
+                "best_score": score,
+                "best_method": method,
+                "chapter": place.chapter if place else None,
+                "ancestors": encode_ancestors(place.ancestors) if place else None,
+                "frequency": frequencies.get(code),
+            }
+        )
+    if values:
+        connection.execute(
+            rows_table.update()
+            .where(rows_table.c.project_id == project_id, rows_table.c.source_code == sa.bindparam("b_code"))
+            .values(
+                best_score=sa.bindparam("best_score"),
+                best_method=sa.bindparam("best_method"),
+                chapter=sa.bindparam("chapter"),
+                ancestors=sa.bindparam("ancestors"),
+                frequency=sa.bindparam("frequency"),
+            ),
+            values,
+        )
 
 
 def _to_row(record: Any) -> MappingRow:
@@ -148,6 +196,24 @@ def _audit(row: MappingRow) -> dict[str, Any]:
     return values
 
 
+def row_from_audit(row: MappingRow, audited: dict[str, Any]) -> MappingRow:
+    """``row`` with the decision an audit event recorded (what undo puts back)."""
+    return row.model_copy(
+        update={
+            "status": Status(audited["status"]),
+            "targets": tuple(Target(**target) for target in audited.get("targets") or []),
+            "no_map": bool(audited.get("no_map")),
+            "comment": audited.get("comment"),
+            "flagged": bool(audited.get("flagged")),
+            "flag_reason": audited.get("flag_reason"),
+            "assignee": audited.get("assignee"),
+            "author": audited.get("author"),
+            "authors": tuple(audited.get("authors") or ()),
+            "reviewer": audited.get("reviewer"),
+        }
+    )
+
+
 def get_row(store: SqlStore, project: Project, source_code: str) -> MappingRow:
     with store.engine.connect() as connection:
         return _row_in(connection, project.id, source_code)
@@ -164,7 +230,9 @@ def _row_in(connection: Connection, project_id: int, source_code: str) -> Mappin
     return _to_row(record)
 
 
-SortKey = Literal["source_code", "-source_code", "score", "-score", "updated_at", "-updated_at"]
+SortKey = Literal[
+    "source_code", "-source_code", "score", "-score", "updated_at", "-updated_at", "frequency", "-frequency"
+]
 
 
 @dataclass(frozen=True)
@@ -173,13 +241,17 @@ class RowQuery:
 
     status: Sequence[Status] = ()
     assignee: str | None = None
+    """A curator's name, or ``""`` for rows nobody is assigned."""
     flagged: bool | None = None
     min_score: float | None = None
     max_score: float | None = None
     text: str | None = None
-    sort: Literal["source_code", "-source_code", "score", "-score", "updated_at", "-updated_at"] = (
-        "source_code"
-    )
+    method: str | None = None
+    """The best candidate's method (``lexical``, ``code-rule``…); ``""`` for rows with none."""
+    commented: bool | None = None
+    within: str | None = None
+    """A source concept: only rows at or below it in the source hierarchy (a chapter, a block)."""
+    sort: SortKey = "source_code"
     limit: int = 50
     offset: int = 0
     codes: Sequence[str] = field(default_factory=tuple)
@@ -188,66 +260,126 @@ class RowQuery:
     """An inclusive range of source codes (in code order), e.g. a chapter to assign."""
 
 
-def _best_scores(project_id: int) -> Any:
-    return (
-        sa.select(candidates.c.source_code, sa.func.max(candidates.c.score).label("best_score"))
-        .where(candidates.c.project_id == project_id)
-        .group_by(candidates.c.source_code)
-        .subquery()
-    )
+def _conditions(store: SqlStore, project: Project, query: RowQuery) -> list[Any]:
+    """The WHERE of a queue: every filter reads the row alone (no join)."""
+    r = rows_table.c
+    conditions: list[Any] = [r.project_id == project.id]
+    if query.status:
+        conditions.append(r.status.in_([status.value for status in query.status]))
+    if query.assignee == "":
+        conditions.append(r.assignee.is_(None))
+    elif query.assignee is not None:
+        conditions.append(r.assignee == query.assignee)
+    if query.flagged is not None:
+        conditions.append(r.flagged == query.flagged)
+    if query.min_score is not None:
+        conditions.append(r.best_score >= query.min_score)
+    if query.max_score is not None:
+        conditions.append(r.best_score <= query.max_score)
+    if query.method == "":
+        conditions.append(r.best_method.is_(None))
+    elif query.method is not None:
+        conditions.append(r.best_method == query.method)
+    if query.commented is not None:
+        has_comment = sa.and_(r.comment.is_not(None), r.comment != "")
+        conditions.append(has_comment if query.commented else sa.not_(has_comment))
+    if query.within is not None:
+        inside = f"%{like_literal(SEPARATOR + query.within + SEPARATOR)}%"
+        conditions.append(sa.or_(r.source_code == query.within, r.ancestors.like(inside, escape="\\")))
+    if query.codes:
+        conditions.append(r.source_code.in_(list(query.codes)))
+    if query.code_from is not None:
+        conditions.append(r.source_code >= query.code_from)
+    if query.code_to is not None:
+        conditions.append(r.source_code <= query.code_to)
+    if query.text:
+        pattern = f"%{like_literal(fold(query.text))}%"
+        dialect = store.engine.dialect.name
+        conditions.append(
+            sa.or_(
+                folded(r.source_code, dialect).like(pattern, escape="\\"),
+                folded(r.source_label, dialect).like(pattern, escape="\\"),
+            )
+        )
+    return conditions
+
+
+def _order(sort: SortKey) -> list[Any]:
+    """A total order (ties broken by code), so pages neither repeat nor skip rows."""
+    r = rows_table.c
+    column = {
+        "source_code": r.source_code,
+        "score": r.best_score,
+        "updated_at": r.updated_at,
+        "frequency": r.frequency,
+    }[sort.lstrip("-")]
+    if column is r.source_code:
+        return [column.desc() if sort.startswith("-") else column.asc()]
+    return [column.desc().nulls_last() if sort.startswith("-") else column.asc().nulls_first(), r.source_code]
 
 
 def list_rows(
     store: SqlStore, project: Project, query: RowQuery
 ) -> tuple[list[tuple[MappingRow, float | None]], int]:
     """A page of rows with their best candidate score, and how many rows match in all."""
-    best = _best_scores(project.id)
-    conditions: list[Any] = [rows_table.c.project_id == project.id]
-    if query.status:
-        conditions.append(rows_table.c.status.in_([status.value for status in query.status]))
-    if query.assignee is not None:
-        conditions.append(rows_table.c.assignee == query.assignee)
-    if query.flagged is not None:
-        conditions.append(rows_table.c.flagged == query.flagged)
-    if query.min_score is not None:
-        conditions.append(best.c.best_score >= query.min_score)
-    if query.max_score is not None:
-        conditions.append(best.c.best_score <= query.max_score)
-    if query.codes:
-        conditions.append(rows_table.c.source_code.in_(list(query.codes)))
-    if query.code_from is not None:
-        conditions.append(rows_table.c.source_code >= query.code_from)
-    if query.code_to is not None:
-        conditions.append(rows_table.c.source_code <= query.code_to)
-    if query.text:
-        pattern = f"%{like_literal(fold(query.text))}%"
-        dialect = store.engine.dialect.name
-        conditions.append(
-            sa.or_(
-                folded(rows_table.c.source_code, dialect).like(pattern, escape="\\"),
-                folded(rows_table.c.source_label, dialect).like(pattern, escape="\\"),
-            )
-        )
-    joined = rows_table.outerjoin(best, best.c.source_code == rows_table.c.source_code)
-    column = {
-        "source_code": rows_table.c.source_code,
-        "score": best.c.best_score,
-        "updated_at": rows_table.c.updated_at,
-    }[query.sort.lstrip("-")]
-    order = column.desc().nulls_last() if query.sort.startswith("-") else column.asc().nulls_first()
+    conditions = _conditions(store, project, query)
     select = (
-        sa.select(rows_table, best.c.best_score)
-        .select_from(joined)
+        sa.select(rows_table)
         .where(*conditions)
-        .order_by(order, rows_table.c.source_code)
+        .order_by(*_order(query.sort))
         .limit(query.limit)
         .offset(query.offset)
     )
-    count = sa.select(sa.func.count()).select_from(joined).where(*conditions)
+    count = sa.select(sa.func.count()).select_from(rows_table).where(*conditions)
     with store.engine.connect() as connection:
         page = [(_to_row(record), record.best_score) for record in connection.execute(select)]
         total = connection.execute(count).scalar_one()
     return page, total
+
+
+def row_position(store: SqlStore, project: Project, query: RowQuery, source_code: str) -> int | None:
+    """Where ``source_code`` stands (0-based) in the queue ``query`` describes, or None when
+    the filters leave it out: what a deep link to a row scrolls the list to."""
+    numbered = (
+        sa.select(
+            rows_table.c.source_code,
+            sa.func.row_number().over(order_by=_order(query.sort)).label("position"),
+        )
+        .where(*_conditions(store, project, query))
+        .subquery()
+    )
+    with store.engine.connect() as connection:
+        found = connection.execute(
+            sa.select(numbered.c.position).where(numbered.c.source_code == source_code)
+        ).scalar()
+    return None if found is None else int(found) - 1
+
+
+def filtered_counts(store: SqlStore, project: Project, query: RowQuery) -> dict[str, int]:
+    """Rows per status among those the query's filters keep (its status filter aside)."""
+    unfiltered = RowQuery(**{**query.__dict__, "status": ()})
+    with store.engine.connect() as connection:
+        counted = connection.execute(
+            sa.select(rows_table.c.status, sa.func.count())
+            .where(*_conditions(store, project, unfiltered))
+            .group_by(rows_table.c.status)
+        ).all()
+    return {status: number for status, number in counted}
+
+
+def breakdown(
+    store: SqlStore, project: Project, column: Literal["chapter", "author", "assignee"]
+) -> list[Any]:
+    """(value, status, rows) for every value of ``column``: progress per chapter or curator."""
+    grouped = getattr(rows_table.c, column)
+    with store.engine.connect() as connection:
+        return list(
+            connection.execute(
+                sa.select(grouped, rows_table.c.status, sa.func.count())
+                .where(rows_table.c.project_id == project.id)
+                .group_by(grouped, rows_table.c.status)
+            ).all()
+        )
 
 
 def status_counts(store: SqlStore, project: Project) -> dict[str, int]:
@@ -289,6 +421,7 @@ def _record_event(
     action: str,
     comment: str | None,
     extra: dict[str, Any] | None = None,
+    batch: str | None = None,
 ) -> None:
     """The audit event of a change: who, when, from what, to what, why."""
     connection.execute(
@@ -301,6 +434,7 @@ def _record_event(
             before=_audit(before),
             after={**(extra or {}), **_audit(after)},
             comment=comment,
+            batch=batch,
         )
     )
 
@@ -314,6 +448,10 @@ class Change:
     action: str
     comment: str | None = None
     answer: Answer | None = None
+    batch: str | None = None
+    """The bulk decision the change belongs to (undone together)."""
+    undoes: int | None = None
+    """The event this change undoes."""
 
 
 def save_decision(
@@ -361,8 +499,18 @@ def _write_change(connection: Connection, change: Change) -> None:
                 answered_at=after.updated_at or datetime.now(UTC),
             )
         )
-    audited = {} if answer is None else {"answer": answer.model_dump(mode="json")}
-    _record_event(connection, before, after, action=change.action, comment=change.comment, extra=audited)
+    audited: dict[str, Any] = {} if answer is None else {"answer": answer.model_dump(mode="json")}
+    if change.undoes is not None:
+        audited["undoes"] = change.undoes
+    _record_event(
+        connection,
+        before,
+        after,
+        action=change.action,
+        comment=change.comment,
+        extra=audited,
+        batch=change.batch,
+    )
 
 
 def answered_codes(store: SqlStore, project: Project) -> set[str]:
@@ -395,11 +543,23 @@ def answers_for(store: SqlStore, project: Project, source_code: str) -> tuple[An
     )
 
 
-def history(store: SqlStore, project: Project, source_code: str | None = None) -> list[Event]:
-    """Events oldest first, of one row or of the whole project."""
-    query = sa.select(events).where(events.c.project_id == project.id).order_by(events.c.id)
+def history(
+    store: SqlStore,
+    project: Project,
+    source_code: str | None = None,
+    *,
+    batch: str | None = None,
+    newest_only: bool = False,
+) -> list[Event]:
+    """Events oldest first, of one row, of one bulk batch or of the whole project."""
+    order = events.c.id.desc() if newest_only else events.c.id
+    query = sa.select(events).where(events.c.project_id == project.id).order_by(order)
     if source_code is not None:
         query = query.where(events.c.source_code == source_code)
+    if batch is not None:
+        query = query.where(events.c.batch == batch)
+    if newest_only:
+        query = query.limit(1)
     with store.engine.connect() as connection:
         return [
             Event(
@@ -411,9 +571,21 @@ def history(store: SqlStore, project: Project, source_code: str | None = None) -
                 before=record.before,
                 after=record.after,
                 comment=record.comment,
+                batch=record.batch,
             )
             for record in connection.execute(query)
         ]
+
+
+def last_event(store: SqlStore, project: Project, source_code: str) -> Event | None:
+    """A row's latest audit event (what "undo" takes back)."""
+    found = history(store, project, source_code, newest_only=True)
+    return found[0] if found else None
+
+
+def batch_events(store: SqlStore, project: Project, batch: str) -> list[Event]:
+    """The events of one bulk decision."""
+    return history(store, project, batch=batch)
 
 
 def statuses(store: SqlStore, project: Project, codes: set[str]) -> dict[str, Status]:

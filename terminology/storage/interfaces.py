@@ -13,10 +13,11 @@ matching reads behind :class:`terminology.matching.frames.VersionReader`.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, Literal, Protocol
 
 from terminology.models import Candidate, CodeSystem
+from terminology.review.context import Placement
 from terminology.review.double import Answer
 from terminology.review.workflow import MappingRow, Role, Status, Target
 from terminology.storage.conceptmaps import StoredMap
@@ -48,6 +49,8 @@ class ProjectStorage(Protocol):
         rules: Sequence[str],
         settings: dict[str, Any],
         reflag: dict[str, str] | None = None,
+        placed: Mapping[str, Placement] | None = None,
+        frequencies: Mapping[str, float] | None = None,
     ) -> MappingProject: ...
 
     def project_candidates(self, store: SqlStore, name: str) -> list[dict[str, Any]]: ...
@@ -79,7 +82,31 @@ class CurationStorage(Protocol):
 
     def answered_codes(self, store: SqlStore, project: Project) -> set[str]: ...
 
-    def history(self, store: SqlStore, project: Project, source_code: str | None = None) -> list[Event]: ...
+    def history(
+        self,
+        store: SqlStore,
+        project: Project,
+        source_code: str | None = None,
+        *,
+        batch: str | None = None,
+        newest_only: bool = False,
+    ) -> list[Event]: ...
+
+    def last_event(self, store: SqlStore, project: Project, source_code: str) -> Event | None: ...
+
+    def batch_events(self, store: SqlStore, project: Project, batch: str) -> list[Event]: ...
+
+    def row_from_audit(self, row: MappingRow, audited: dict[str, Any]) -> MappingRow: ...
+
+    def row_position(
+        self, store: SqlStore, project: Project, query: RowQuery, source_code: str
+    ) -> int | None: ...
+
+    def filtered_counts(self, store: SqlStore, project: Project, query: RowQuery) -> dict[str, int]: ...
+
+    def breakdown(
+        self, store: SqlStore, project: Project, column: Literal["chapter", "author", "assignee"]
+    ) -> list[Any]: ...
 
     def row_candidates(self, store: SqlStore, project: Project, source_code: str) -> list[dict[str, Any]]: ...
 
@@ -110,6 +137,8 @@ class UserStorage(Protocol):
     def remove_member(self, store: SqlStore, project: Project, user: User) -> Role: ...
 
     def role_of(self, store: SqlStore, project: Project, user: User) -> Role | None: ...
+
+    def members_of(self, store: SqlStore, project: Project) -> list[tuple[str, Role]]: ...
 
 
 class ConceptMapStorage(Protocol):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, Literal
 
@@ -10,6 +10,7 @@ import sqlalchemy as sa
 
 from terminology.errors import ConcordanceError
 from terminology.models import Candidate, CodeSystem, Frozen
+from terminology.review.context import Placement
 from terminology.storage.store import SqlStore
 from terminology.storage.tables import MappingCandidateRow, MappingProjectRow, ProjectMemberRow
 
@@ -93,12 +94,16 @@ def save_candidates(
     rules: Sequence[str],
     settings: dict[str, Any],
     reflag: dict[str, str] | None = None,
+    placed: Mapping[str, Placement] | None = None,
+    frequencies: Mapping[str, float] | None = None,
 ) -> MappingProject:
     """Store candidates under a project, in one transaction, and open a review row for every
     source concept. Matching again under the same name replaces the candidates; the
     curators' rows and decisions stay; with a new target version, the decided rows whose
-    target is in ``reflag`` (code → why it changed) are flagged, in the same transaction."""
-    from terminology.storage.curation import flag_changed_targets, open_rows
+    target is in ``reflag`` (code → why it changed) are flagged, in the same transaction.
+    Every row also gets what its queue filters and sorts on: its best candidate's score
+    and method, its place in the source hierarchy (``placed``) and usage (``frequencies``)."""
+    from terminology.storage.curation import flag_changed_targets, open_rows, set_queue_facts
 
     labels = store.labels_frame(source)
     displays = labels.filter(labels["use"] == "display").unique("code", keep="first").sort("code")
@@ -146,6 +151,7 @@ def save_candidates(
         if rows:
             connection.execute(candidates.insert(), [{"project_id": project_id, **row} for row in rows])
         open_rows(connection, project_id, concepts)
+        set_queue_facts(connection, project_id, found, placed or {}, frequencies or {})
         if existing is not None and previous_target != target.id and reflag:
             flag_changed_targets(connection, project_id, reflag)
     return MappingProject(

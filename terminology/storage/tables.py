@@ -157,6 +157,7 @@ class MappingRowRow(SQLModel, table=True):
     """The current decision for one source concept of a project; ``version`` guards edits."""
 
     __tablename__ = "mapping_row"
+    __table_args__ = (sa.Index("ix_mapping_row_best_score", "project_id", "best_score"),)
 
     project_id: int = Field(foreign_key="mapping_project.id", ondelete="CASCADE", primary_key=True)
     source_code: str = Field(max_length=256, primary_key=True)
@@ -174,6 +175,15 @@ class MappingRowRow(SQLModel, table=True):
     version: int = 1
     updated_at: datetime | None = Field(default=None, sa_type=sa.DateTime(timezone=True))
     updated_by: str | None = Field(default=None, max_length=128)
+    best_score: float | None = None
+    """The best candidate's score and method, kept here so a queue filters and sorts on them."""
+    best_method: str | None = Field(default=None, max_length=32)
+    chapter: str | None = Field(default=None, max_length=256)
+    """The source concept's root in its hierarchy (its chapter)."""
+    ancestors: str | None = Field(default=None, sa_type=sa.Text)
+    """Every ancestor of the source concept, each between two US (\\x1f) separators."""
+    frequency: float | None = None
+    """How often the source code is used (its system's frequency property), if known."""
 
 
 class MappingAnswerRow(SQLModel, table=True):
@@ -194,6 +204,7 @@ class MappingEventRow(SQLModel, table=True):
     """The append-only audit trail: who changed which row, when, from what, to what, why."""
 
     __tablename__ = "mapping_event"
+    __table_args__ = (sa.Index("ix_mapping_event_batch", "batch"),)
 
     id: int | None = Field(default=None, primary_key=True)
     project_id: int = Field(foreign_key="mapping_project.id", ondelete="CASCADE", index=True)
@@ -204,6 +215,8 @@ class MappingEventRow(SQLModel, table=True):
     before: dict[str, Any] | None = Field(default=None, sa_type=JsonType)
     after: dict[str, Any] | None = Field(default=None, sa_type=JsonType)
     comment: str | None = None
+    batch: str | None = Field(default=None, max_length=36)
+    """The bulk decision this event belongs to: a batch is undone as one."""
 
 
 class ConceptMapRow(SQLModel, table=True):

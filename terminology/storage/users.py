@@ -144,3 +144,15 @@ def ensure_user(store: SqlStore, name: str) -> tuple[User, str]:
         else:
             connection.execute(users.update().where(users.c.id == found).values(token_hash=hash_token(token)))
     return User(id=found, name=name), token
+
+
+def members_of(store: SqlStore, project: Project) -> list[tuple[str, Role]]:
+    """The project's members (name, role), by name: whom a row can be assigned to."""
+    with store.engine.connect() as connection:
+        found = connection.execute(
+            sa.select(users.c.name, members.c.role)
+            .join(members, members.c.user_id == users.c.id)
+            .where(members.c.project_id == project.id)
+            .order_by(users.c.name)
+        ).all()
+    return [(name, Role(role)) for name, role in found]
