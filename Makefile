@@ -21,6 +21,8 @@ demo: $(STAMP)
 	$(BIN)/concordance db upgrade
 	$(BIN)/concordance load data/bundled.toml
 	$(BIN)/concordance review-demo --url http://127.0.0.1:$(PORT)
+	@echo "Building the large project (CIM-11 FR → CIM-10 FR, 36,044 rows) in the background: see concordance-scale.log"
+	$(BIN)/concordance review-demo --scale > concordance-scale.log 2>&1 &
 	$(BIN)/uvicorn --factory api.app:create_app --host 127.0.0.1 --port $(PORT)
 
 ## test: set up .venv and run every test (SQLite and PostgreSQL), then lint and type-check
@@ -48,4 +50,4 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/import_bench.py --rows 1000000
 
 clean:
-	rm -rf $(VENV) concordance.db concordance.db-wal concordance.db-shm
+	rm -rf $(VENV) concordance.db concordance.db-wal concordance.db-shm concordance-scale.log

@@ -28,7 +28,7 @@ from api.schemas import (
     RowPage,
     RowPublic,
 )
-from terminology.review.workflow import Actor, MappingRow, Role, Status
+from terminology.review.workflow import Actor, MappingRow, Role, Status, project_actions
 from terminology.services import curation as service
 from terminology.storage import curation, projects, users
 from terminology.storage.store import SqlStore
@@ -48,6 +48,9 @@ def _project_public(store: SqlStore, member: Membership) -> ProjectPublic:
         role=member.actor.role.value,
         counts=counts,
         frequency_covered=covered,
+        user=member.actor.name,
+        allowed_actions=project_actions(member.actor.role),
+        building=project.building,
     )
 
 

@@ -146,6 +146,12 @@ class ProjectPublic(BaseModel):
     counts: dict[str, int]
     frequency_covered: float | None = None
     """Share of the source's usage (its frequency column) that accepted rows cover."""
+    user: str = ""
+    """Who is asking (the page offers undo on their own last change)."""
+    allowed_actions: list[str] = Field(default_factory=list)
+    """Project-wide actions the caller's role allows (``bulk``, ``publish``, ``retrain``, ``admin``)."""
+    building: str | None = None
+    """Set while the project's first match runs (when it started)."""
 
 
 class ProjectPatch(BaseModel):

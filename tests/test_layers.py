@@ -60,6 +60,7 @@ STORAGE_MAY_IMPORT = (
     "terminology.versions",
     "terminology.review.workflow",
     "terminology.review.double",
+    "terminology.review.context",
     "terminology.storage",
 )
 """The domain's types and pure rules, and storage itself: nothing that reads files,

@@ -117,6 +117,31 @@ def open_demo_review(store: SqlStore, *, url: str = "http://127.0.0.1:8000") -> 
     )
 
 
+SCALE_PROJECT = "CIM-11 FR → CIM-10 FR"
+"""The demo's project at a real size: every CIM-11 MMS concept (36,044) to CIM-10 FR."""
+CIM11 = "http://id.who.int/icd/release/11/mms"
+CIM10 = "urn:concordance:codesystem:cim10-fr-gnuhealth"
+
+
+def open_scale_review(store: SqlStore, *, member: str = "demo") -> str:
+    """Match CIM-11 FR to CIM-10 FR into the demo's large project, announced first so that
+    the review page says it is being built (about two minutes on two cores); ``member``
+    becomes its admin. Kept as it is when it was built already."""
+    from terminology.services.matching import match_and_save
+
+    source, target = store.code_system(CIM11), store.code_system(CIM10)
+    announced = projects.announce_project(store, SCALE_PROJECT, source, target)
+    users.add_member(store, announced, users.find_user(store, member), Role.ADMIN)
+    if announced.building is None:
+        return f"{SCALE_PROJECT!r} is ready (project {announced.id})."
+    rules_folder = Path(__file__).resolve().parents[2] / "mapping_rules" / "rules"
+    rules = [rules_folder / "cim11_cim10_chapters.yaml", rules_folder / "cim11_cim10_labels.yaml"]
+    saved = match_and_save(store, source, target, rules=rules, top_k=5, project=SCALE_PROJECT).project
+    assert saved is not None
+    found = f"{saved.candidate_count:,} candidates for {source.concept_count:,} source codes"
+    return f"{SCALE_PROJECT!r}: {found}."
+
+
 DEMO_DATABASE = "sqlite:///concordance.db"
 """The database ``make demo`` fills: an SQLite file in the working directory."""
 
@@ -158,6 +183,13 @@ def review_demo(
     force: Annotated[
         bool, typer.Option("--force", help="Run on a database other than the demo one (it gets an admin).")
     ] = False,
+    scale: Annotated[
+        bool,
+        typer.Option(
+            "--scale",
+            help="Build the large project instead (CIM-11 FR → CIM-10 FR, 36,044 rows; about two minutes).",
+        ),
+    ] = False,
 ) -> None:
     """Open the demo review project (SAMU-Hub 1.9 → 2.3), serve the bundled ConceptMaps, and
     print the review page, a token and example FHIR calls (on the demo database only)."""
@@ -167,5 +199,8 @@ def review_demo(
     store = _store()
     if not force:
         refuse_unless_demo(store, get_settings().database_url)
+    if scale:
+        typer.echo(open_scale_review(store))
+        return
     typer.echo(open_demo_review(store, url=url))
     typer.echo(serve_bundled_maps(store, url=url))

@@ -202,6 +202,24 @@ def _check(row: MappingRow, decision: Decision, actor: Actor) -> Rule:
     return rule
 
 
+PROJECT_ACTIONS = {
+    "bulk": Role.REVIEWER,
+    "publish": Role.REVIEWER,
+    "retrain": Role.REVIEWER,
+    "admin": Role.ADMIN,
+}
+"""What a role may do on a whole project (besides each row's own ``allowed_actions``)."""
+
+
+def project_actions(role: Role) -> list[str]:
+    """The project-wide actions ``role`` may take.
+
+    >>> project_actions(Role.AUTHOR), project_actions(Role.REVIEWER)
+    ([], ['bulk', 'publish', 'retrain'])
+    """
+    return [name for name, needed in PROJECT_ACTIONS.items() if RANK[role] >= RANK[needed]]
+
+
 def authored_by(row: MappingRow, name: str) -> bool:
     """Whether ``name`` is one of the row's authors (admins included: four eyes hold for all).
 
@@ -372,6 +390,14 @@ def flag_changed_targets(
     )
 
 
+def may_undo(action: str, done_by: str, actor: Actor) -> bool:
+    """Whether ``actor`` may take back ``action`` by ``done_by``: their own change (an
+    admin: anyone's), never a blind answer, never as a viewer."""
+    if action.startswith("answer-") or actor.role == Role.VIEWER:
+        return False
+    return actor.name == done_by or actor.role == Role.ADMIN
+
+
 def undo(
     row: MappingRow,
     before: MappingRow,
@@ -403,10 +429,8 @@ def undo(
             f"a blind answer on {row.source_code} cannot be undone (the other author may have answered"
             " since); reopen the row instead"
         )
-    if actor.name != done_by and actor.role != Role.ADMIN:
+    if not may_undo(action, done_by, actor):
         raise NotAllowed(f"only {done_by} (or an admin) can undo their {action} on {row.source_code}")
-    if actor.role == Role.VIEWER:
-        raise NotAllowed(f"{actor.name} is a viewer and cannot change {row.source_code}")
     return before.model_copy(
         update={"version": row.version + 1, "updated_at": now or datetime.now(UTC), "updated_by": actor.name}
     )

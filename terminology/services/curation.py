@@ -44,6 +44,7 @@ from terminology.review.workflow import (
     allowed_actions,
     decide,
     import_validated,
+    may_undo,
     undo,
     why_not_filled,
 )
@@ -155,16 +156,9 @@ def progress(store: SqlStore, project: Project) -> tuple[dict[str, int], float |
 
 
 def frequency_covered(store: SqlStore, project: Project) -> float | None:
-    """Share of the source's usage (sum of its frequency column) carried by accepted rows;
-    None when the source has no frequency column."""
-    from terminology.services.matching import source_frequencies
-
-    usage = source_frequencies(store, store.code_system_by_id(project.source_system_id))
-    total = sum(usage.values())
-    if total <= 0:
-        return None
-    accepted = curation.codes_with_status(store, project, Status.ACCEPTED)
-    return sum(usage.get(code, 0.0) for code in accepted) / total
+    """Share of the source's usage (its frequency column, kept on each row when matched)
+    carried by accepted rows; None when the source has no frequency column."""
+    return curation.usage_covered(store, project)
 
 
 # ----------------------------------------------------------------------------- the queue
@@ -320,6 +314,9 @@ def row_view(store: SqlStore, project: Project, viewer: Actor, row: MappingRow) 
     actions = allowed_actions(row, viewer.role)
     if row.status == Status.CONFLICT and viewer.role in (Role.RECONCILER, Role.ADMIN):
         actions.append("reconcile")
+    last = curation.last_event(store, project, row.source_code)
+    if last is not None and last.before is not None and may_undo(last.action, last.actor, viewer):
+        actions.append("undo")
     return RowView(
         row=row,
         source=concept_contexts(store, source_system, [row.source_code])[row.source_code],

@@ -28,7 +28,7 @@ from terminology.review.workflow import (
 )
 from terminology.review.workflow import flag_changed_targets as flag_changed_targets_rule
 from terminology.storage.projects import Project
-from terminology.storage.store import SqlStore, folded, in_chunks, like_literal
+from terminology.storage.store import SqlStore, in_chunks, like_literal
 from terminology.storage.tables import (
     MappingAnswerRow,
     MappingCandidateRow,
@@ -96,6 +96,7 @@ def open_rows(connection: Connection, project_id: int, source: Sequence[tuple[st
             "no_map": False,
             "flagged": False,
             "version": 1,
+            "search_text": search_text(code, label),
         }
         for code, label in source
         if code not in existing
@@ -149,6 +150,14 @@ def set_queue_facts(
             ),
             values,
         )
+
+
+def search_text(code: str, label: str | None) -> str:
+    """What the queue's search matches: code and label folded, cut to an index key's size."""
+    return fold(f"{code} {label or ''}")[:SEARCH_TEXT_CHARS]
+
+
+SEARCH_TEXT_CHARS = 500
 
 
 def _to_row(record: Any) -> MappingRow:
@@ -293,14 +302,7 @@ def _conditions(store: SqlStore, project: Project, query: RowQuery) -> list[Any]
     if query.code_to is not None:
         conditions.append(r.source_code <= query.code_to)
     if query.text:
-        pattern = f"%{like_literal(fold(query.text))}%"
-        dialect = store.engine.dialect.name
-        conditions.append(
-            sa.or_(
-                folded(r.source_code, dialect).like(pattern, escape="\\"),
-                folded(r.source_label, dialect).like(pattern, escape="\\"),
-            )
-        )
+        conditions.append(r.search_text.like(f"%{like_literal(fold(query.text))}%", escape="\\"))
     return conditions
 
 
@@ -367,6 +369,18 @@ def filtered_counts(store: SqlStore, project: Project, query: RowQuery) -> dict[
     return {status: number for status, number in counted}
 
 
+def usage_covered(store: SqlStore, project: Project) -> float | None:
+    """Share of the rows' usage (their ``frequency``) that accepted rows carry; None when
+    no row has a frequency."""
+    r = rows_table.c
+    accepted = sa.case((r.status == Status.ACCEPTED.value, r.frequency), else_=0.0)
+    with store.engine.connect() as connection:
+        total, covered = connection.execute(
+            sa.select(sa.func.sum(r.frequency), sa.func.sum(accepted)).where(r.project_id == project.id)
+        ).one()
+    return None if not total or total <= 0 else float(covered or 0.0) / float(total)
+
+
 def breakdown(
     store: SqlStore, project: Project, column: Literal["chapter", "author", "assignee"]
 ) -> list[Any]:
@@ -383,18 +397,19 @@ def breakdown(
 
 
 def status_counts(store: SqlStore, project: Project) -> dict[str, int]:
+    """Rows per status, and flagged rows (one read of a covering index)."""
     with store.engine.connect() as connection:
         counted = connection.execute(
-            sa.select(rows_table.c.status, sa.func.count())
+            sa.select(rows_table.c.status, rows_table.c.flagged, sa.func.count())
             .where(rows_table.c.project_id == project.id)
-            .group_by(rows_table.c.status)
+            .group_by(rows_table.c.status, rows_table.c.flagged)
         ).all()
-        flagged = connection.execute(
-            sa.select(sa.func.count()).where(rows_table.c.project_id == project.id, rows_table.c.flagged)
-        ).scalar_one()
     counts = {status.value: 0 for status in Status}
-    counts.update({status: number for status, number in counted})
-    counts["flagged"] = flagged
+    counts["flagged"] = 0
+    for status, flagged, number in counted:
+        counts[status] = counts.get(status, 0) + number
+        if flagged:
+            counts["flagged"] += number
     return counts
 
 

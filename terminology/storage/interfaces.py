@@ -38,6 +38,10 @@ class ProjectStorage(Protocol):
         self, store: SqlStore, project: Project, review: Literal["single", "double"]
     ) -> Project: ...
 
+    def announce_project(
+        self, store: SqlStore, name: str, source: CodeSystem, target: CodeSystem
+    ) -> Project: ...
+
     def save_candidates(
         self,
         store: SqlStore,
@@ -103,6 +107,8 @@ class CurationStorage(Protocol):
     ) -> int | None: ...
 
     def filtered_counts(self, store: SqlStore, project: Project, query: RowQuery) -> dict[str, int]: ...
+
+    def usage_covered(self, store: SqlStore, project: Project) -> float | None: ...
 
     def breakdown(
         self, store: SqlStore, project: Project, column: Literal["chapter", "author", "assignee"]

@@ -31,6 +31,8 @@ class Project(Frozen):
     source_system_id: int
     target_system_id: int
     review: Literal["single", "double"] = "single"
+    building: str | None = None
+    """When the project's first match started, while it runs (the page says so)."""
 
 
 class MappingProject(Frozen):
@@ -50,6 +52,7 @@ def _project(row: Any) -> Project:
         source_system_id=row.source_system_id,
         target_system_id=row.target_system_id,
         review=review,
+        building=(row.settings or {}).get("building"),
     )
 
 
@@ -69,6 +72,26 @@ def get_project(store: SqlStore, project: int | str) -> Project:
     if row is None:
         raise ProjectNotFoundError(f"no mapping project {project!r}")
     return _project(row)
+
+
+def announce_project(store: SqlStore, name: str, source: CodeSystem, target: CodeSystem) -> Project:
+    """A project whose first match has started: listed (without rows) so that members see it
+    is coming; its first :func:`save_candidates` fills it. An existing project is returned as is."""
+    with store.engine.begin() as connection:
+        existing = connection.execute(sa.select(projects).where(projects.c.name == name)).first()
+        if existing is not None:
+            return _project(existing)
+        connection.execute(
+            projects.insert().values(
+                name=name,
+                source_system_id=source.id,
+                target_system_id=target.id,
+                rules=[],
+                settings={"review": "single", "building": datetime.now(UTC).isoformat(timespec="seconds")},
+                matched_at=datetime.now(UTC),
+            )
+        )
+    return get_project(store, name)
 
 
 def set_review_mode(store: SqlStore, project: Project, review: Literal["single", "double"]) -> Project:

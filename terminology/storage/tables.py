@@ -157,7 +157,14 @@ class MappingRowRow(SQLModel, table=True):
     """The current decision for one source concept of a project; ``version`` guards edits."""
 
     __tablename__ = "mapping_row"
-    __table_args__ = (sa.Index("ix_mapping_row_best_score", "project_id", "best_score"),)
+    __table_args__ = (  # covering indexes: a 36,000-row queue's counts never read whole rows
+        sa.Index("ix_mapping_row_best_score", "project_id", "best_score"),
+        sa.Index("ix_mapping_row_project_status", "project_id", "status", "flagged", "frequency"),
+        sa.Index("ix_mapping_row_chapter", "project_id", "chapter", "status"),
+        sa.Index("ix_mapping_row_author", "project_id", "author", "status"),
+        sa.Index("ix_mapping_row_assignee", "project_id", "assignee", "status"),
+        sa.Index("ix_mapping_row_search", "project_id", "search_text"),
+    )
 
     project_id: int = Field(foreign_key="mapping_project.id", ondelete="CASCADE", primary_key=True)
     source_code: str = Field(max_length=256, primary_key=True)
@@ -184,6 +191,9 @@ class MappingRowRow(SQLModel, table=True):
     """Every ancestor of the source concept, each between two US (\\x1f) separators."""
     frequency: float | None = None
     """How often the source code is used (its system's frequency property), if known."""
+    search_text: str | None = Field(default=None, sa_type=sa.Text)
+    """The code and label folded (:func:`terminology.text.fold`), at most 500 characters (an
+    index key): what the queue's search reads."""
 
 
 class MappingAnswerRow(SQLModel, table=True):

@@ -92,13 +92,15 @@ def test_versions_guard_every_write(store: SqlStore, tmp_path: Path) -> None:
 def test_share_of_source_usage_covered(store: SqlStore, tmp_path: Path) -> None:
     local = load(store, tmp_path, "labo", "1", "code,display,frequency\nA,Glycémie,900\nB,Kaliémie,100\n")
     ref = load(store, tmp_path, "ref", "1", "code,display\nG,Glucose\nK,Potassium\n")
-    saved = save_candidates(store, "p", local, ref, match(store, local, ref), rules=[], settings={})
+    saved = match_and_save(store, local, ref, project="p").project
+    assert saved is not None
     project = projects.get_project(store, saved.id)
     assert service.frequency_covered(store, project) == 0.0
     accept(store, project, "A", "G")
     assert service.frequency_covered(store, project) == pytest.approx(0.9)
     plain = load(store, tmp_path, "plain", "1", "code,display\nA,Glycémie\n")
-    other = save_candidates(store, "q", plain, ref, match(store, plain, ref), rules=[], settings={})
+    other = match_and_save(store, plain, ref, project="q").project
+    assert other is not None
     assert service.frequency_covered(store, projects.get_project(store, other.id)) is None
 
 

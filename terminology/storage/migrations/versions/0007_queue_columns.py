@@ -3,7 +3,7 @@
 A row now carries its best candidate's score and method, its place in the source
 hierarchy (the chapter, and every ancestor for subtree filters) and the source's usage
 frequency, so a queue page is one indexed read instead of a group-by over every
-candidate. Audit events carry the bulk batch they belong to, so a batch can be undone as
+candidate; its code and label are kept folded (accents, case) for the queue's search. Audit events carry the bulk batch they belong to, so a batch can be undone as
 one event. Existing rows get their best candidate here; their hierarchy and frequency are
 filled the next time the project is matched (``concordance match`` or ``--retrain``).
 
@@ -30,7 +30,13 @@ def upgrade() -> None:
         batch.add_column(sa.Column("chapter", sa.String(256), nullable=True))
         batch.add_column(sa.Column("ancestors", sa.Text, nullable=True))
         batch.add_column(sa.Column("frequency", sa.Float, nullable=True))
+        batch.add_column(sa.Column("search_text", sa.Text, nullable=True))
         batch.create_index("ix_mapping_row_best_score", ["project_id", "best_score"])
+        batch.create_index("ix_mapping_row_project_status", ["project_id", "status", "flagged", "frequency"])
+        batch.create_index("ix_mapping_row_chapter", ["project_id", "chapter", "status"])
+        batch.create_index("ix_mapping_row_author", ["project_id", "author", "status"])
+        batch.create_index("ix_mapping_row_assignee", ["project_id", "assignee", "status"])
+        batch.create_index("ix_mapping_row_search", ["project_id", "search_text"])
     with op.batch_alter_table("mapping_event") as batch:
         batch.add_column(sa.Column("batch", sa.String(36), nullable=True))
         batch.create_index("ix_mapping_event_batch", ["batch"])
@@ -60,7 +66,30 @@ def upgrade() -> None:
         .limit(1)
         .scalar_subquery()
     )
-    op.get_bind().execute(rows.update().values(best_score=best, best_method=method))
+    connection = op.get_bind()
+    connection.execute(rows.update().values(best_score=best, best_method=method))
+    _fill_search_text(connection)
+
+
+def _fill_search_text(connection: sa.Connection) -> None:
+    """Each row's code and label folded once (accents, case), so queue search is a LIKE."""
+    from terminology.text import fold
+
+    rows = sa.table(
+        "mapping_row",
+        sa.column("project_id", sa.Integer),
+        sa.column("source_code", sa.String),
+        sa.column("source_label", sa.String),
+        sa.column("search_text", sa.Text),
+    )
+    found = connection.execute(sa.select(rows.c.project_id, rows.c.source_code, rows.c.source_label)).all()
+    if found:
+        connection.execute(
+            rows.update()
+            .where(rows.c.project_id == sa.bindparam("p"), rows.c.source_code == sa.bindparam("c"))
+            .values(search_text=sa.bindparam("text")),
+            [{"p": p, "c": c, "text": fold(f"{c} {label or ''}")[:500]} for p, c, label in found],
+        )
 
 
 def downgrade() -> None:
@@ -69,5 +98,7 @@ def downgrade() -> None:
         batch.drop_column("batch")
     with op.batch_alter_table("mapping_row") as batch:
         batch.drop_index("ix_mapping_row_best_score")
-        for column in ("frequency", "ancestors", "chapter", "best_method", "best_score"):
+        for index in ("project_status", "chapter", "author", "assignee", "search"):
+            batch.drop_index(f"ix_mapping_row_{index}")
+        for column in ("search_text", "frequency", "ancestors", "chapter", "best_method", "best_score"):
             batch.drop_column(column)
