@@ -792,8 +792,9 @@ function BulkDialog() {
   const undoBatch = async () => {
     const answer = await api(projectPath(`/bulk-decisions/${done.batch}/undo`), { method: "POST" });
     if (answer.status !== 200) { show("error", answer.body.message); return; }
-    setDone(null); closeDialog(); show("info", t("batch-undone", { n: answer.body.applied.length }));
+    setDone(null); closeDialog();
     await loadQueue(S.detail?.row.source_code); refreshProject(); loadProgress();
+    show("info", t("batch-undone", { n: answer.body.applied.length }));
   };
   return html`<${Dialog} id="bulk-dialog" onClose=${closeDialog}>
     <h3>${t("bulk")}</h3>
@@ -831,8 +832,8 @@ function AssignDialog() {
     const answer = await api(projectPath("/bulk-decisions"), { method: "POST", body: JSON.stringify(body) });
     closeDialog();
     if (answer.status !== 200) { show("error", answer.body.message); return; }
-    show("info", t("assigned", { n: answer.body.applied.length, who }));
     await loadQueue(S.detail?.row.source_code); loadProgress();
+    show("info", t("assigned", { n: answer.body.applied.length, who }));
   };
   return html`<${Dialog} id="assign-dialog" onClose=${closeDialog}>
     <h3>${t("assign")}</h3>
