@@ -315,6 +315,7 @@ def _store_new_version(
     except sa.exc.IntegrityError:
         check.refuse_duplicates()  # SQLite met a repeated code before verify did: say which
         raise
+    store.refresh_statistics()
     previous = store.previous_version(system)
     changes = store.changes_between(previous, system) if previous else None
     return ImportReport(

@@ -154,8 +154,9 @@ async function openProject(id, rowCode = null, known = null) {
   S.project = known || (await api(`/api/projects/${id}`)).body;
   S.members = []; S.progress = null;
   const url = new URL(location.href); url.searchParams.set("project", id); history.replaceState(null, "", url);
-  api(`/api/projects/${id}/members`).then((members) => { if (members.status === 200) set({ members: members.body }); });
   await loadQueue(rowCode);
+  const members = await api(`/api/projects/${id}/members`);
+  if (members.status === 200) set({ members: members.body });
   loadProgress();
 }
 
@@ -209,7 +210,7 @@ const rowAt = (i) => S.pages.get(Math.floor(i / PAGE))?.[i % PAGE];
 async function loadQueue(rowCode = null) {
   S.generation += 1; S.pages = new Map(); S.prefetched = new Map();
   const generation = S.generation;
-  await fetchPage(0, generation);
+  await ensurePage(0);
   if (generation !== S.generation) return;
   let index = 0;
   if (rowCode) {
@@ -247,7 +248,8 @@ async function openRowByCode(code) {
 
 async function readRow(code) {
   const kept = S.prefetched.get(code);
-  if (kept && Date.now() - kept.at < PREFETCH_MS) { S.prefetched.delete(code); return kept.answer; }
+  S.prefetched.delete(code);
+  if (kept && Date.now() - kept.at < PREFETCH_MS) return kept.answer; // a promise, maybe still in flight
   return api(projectPath(`/rows/${enc(code)}`));
 }
 
@@ -256,11 +258,17 @@ async function openCode(code, index) {
   if (answer.status !== 200) { show("error", answer.body.message || String(answer.status)); return; }
   if (index !== S.index && index !== -1) return; // the curator moved on meanwhile
   const focus = answer.body.chosen[0]?.code || answer.body.candidates[0]?.target_code || null;
-  set({ detail: answer.body, etag: answer.etag, message: null, chosenIndex: 0, targetFocus: focus, history: [] });
+  set({ detail: answer.body, etag: answer.etag, message: null, chosenIndex: 0, targetFocus: focus, history: [],
+        sourceTree: null, targetTree: null });
   history.replaceState(null, "", `${location.pathname}${location.search}#row=${enc(code)}`);
-  loadSurroundings(code, focus);
   prefetch(index + 1);
+  // History and both hierarchies wait until the curator stops on the row: holding "j"
+  // through a chapter asks the server for rows only.
+  clearTimeout(settling);
+  settling = setTimeout(() => loadSurroundings(code, focus), SETTLE_MS);
 }
+let settling = null;
+const SETTLE_MS = 150;
 
 async function loadSurroundings(code, focus) {
   const [events, source] = await Promise.all([
@@ -282,8 +290,9 @@ async function prefetch(i) {
   if (i < 0 || i >= S.total) return;
   const row = rowAt(i) || (await ensurePage(Math.floor(i / PAGE)), rowAt(i));
   if (!row || S.prefetched.has(row.source_code)) return;
-  const answer = await api(projectPath(`/rows/${enc(row.source_code)}`));
-  if (answer.status === 200) S.prefetched.set(row.source_code, { at: Date.now(), answer });
+  const answer = api(projectPath(`/rows/${enc(row.source_code)}`));
+  S.prefetched.set(row.source_code, { at: Date.now(), answer });
+  if ((await answer).status !== 200) S.prefetched.delete(row.source_code);
 }
 
 function replaceQueueRow(row) {
@@ -395,12 +404,13 @@ function sourceParent() {
 // ---------------------------------------------------------------------------- filters
 
 let typing = null;
+const TYPING_MS = 80; // a pause in typing this long runs the search
 function setFilter(patch, immediate = false) {
   S.filters = Object.assign({}, S.filters, patch);
   redraw();
   clearTimeout(typing);
   const run = () => { const box = document.getElementById("queue"); if (box) box.scrollTop = 0; loadQueue(); };
-  if (immediate) run(); else typing = setTimeout(run, 120);
+  if (immediate) run(); else typing = setTimeout(run, TYPING_MS);
 }
 
 // ---------------------------------------------------------------------------- keyboard

@@ -175,8 +175,11 @@ class QueuePage(Frozen):
 def queue_page(store: SqlStore, project: Project, query: RowQuery) -> QueuePage:
     """One page of the queue ``query`` describes (filters, order, offset), with the counts
     of the whole filtered queue, so the page can show "N of M" and size its scroll bar."""
-    page, total = curation.list_rows(store, project, query)
-    return QueuePage(rows=tuple(page), total=total, counts=curation.filtered_counts(store, project, query))
+    page, _ = curation.list_rows(store, project, query, count=False)
+    counts = curation.filtered_counts(store, project, query)
+    wanted = {status.value for status in query.status} or set(counts)
+    total = sum(number for status, number in counts.items() if status in wanted)
+    return QueuePage(rows=tuple(page), total=total, counts=counts)
 
 
 def queue_position(store: SqlStore, project: Project, query: RowQuery, source_code: str) -> int | None:

@@ -95,6 +95,7 @@ def match_and_save(
         placed=source_placements(store, source),
         frequencies=source_frequencies(store, source),
     )
+    store.refresh_statistics()  # tens of thousands of new rows and candidates: let the planner know
     return Matched(found, saved, learnt.get("model"), learnt.get("decisions_learnt", 0))
 
 

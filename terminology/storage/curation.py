@@ -321,9 +321,10 @@ def _order(sort: SortKey) -> list[Any]:
 
 
 def list_rows(
-    store: SqlStore, project: Project, query: RowQuery
+    store: SqlStore, project: Project, query: RowQuery, *, count: bool = True
 ) -> tuple[list[tuple[MappingRow, float | None]], int]:
-    """A page of rows with their best candidate score, and how many rows match in all."""
+    """A page of rows with their best candidate score, and how many rows match in all
+    (-1 without ``count``, for a caller that counts them otherwise)."""
     conditions = _conditions(store, project, query)
     select = (
         sa.select(rows_table)
@@ -332,10 +333,10 @@ def list_rows(
         .limit(query.limit)
         .offset(query.offset)
     )
-    count = sa.select(sa.func.count()).select_from(rows_table).where(*conditions)
+    counting = sa.select(sa.func.count()).select_from(rows_table).where(*conditions)
     with store.engine.connect() as connection:
         page = [(_to_row(record), record.best_score) for record in connection.execute(select)]
-        total = connection.execute(count).scalar_one()
+        total = connection.execute(counting).scalar_one() if count else -1
     return page, total
 
 

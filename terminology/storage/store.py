@@ -97,6 +97,8 @@ class CodeSystemStore(Protocol):
 
     def changes_between(self, old: CodeSystem, new: CodeSystem) -> CodeChanges: ...
 
+    def refresh_statistics(self) -> None: ...
+
     def begin_import(
         self, metadata: CodeSystemMetadata, *, source_format: str, source_name: str, checksum: str
     ) -> Any: ...
@@ -553,6 +555,15 @@ class SqlStore:
             )
             for row in rows
         ]
+
+    def refresh_statistics(self) -> None:
+        """Let SQLite's planner know the tables' sizes after a large write. Without them it
+        reads a concept's labels by scanning its whole system (the primary key) instead of
+        the code index: 8 ms instead of 0.1 ms per look-up on CIM-11. PostgreSQL's
+        autovacuum keeps its own statistics."""
+        if self.engine.dialect.name == "sqlite":
+            with self.engine.begin() as connection:
+                connection.exec_driver_sql("ANALYZE")
 
     def changes_between(self, old: CodeSystem, new: CodeSystem) -> CodeChanges:
         """Codes added, retired (gone or made inactive) and relabelled from ``old`` to ``new``."""
