@@ -886,7 +886,12 @@ function App() {
   redraw = () => tick((n) => n + 1);
   useEffect(() => {
     document.addEventListener("keydown", onKey);
-    return () => document.removeEventListener("keydown", onKey);
+    const follow = () => { // a #row=CODE link followed in an open page
+      const code = wantedRow();
+      if (code && S.project && code !== S.detail?.row.source_code) openRowByCode(code);
+    };
+    window.addEventListener("hashchange", follow);
+    return () => { document.removeEventListener("keydown", onKey); window.removeEventListener("hashchange", follow); };
   }, []);
   document.documentElement.lang = S.lang;
   if (!S.signedIn) return html`<${Login} /><footer class="foot" id="footer">${t("footer")}</footer>`;

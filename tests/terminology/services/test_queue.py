@@ -1,0 +1,186 @@
+"""A work queue at scale, as services: filters on what each row keeps (best score and
+method, chapter and ancestors, usage, comment, assignee), the row's position for deep
+links, a concept's neighbourhood, progress per curator and chapter, undo of one row and
+of a bulk batch, and a bulk preview that writes nothing. On SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from terminology.importers import importer_class
+from terminology.importing import import_code_system
+from terminology.models import CodeSystem, CodeSystemMetadata
+from terminology.review.workflow import Actor, InvalidTransition, NotAllowed, Role, Status
+from terminology.services import curation as service
+from terminology.services.matching import match_and_save
+from terminology.storage import curation, projects
+from terminology.storage.curation import RowQuery, StaleVersionError
+from terminology.storage.store import SqlStore
+
+ANA, EVE = Actor(name="ana", role=Role.AUTHOR), Actor(name="eve", role=Role.AUTHOR)
+RUI, ADA = Actor(name="rui", role=Role.REVIEWER), Actor(name="ada", role=Role.ADMIN)
+
+LOCAL = """code,display,parent_code,frequency
+BIO,Biologie,,
+CHIM,Chimie,BIO,
+GLY,Glycémie,CHIM,900
+KAL,Kaliémie,CHIM,60
+NAT,Natrémie,CHIM,40
+HEM,Hématologie,BIO,
+HB,Hémoglobine,HEM,0
+"""
+REFERENCE = """code,display,parent_code
+LAB,Laboratoire,
+CH,Chimie,LAB
+G,Glucose,CH
+K,Potassium,CH
+N,Sodium,CH
+H,Hémoglobine,LAB
+"""
+
+
+def load(store: SqlStore, tmp_path: Path, name: str, text: str) -> CodeSystem:
+    path = tmp_path / f"{name}.csv"
+    path.write_text(text, encoding="utf-8")
+    metadata = CodeSystemMetadata(url=f"urn:{name}", version="1", language="fr", name=name)
+    importer = importer_class("csv").with_options({"parent_column": "parent_code"})
+    return import_code_system(store, importer, path, overrides=metadata).code_system
+
+
+@pytest.fixture
+def project(store: SqlStore, tmp_path: Path) -> projects.Project:
+    local, reference = load(store, tmp_path, "labo", LOCAL), load(store, tmp_path, "ref", REFERENCE)
+    saved = match_and_save(store, local, reference, project="labo").project
+    assert saved is not None
+    return projects.get_project(store, saved.id)
+
+
+def decide(store: SqlStore, project: projects.Project, actor: Actor, code: str, **decision: object) -> None:
+    row = curation.get_row(store, project, code)
+    service.decide_row(
+        store,
+        project,
+        actor,
+        code,
+        service.RowDecision(**decision),  # type: ignore[arg-type]
+        expected_version=row.version,
+        longest_comment=1000,
+    )
+
+
+def codes(store: SqlStore, project: projects.Project, **query: object) -> list[str]:
+    page = service.queue_page(store, project, RowQuery(limit=100, **query))  # type: ignore[arg-type]
+    assert page.total == len(page.rows)
+    return [row.source_code for row, _ in page.rows]
+
+
+def test_rows_keep_what_the_queue_filters_on(store: SqlStore, project: projects.Project) -> None:
+    assert codes(store, project, within="CHIM") == ["CHIM", "GLY", "KAL", "NAT"]
+    assert codes(store, project, within="BIO") == ["BIO", "CHIM", "GLY", "HB", "HEM", "KAL", "NAT"]
+    assert codes(store, project, text="hemoglobine") == ["HB"]  # accents folded
+    assert codes(store, project, sort="-frequency")[:3] == ["GLY", "KAL", "NAT"]
+    best = {row.source_code: score for row, score in service.queue_page(store, project, RowQuery()).rows}
+    assert codes(store, project, min_score=best["GLY"], sort="source_code")[0] in best
+    lexical = codes(store, project, method="lexical")
+    assert lexical and set(lexical) <= set(best)
+    decide(store, project, ANA, "KAL", action="comment", comment="à vérifier")
+    assert codes(store, project, commented=True) == ["KAL"]
+    decide(store, project, RUI, "NAT", action="assign", assignee="eve")
+    assert codes(store, project, assignee="eve") == ["NAT"]
+    assert "NAT" not in codes(store, project, assignee="")  # unassigned
+    page = service.queue_page(store, project, RowQuery(within="CHIM", status=(Status.UNMAPPED,)))
+    assert page.counts == {"unmapped": 4} and page.total == 4
+
+
+def test_a_row_s_position_in_any_order(store: SqlStore, project: projects.Project) -> None:
+    ordered = codes(store, project, sort="-frequency")
+    for index, code in enumerate(ordered):
+        assert service.queue_position(store, project, RowQuery(sort="-frequency"), code) == index
+    assert service.queue_position(store, project, RowQuery(within="HEM"), "GLY") is None  # filtered out
+    with pytest.raises(curation.RowNotFoundError):
+        service.queue_position(store, project, RowQuery(), "NOPE")
+
+
+def test_a_concept_s_neighbourhood(store: SqlStore, project: projects.Project) -> None:
+    around = service.neighbourhood(store, project, "source", "KAL")
+    assert [step["code"] for step in around["path"]] == ["BIO", "CHIM"]
+    assert {s["code"] for s in around["siblings"]} == {"GLY", "NAT"} and around["children"] == []
+    target = service.neighbourhood(store, project, "target", "CH")
+    assert target["display"] == "Chimie" and target["children_total"] == 3
+    with pytest.raises(curation.RowNotFoundError):
+        service.neighbourhood(store, project, "target", "GLY")  # a source code, not a target one
+
+
+def test_progress_per_curator_and_chapter(store: SqlStore, project: projects.Project) -> None:
+    for code, target in (("GLY", "G"), ("KAL", "K")):
+        decide(store, project, ANA, code, action="map", targets=[{"code": target}])
+        decide(store, project, ANA, code, action="submit")
+    decide(store, project, RUI, "GLY", action="accept")
+    decide(store, project, RUI, "HB", action="assign", assignee="eve")
+    report = service.progress_report(store, project)
+    assert (report.total, report.decided, report.accepted) == (7, 2, 1)
+    assert report.frequency_covered == pytest.approx(900 / 1000)
+    curators = {c["name"]: c for c in report.curators}
+    assert curators["ana"]["authored"] == 2 and curators["ana"]["accepted"] == 1
+    assert curators["eve"]["assigned"] == 1 and curators["eve"]["assigned_decided"] == 0
+    chapters = {c["code"]: c for c in report.chapters}
+    assert chapters["BIO"]["total"] == 6 and chapters["BIO"]["decided"] == 2
+    assert chapters["BIO"]["display"] == "Biologie"
+
+
+def test_undo_takes_back_one_s_own_last_change(store: SqlStore, project: projects.Project) -> None:
+    decide(store, project, ANA, "GLY", action="map", targets=[{"code": "G"}])
+    decide(store, project, ANA, "GLY", action="submit")
+    version = curation.get_row(store, project, "GLY").version
+    with pytest.raises(NotAllowed):  # not eve's change
+        service.undo_last(store, project, EVE, "GLY", expected_version=version)
+    with pytest.raises(StaleVersionError):  # the curator saw an older row
+        service.undo_last(store, project, ANA, "GLY", expected_version=version - 1)
+    back = service.undo_last(store, project, ANA, "GLY", expected_version=version)
+    assert back.status == Status.DRAFT and back.version == version + 1
+    assert [event.action for event in curation.history(store, project, "GLY")] == ["map", "submit", "undo"]
+    again = service.undo_last(store, project, ADA, "GLY", expected_version=back.version)  # an admin may
+    assert again.status == Status.IN_REVIEW  # undoing the undo
+
+
+def test_undo_never_reopens_a_blind_answer(store: SqlStore, project: projects.Project) -> None:
+    double = projects.set_review_mode(store, project, "double")
+    decide(store, double, ANA, "GLY", action="map", targets=[{"code": "G"}])
+    row = curation.get_row(store, double, "GLY")
+    with pytest.raises(InvalidTransition, match="blind answer"):
+        service.undo_last(store, double, ANA, "GLY", expected_version=row.version)
+
+
+def test_bulk_preview_writes_nothing_and_a_batch_is_undone_whole(
+    store: SqlStore, project: projects.Project
+) -> None:
+    request = service.BulkRequest(action="accept-candidates", min_score=0.0, within="CHIM")
+    preview = service.bulk_decide(store, project, RUI, request, longest_comment=1000, preview=True)
+    assert preview.batch is None and set(preview.applied) <= {"CHIM", "GLY", "KAL", "NAT"} and preview.applied
+    assert len(preview.sample) == len(preview.applied)
+    assert curation.status_counts(store, project)["accepted"] == 0
+    done = service.bulk_decide(store, project, RUI, request, longest_comment=1000)
+    assert done.applied == preview.applied and done.batch
+    assert curation.status_counts(store, project)["accepted"] == len(done.applied)
+    with pytest.raises(NotAllowed):  # someone else's batch
+        service.undo_batch(store, project, Actor(name="ivo", role=Role.REVIEWER), done.batch)
+    untouched = service.bulk_decide(
+        store,
+        project,
+        RUI,
+        service.BulkRequest(action="accept-candidates", within="HEM"),
+        longest_comment=1000,
+    )
+    assert untouched.batch and untouched.applied
+    first = done.applied[0]
+    decide(store, project, RUI, first, action="flag", comment="looked at since")
+    with pytest.raises(InvalidTransition, match="changed since"):  # never half undone
+        service.undo_batch(store, project, RUI, done.batch)
+    accepted = len(done.applied) + len(untouched.applied)
+    assert curation.status_counts(store, project)["accepted"] == accepted
+    undone = service.undo_batch(store, project, RUI, untouched.batch)
+    assert set(undone.applied) == set(untouched.applied)
+    assert curation.status_counts(store, project)["accepted"] == len(done.applied)
+    assert all(curation.get_row(store, project, code).status == Status.UNMAPPED for code in undone.applied)
