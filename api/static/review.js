@@ -140,10 +140,24 @@ async function signIn(token) {
   if (answer.status !== 200) { set({ loginError: true }); return; }
   sessionStorage.setItem("token", token);
   set({ signedIn: true, loginError: false, vocab: vocab.body, projects: answer.body });
+  watchBuilding();
   const wanted = Number(new URLSearchParams(location.search).get("project"));
   const ready = answer.body.filter((p) => !p.building);
   const chosen = ready.find((p) => p.id === wanted) || ready[0];
   if (chosen) await openProject(chosen.id, wantedRow(), chosen);
+}
+
+function watchBuilding() {
+  // A project still being built (make demo's large one) is announced; check every 15 s
+  // and list it once it is ready, without reloading the page.
+  if (!S.projects.some((p) => p.building)) return;
+  setTimeout(async () => {
+    const answer = await api("/api/projects");
+    if (answer.status === 200) set({ projects: answer.body });
+    const ready = S.projects.find((p) => !p.building);
+    if (!S.project && ready) await openProject(ready.id, null, ready);
+    watchBuilding();
+  }, 15000);
 }
 
 function wantedRow() { return new URLSearchParams(location.hash.slice(1)).get("row"); }
