@@ -18,7 +18,7 @@ from terminology.settings import Settings
 from terminology.storage import curation, projects
 from terminology.storage.curation import RowQuery
 from tests.api.scale_world import ScaleWorld, scale_copy, scale_template
-from tests.api.test_review_page import CHROMIUM, FLAGS, chromium_or_fail, wait_until
+from tests.api.test_review_page import chromium_or_fail, wait_until
 from tests.live_server import serving
 
 ROWS = 36_044
@@ -38,17 +38,6 @@ def big(template: tuple[Path, dict[str, object]], tmp_path: Path) -> Iterator[tu
     world = scale_copy(*template, tmp_path)
     with serving(create_app(Settings(database_url=world.url))) as url:
         yield world, url
-
-
-@pytest.fixture
-def browser() -> Iterator[object]:
-    from playwright.sync_api import sync_playwright
-
-    chromium_or_fail()
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS, headless=True)
-        yield launched
-        launched.close()
 
 
 def open_page(browser, big: tuple[ScaleWorld, str], user: str, fragment: str = ""):  # type: ignore[no-untyped-def]

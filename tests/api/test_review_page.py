@@ -63,17 +63,6 @@ def server(world: World) -> Iterator[Server]:
         yield Server(url, world)
 
 
-@pytest.fixture
-def browser() -> Iterator[object]:
-    from playwright.sync_api import sync_playwright
-
-    chromium_or_fail()
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS, headless=True)
-        yield launched
-        launched.close()
-
-
 def wait_until(page, expression: str, timeout: float = 10.0) -> None:  # type: ignore[no-untyped-def]
     """Poll ``expression`` in the page from here: Playwright's own ``wait_for_function``
     evaluates a string inside the page, which the page's Content-Security-Policy forbids."""
