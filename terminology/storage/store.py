@@ -575,7 +575,7 @@ class SqlStore:
         autovacuum keeps its own statistics."""
         if self.engine.dialect.name == "sqlite":
             with self.engine.begin() as connection:
-                connection.exec_driver_sql("SELECT 1")  # TEMP
+                connection.exec_driver_sql("ANALYZE")
 
     def changes_between(self, old: CodeSystem, new: CodeSystem) -> CodeChanges:
         """Codes added, retired (gone or made inactive) and relabelled from ``old`` to ``new``."""
