@@ -4,6 +4,8 @@ The page shows only what the server knows: the ten FHIR R4 equivalence codes, th
 statuses, the actions, the roles and the candidate methods all come from here, so a code
 added to the domain cannot be missing from the page.
 
+>>> from typing import get_args
+>>> from terminology.review.workflow import Equivalence, Status
 >>> sorted(EQUIVALENCES) == sorted(get_args(Equivalence))
 True
 >>> set(STATUSES) == {status.value for status in Status}
