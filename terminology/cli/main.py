@@ -83,8 +83,10 @@ def formats() -> None:
         cls = importer_class(name)
         out.print(f"[bold]{name}[/bold]: {cls.summary}")
         for option, info in cls.options_model.model_fields.items():
-            default = info.default if info.default not in (None, {}, []) else ""
-            out.print(f"    -o {option}={default}", markup=False)
+            default = info.get_default(call_default_factory=True)
+            shown = "" if default in (None, {}, []) else default
+            described = f"  {info.description}" if info.description else ""
+            out.print(f"    -o {option}={shown}{described}", markup=False)
 
 
 def run_import(
@@ -174,8 +176,8 @@ def concepts(
     search: Annotated[
         str | None, typer.Option(help="Text in the code or any label (accents and case ignored).")
     ] = None,
-    limit: Annotated[int, typer.Option(min=1, max=10_000)] = 20,
-    offset: Annotated[int, typer.Option(min=0)] = 0,
+    limit: Annotated[int, typer.Option(min=1, max=10_000, help="Concepts shown at most.")] = 20,
+    offset: Annotated[int, typer.Option(min=0, help="Concepts skipped first (to page).")] = 0,
 ) -> None:
     """Show concepts of a code system, optionally searching their labels."""
     store = open_store()

@@ -33,9 +33,10 @@ class ImportOptions(BaseModel):
     the import report counts them.
     """
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", use_attribute_docstrings=True)
 
     unknown_parents: Literal["error", "drop"] = "error"
+    """A parent the file never defines: refuse the file, or drop just that link."""
 
 
 @dataclass

@@ -40,7 +40,9 @@ XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 
 class ClamlOptions(ImportOptions):
     language: str | None = None
+    """The labels' language, when the file does not say (e.g. fr)."""
     expand_modifiers: bool = True
+    """Make the codes that modifiers (ModifierClass) add to categories, as ICD-10's fifth characters."""
 
 
 def label_text(label: Element) -> str:

@@ -29,7 +29,9 @@ SUPPORTED = frozenset({".owl", ".rdf", ".xml", ".nt", ".ofn", ".owx"})
 
 class OwlOptions(ImportOptions):
     code_from: Literal["local-name", "iri"] = "local-name"
+    """A class's code: its IRI's local name, or the whole IRI."""
     language: str | None = None
+    """Preferred language of the rdfs:label used as display."""
 
 
 class OwlImporter(Importer):

@@ -55,20 +55,35 @@ class TabularOptions(ImportOptions):
     """Options of the ``csv`` format (``-o name=value`` on the command line)."""
 
     delimiter: str | None = None
+    """Field separator (tab, comma, semicolon, pipe or a character); guessed when not given."""
     encoding: str = "utf-8-sig"
+    """Text encoding of the file (e.g. latin-1)."""
     sheet: str | None = None
+    """The worksheet of an XLSX file; the first by default."""
     code_column: str = "code"
+    """Column holding the code."""
     display_column: str = "display"
+    """Column holding the display label."""
     parent_column: str = "parent"
+    """Column holding the parent's code (hierarchy)."""
     synonyms_column: str = "synonyms"
+    """Column holding synonyms, split on the separator."""
     definition_column: str = "definition"
+    """Column holding a definition."""
     active_column: str | None = None
+    """Column saying whether a code is active (true/false, 1/0, oui/non)."""
     separator: str = "|"
+    """Separator of several values in one cell (synonyms)."""
     key_column: str | None = None
+    """Column of a stable key that parents refer to, when it is not the code."""
     missing_code: Literal["error", "use-key", "skip"] = "error"
+    """A row without a code: refuse the file, use its key as code, or skip the row."""
     language_columns: dict[str, str] = Field(default_factory=dict)
+    """Labels in other languages, as language=column pairs (e.g. en=label_en)."""
     where: dict[str, str] = Field(default_factory=dict)
+    """Import only the rows where column=value (e.g. system=loinc)."""
     ignore_columns: list[str] = Field(default_factory=list)
+    """Columns not kept as properties (comma-separated)."""
 
     _mapping_fields = field_validator("language_columns", "where", mode="before")(_mapping)
     _list_fields = field_validator("ignore_columns", mode="before")(comma_list)

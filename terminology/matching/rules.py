@@ -86,9 +86,16 @@ class RuleSet:
 def kind_of(path: Path) -> str:
     """A rule file's ``kind``; an unknown kind is an error naming the file."""
     try:
-        kind = (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("kind")
-    except (OSError, yaml.YAMLError, AttributeError) as error:
+        document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError) as error:
         raise RuleFileError(path, f"not a rule file: {error}") from error
+    if not isinstance(document, dict):
+        raise RuleFileError(
+            path,
+            f"not a rule file: a rule file is YAML with a 'kind' ({', '.join(sorted(RULE_KINDS))}), "
+            f"this is {type(document).__name__} (a CSV of validated pairs goes to --memory)",
+        )
+    kind = document.get("kind")
     if kind not in RULE_KINDS:
         raise RuleFileError(
             path, f"kind must be one of {', '.join(RULE_KINDS)}, not {kind!r}", line=1, field="kind"

@@ -144,6 +144,21 @@ def test_formats_lists_every_importer_and_its_options(capsys: pytest.CaptureFixt
     status, out, _ = run(capsys, "formats")
     assert status == 0
     assert "csv:" in out and "-o encoding=utf-8-sig" in out and "-o unknown_parents=error" in out
+    assert "PydanticUndefined" not in out  # defaults made by a factory show as what they make
+    options = [line for line in out.splitlines() if line.strip().startswith("-o ")]
+    assert options and all("  " in line.strip() for line in options)  # each option says what it does
+    assert "-o languages=['en']" in out
+
+
+def test_a_csv_given_as_rules_is_a_clear_error(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    from terminology.matching.rules import RuleFileError, load_rules
+
+    pairs = tmp_path / "pairs.csv"
+    pairs.write_text(
+        "source_label,target_system,target_code\nGlycémie,http://loinc.org,2345-7\n", encoding="utf-8"
+    )
+    with pytest.raises(RuleFileError, match=r"a rule file is YAML with a 'kind'.*goes to --memory"):
+        load_rules([pairs])
 
 
 def test_match_writes_sssom_and_stores_the_project(
