@@ -10,6 +10,7 @@ import typer
 from terminology.cli.store import open_store
 from terminology.services.curation import find_project
 from terminology.storage import conceptmaps
+from terminology.storage.projects import Project
 from terminology.storage.store import SqlStore
 
 maps_app = typer.Typer(help="Published ConceptMap versions.", no_args_is_help=True)
@@ -21,7 +22,10 @@ def _store() -> SqlStore:
 
 def publish_command(
     project: Annotated[str, typer.Argument(help="Project name or number.")],
-    status: Annotated[str, typer.Option(help="draft, active or retired.")] = "active",
+    status: Annotated[
+        str | None,
+        typer.Option(help="draft, active or retired (default: draft; active must be asked for)."),
+    ] = None,
     publisher: Annotated[str, typer.Option()] = "Concordance",
     url: Annotated[str | None, typer.Option(help="Canonical URL (default: from the project name).")] = None,
 ) -> None:
@@ -30,9 +34,32 @@ def publish_command(
 
     store = _store()
     found = find_project(store, project)
-    stored = publish_project(store, found, status=status, publisher=publisher, url=url)
+    undecided = _undecided_warning(store, found)
+    if undecided:
+        typer.echo(undecided, err=True)
+    chosen = status or "draft"
+    if status is None:
+        typer.echo("published as draft: interfaces serve it only when asked; give --status active", err=True)
+    stored = publish_project(store, found, status=chosen, publisher=publisher, url=url)
     elements = sum(len(group.get("element", [])) for group in stored.resource.get("group", []))
     typer.echo(f"ConceptMap/{stored.id} {stored.url}|{stored.version} ({stored.status}): {elements} elements")
+
+
+def _undecided_warning(store: SqlStore, project: Project) -> str | None:
+    """What a publisher should know before an interface reads the map: how many rows are
+    not accepted (they are left out of it)."""
+    from terminology.review.workflow import Status
+    from terminology.services.curation import progress
+
+    counts, _ = progress(store, project)
+    total = sum(counts[status.value] for status in Status)
+    accepted = counts[Status.ACCEPTED.value]
+    if accepted == total:
+        return None
+    return (
+        f"warning: {accepted:,} of {total:,} rows are accepted ({100 * accepted / max(total, 1):.1f} %);"
+        f" the {total - accepted:,} others are not in this map"
+    )
 
 
 @maps_app.command("import")

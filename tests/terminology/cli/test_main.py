@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -216,6 +217,33 @@ def test_match_writes_sssom_and_stores_the_project(
     assert len(project_candidates(store, "samu-upgrade")) == len(stored)
     status, printed, err = run(capsys, *args, "--out", "-", "--project", "samu-upgrade", "-q")
     assert printed.startswith("# curie_map:") and "samu-upgrade:" in err
+
+    from terminology.review.workflow import Actor, Decision, Role, Target, decide
+    from terminology.storage import curation, projects
+
+    project = projects.get_project(store, "samu-upgrade")
+
+    def accept(code: str) -> None:
+        row = curation.get_row(store, project, code)
+        for decision, actor in (
+            (
+                Decision(action="map", targets=(Target(code="C02.18.00"),)),
+                Actor(name="ana", role=Role.AUTHOR),
+            ),
+            (Decision(action="submit"), Actor(name="ana", role=Role.AUTHOR)),
+            (Decision(action="accept"), Actor(name="rui", role=Role.REVIEWER)),
+        ):
+            row = curation.save_decision(store, row, decide(row, decision, actor), action=decision.action)
+
+    accept("C02.05.03")
+    status, printed, err = run(capsys, "publish", "samu-upgrade")
+    assert status == 0 and "(draft): 1 elements" in printed  # a draft unless asked
+    assert "1 of 286 rows are accepted (0.3 %); the 285 others are not in this map" in err
+    accept("C02.16.02")
+    time.sleep(1.1)  # a published version is stamped to the second
+    status, printed, err = run(capsys, "publish", "samu-upgrade", "--status", "active")
+    assert status == 0, err
+    assert "(active): 2 elements" in printed and "2 of 286 rows are accepted" in err
 
 
 def test_match_with_a_memory_file_offers_validated_pairs(
