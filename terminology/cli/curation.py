@@ -19,6 +19,9 @@ from terminology.storage.store import SqlStore
 users_app = typer.Typer(help="People and interfaces that call the API.", no_args_is_help=True)
 members_app = typer.Typer(help="Roles in mapping projects.", no_args_is_help=True)
 decisions_app = typer.Typer(help="Decisions of mapping projects.", no_args_is_help=True)
+projects_app = typer.Typer(
+    help="Mapping projects: list, progress, export of decisions.", no_args_is_help=True
+)
 
 
 def _store() -> SqlStore:
@@ -63,6 +66,98 @@ def revoke_user(name: Annotated[str, typer.Argument(help="User name.")]) -> None
     gives them a new one."""
     user = users.revoke_user(_store(), name)
     typer.echo(f"{user.name}: token revoked")
+
+
+@projects_app.command("list")
+def list_projects() -> None:
+    """Every mapping project: its systems, review mode and progress."""
+    from rich.table import Table
+
+    from terminology.cli.output import console
+
+    store = _store()
+    table = Table("id", "name", "source → target", "review", "rows", "decided", "accepted")
+    for project in projects.list_projects(store):
+        if project.building:
+            table.add_row(
+                str(project.id), project.name, "being built since " + project.building, "", "", "", ""
+            )
+            continue
+        report = service.progress_report(store, project)
+        table.add_row(
+            str(project.id),
+            project.name,
+            f"{store.code_system_by_id(project.source_system_id).reference} → "
+            f"{store.code_system_by_id(project.target_system_id).reference}",
+            project.review,
+            f"{report.total:,}",
+            _share(report.decided, report.total),
+            _share(report.accepted, report.total),
+        )
+    console().print(table)
+
+
+def _share(part: int, whole: int) -> str:
+    return f"{part:,} ({100 * part / whole:.1f} %)" if whole else "0"
+
+
+@projects_app.command("show")
+def show_project(project: Annotated[str, typer.Argument(help="Project name or number.")]) -> None:
+    """A project's progress: per status, per curator and per chapter."""
+    from rich.table import Table
+
+    from terminology.cli.output import console
+
+    store = _store()
+    found = service.find_project(store, project)
+    report = service.progress_report(store, found)
+    out = console()
+    out.print(f"[bold]{found.name}[/bold] ({found.review} review): {report.total:,} rows")
+    out.print("  " + ", ".join(f"{status} {number:,}" for status, number in report.counts.items() if number))
+    out.print(
+        f"  decided {_share(report.decided, report.total)}, accepted {_share(report.accepted, report.total)}"
+    )
+    if report.frequency_covered is not None:
+        out.print(f"  usage covered by accepted rows: {100 * report.frequency_covered:.1f} %")
+    if report.curators:
+        curators = Table("curator", "authored", "accepted", "assigned", "assigned and decided")
+        for c in report.curators:
+            curators.add_row(
+                c["name"],
+                f"{c['authored']:,}",
+                f"{c['accepted']:,}",
+                f"{c['assigned']:,}",
+                f"{c['assigned_decided']:,}",
+            )
+        out.print(curators)
+    chapters = Table("chapter", "rows", "decided")
+    for c in report.chapters:
+        chapters.add_row(
+            str(c["display"] or c["code"] or "—"), f"{c['total']:,}", _share(c["decided"], c["total"])
+        )
+    out.print(chapters)
+
+
+@projects_app.command("export")
+def export_project(
+    project: Annotated[str, typer.Argument(help="Project name or number.")],
+    format: Annotated[str, typer.Option("--format", help="sssom or csv.")] = "sssom",
+    out: Annotated[
+        Path | None, typer.Option("--out", help="File to write (default: standard output).")
+    ] = None,
+) -> None:
+    """The project's decisions (accepted, and rejected ones as negative mappings) as SSSOM
+    TSV or CSV, as the API's export gives them."""
+    if format not in ("sssom", "csv"):
+        raise typer.BadParameter(f"{format!r}: give sssom or csv", param_hint="--format")
+    store = _store()
+    found = service.find_project(store, project)
+    text = service.export_decisions(store, found, "sssom" if format == "sssom" else "csv")
+    if out is None:
+        typer.echo(text, nl=False)
+    else:
+        out.write_text(text, encoding="utf-8")
+        typer.echo(f"{found.name}: decisions written to {out}", err=True)
 
 
 @decisions_app.command("import")

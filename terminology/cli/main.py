@@ -14,7 +14,7 @@ import click
 import sqlalchemy as sa
 import typer
 
-from terminology.cli.curation import decisions_app, members_app, review_demo, users_app
+from terminology.cli.curation import decisions_app, members_app, projects_app, review_demo, users_app
 from terminology.cli.output import (
     concepts_table,
     console,
@@ -47,6 +47,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(users_app, name="users")
 app.add_typer(members_app, name="members")
 app.add_typer(decisions_app, name="decisions")
+app.add_typer(projects_app, name="projects")
 app.command("review-demo")(review_demo)
 app.command("publish")(publish_command)
 app.add_typer(maps_app, name="conceptmaps")

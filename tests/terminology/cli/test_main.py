@@ -243,7 +243,14 @@ def test_match_writes_sssom_and_stores_the_project(
     time.sleep(1.1)  # a published version is stamped to the second
     status, printed, err = run(capsys, "publish", "samu-upgrade", "--status", "active")
     assert status == 0, err
-    assert "(active): 2 elements" in printed and "2 of 286 rows are accepted" in err
+    assert "(active): 2 elements" in printed
+    status, printed, _ = run(capsys, "projects", "list")
+    assert status == 0 and "samu-upgrade" in printed and "2 (0.7 %)" in printed
+    status, printed, _ = run(capsys, "projects", "show", "samu-upgrade")
+    assert status == 0 and "accepted 2 (0.7 %)" in printed and "ana" in printed
+    status, printed, _ = run(capsys, "projects", "export", "samu-upgrade", "--format", "csv")
+    assert status == 0 and printed.count("C02.18.00") == 2 and "C02.05.03" in printed
+    assert run(capsys, "projects", "export", "samu-upgrade", "--format", "xml")[0] != 0 and "2 of 286 rows are accepted" in err
 
 
 def test_match_with_a_memory_file_offers_validated_pairs(
