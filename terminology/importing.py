@@ -257,10 +257,18 @@ def import_code_system(
         checksum = early.result() if early is not None and same_files else checksum_of(source.files, shaping)
     given = (overrides or CodeSystemMetadata()).model_dump(exclude={"status"})
     metadata = source.metadata.overridden(**given)
+    invented = [
+        f"no url given and {path.name} names none: stored as {default_url(path)} (give --url to name it)"
+    ] * (metadata.url is None)
+    invented += [
+        f"no version given and {path.name} names none: stored as {checksum[:12]}, from its content"
+        " (give --version to name it)"
+    ] * (metadata.version is None)
     metadata = metadata.overridden(
         url=metadata.url or default_url(path), version=metadata.version or checksum[:12]
     )
     assert metadata.url is not None and metadata.version is not None
+    source.notes.extend(invented)
 
     existing = store.find_code_system(metadata.url, metadata.version)
     if existing is not None:

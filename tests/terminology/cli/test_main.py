@@ -250,7 +250,10 @@ def test_match_writes_sssom_and_stores_the_project(
     assert status == 0 and "accepted 2 (0.7 %)" in printed and "ana" in printed
     status, printed, _ = run(capsys, "projects", "export", "samu-upgrade", "--format", "csv")
     assert status == 0 and printed.count("C02.18.00") == 2 and "C02.05.03" in printed
-    assert run(capsys, "projects", "export", "samu-upgrade", "--format", "xml")[0] != 0 and "2 of 286 rows are accepted" in err
+    assert (
+        run(capsys, "projects", "export", "samu-upgrade", "--format", "xml")[0] != 0
+        and "2 of 286 rows are accepted" in err
+    )
 
 
 def test_match_with_a_memory_file_offers_validated_pairs(
@@ -346,3 +349,20 @@ def test_learning_loop_from_the_command_line(
     assert all("project model" in row[7] for row in rows[1:])
     status, _, err = run(capsys, "decisions", "import", "samu", str(decisions), "--by", "rui")
     assert status == 1 and "validated.csv:2:" in err and "already accepted" in err  # nothing twice
+
+
+def test_an_import_without_url_or_version_says_what_it_chose(
+    cli_database: str, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    run(capsys, "db", "upgrade")
+    local = tmp_path / "labo_local.csv"
+    local.write_text("code,display\nGLY,Glycémie\n", encoding="utf-8")
+    status, out, _ = run(capsys, "import", "csv", str(local), "-q")
+    assert status == 0
+    assert (
+        "note: no url given and labo_local.csv names none: stored as urn:concordance:codesystem:labo_local"
+        in out
+    )
+    assert "note: no version given" in out
+    status, out, _ = run(capsys, "import", "csv", str(local), "--url", "urn:labo", "--version", "1", "-q")
+    assert status == 0 and "note:" not in out
