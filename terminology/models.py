@@ -114,9 +114,12 @@ class CodeChanges(Frozen):
     added: int = 0
     retired: int = 0
     relabelled: int = 0
+    moved: int = 0
+    """Codes in both versions whose parents changed (a new hierarchy, same codes and labels)."""
     examples_added: tuple[str, ...] = ()
     examples_retired: tuple[str, ...] = ()
     examples_relabelled: tuple[str, ...] = ()
+    examples_moved: tuple[str, ...] = ()
 
 
 class ImportOutcome(StrEnum):

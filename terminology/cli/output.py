@@ -82,12 +82,13 @@ def report_lines(report: ImportReport) -> list[str]:
         c = report.changes
         lines.append(
             f"  against version {report.previous_version}: {c.added:,} added, "
-            f"{c.retired:,} retired, {c.relabelled:,} relabelled"
+            f"{c.retired:,} retired, {c.relabelled:,} relabelled, {c.moved:,} moved in the hierarchy"
         )
         for label, examples in (
             ("added", c.examples_added),
             ("retired", c.examples_retired),
             ("relabelled", c.examples_relabelled),
+            ("moved", c.examples_moved),
         ):
             if examples:
                 lines.append(f"    {label}: {', '.join(examples)}{' …' if len(examples) >= 10 else ''}")

@@ -654,14 +654,26 @@ def changes_between(connection: Connection, old_id: int, new_id: int) -> CodeCha
         .where(new.c.system_id == new_id)
         .where(sa.func.coalesce(old.c.display, "") != sa.func.coalesce(new.c.display, ""))
     )
+    moved = (
+        sa.select(new.c.code)
+        .join(old, sa.and_(old.c.code == new.c.code, old.c.system_id == old_id))
+        .where(new.c.system_id == new_id)
+        .where(
+            sa.func.coalesce(sa.cast(old.c.parents, sa.Text), "[]")
+            != sa.func.coalesce(sa.cast(new.c.parents, sa.Text), "[]")
+        )
+    )
     added_count, added_examples = _codes(connection, added)
     gone_count, gone_examples = _codes(connection, gone)
     relabelled_count, relabelled_examples = _codes(connection, relabelled)
+    moved_count, moved_examples = _codes(connection, moved)
     return CodeChanges(
         added=added_count,
         retired=gone_count,
         relabelled=relabelled_count,
+        moved=moved_count,
         examples_added=added_examples,
         examples_retired=gone_examples,
         examples_relabelled=relabelled_examples,
+        examples_moved=moved_examples,
     )

@@ -94,6 +94,18 @@ def test_new_version_reports_added_retired_relabelled(store: SqlStore, tmp_path:
     assert report.changes.examples_relabelled == ("A1",)
     assert [s.version for s in store.code_systems()] == ["2", "1"]
     assert store.code_system("urn:test:codes").version == "2"
+    assert report.changes.moved == 0  # same parents for the codes both versions have
+
+
+def test_a_new_hierarchy_alone_is_reported(store: SqlStore, tmp_path: Path) -> None:
+    """Same codes, same labels, other parents: not "nothing changed"."""
+    load(store, tmp_path, V1, "1")
+    regrouped = V1.replace("A1,Anémie ferriprive,A,", "A1,Anémie ferriprive,B,")
+    report = load(store, tmp_path, regrouped, "2", name="regrouped.csv")
+    assert report.changes is not None
+    changes = report.changes
+    assert (changes.added, changes.retired, changes.relabelled, changes.moved) == (0, 0, 0, 1)
+    assert changes.examples_moved == ("A1",)
 
 
 def test_search_ignores_case_and_accents_and_finds_synonyms(store: SqlStore, tmp_path: Path) -> None:
