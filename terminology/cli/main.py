@@ -236,8 +236,7 @@ def match_command(
     """Propose ranked candidates from SOURCE to TARGET, store them as a mapping project
     (review starts there) and write them as SSSOM; or, with --retrain, learn from a
     project's decisions and re-rank what is left."""
-    from terminology.exporters.sssom import write_sssom
-    from terminology.services.matching import match_and_save
+    from terminology.services.matching import match_and_save, write_candidates_sssom
 
     store = open_store()
     if retrain is not None:
@@ -265,20 +264,19 @@ def match_command(
     )
     set_id = f"urn:concordance:mapping-set:{saved.id}"
     if out == "-":
-        write_sssom(found, source_system, target_system, sys.stdout, mapping_set_id=set_id)
+        write_candidates_sssom(store, found, source_system, target_system, sys.stdout, mapping_set_id=set_id)
         print(summary, file=sys.stderr)
         return
     if out:
         with open(out, "w", encoding="utf-8", newline="") as handle:
-            write_sssom(found, source_system, target_system, handle, mapping_set_id=set_id)
+            write_candidates_sssom(store, found, source_system, target_system, handle, mapping_set_id=set_id)
     console().print(summary + (f"; SSSOM written to {out}" if out else ""), markup=False)
 
 
 def _retrain(store: SqlStore, project: str, out: str | None, *, quiet: bool) -> None:
     """``match --retrain``: learn from the project's decisions, re-rank, write what is left."""
-    from terminology.exporters.sssom import write_sssom
     from terminology.services.curation import find_project
-    from terminology.services.matching import retrain_project
+    from terminology.services.matching import retrain_project, write_candidates_sssom
     from terminology.storage import curation
 
     found_project = find_project(store, project)
@@ -295,11 +293,11 @@ def _retrain(store: SqlStore, project: str, out: str | None, *, quiet: bool) -> 
         target = store.code_system_by_id(found_project.target_system_id)
         set_id = f"urn:concordance:mapping-set:{found_project.id}"
         if out == "-":
-            write_sssom(remaining, source, target, sys.stdout, mapping_set_id=set_id)
+            write_candidates_sssom(store, remaining, source, target, sys.stdout, mapping_set_id=set_id)
             print(summary, file=sys.stderr)
             return
         with open(out, "w", encoding="utf-8", newline="") as handle:
-            write_sssom(remaining, source, target, handle, mapping_set_id=set_id)
+            write_candidates_sssom(store, remaining, source, target, handle, mapping_set_id=set_id)
         summary += f"; SSSOM written to {out}"
     console().print(summary, markup=False)
 

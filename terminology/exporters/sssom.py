@@ -7,9 +7,8 @@ the score to ``confidence``. Identifiers are CURIEs whose prefixes the header's
 
 from __future__ import annotations
 
-import csv
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import date
 from typing import TextIO
 from urllib.parse import quote
@@ -73,6 +72,20 @@ STANDARD_PREFIXES = {
 }
 
 
+def source_prefixes(*addresses: str) -> dict[str, str]:
+    """Prefixes that make ``subject_source`` / ``object_source`` resolvable CURIEs.
+
+    SSSOM types them as entity references, so ``urn:samu`` reads as prefix ``urn``, local
+    part ``samu``; declaring ``urn`` as ``urn:`` makes it expand to itself (``sssom
+    validate`` refuses the set otherwise: "Missing prefix: urn"). http(s) URLs are already
+    URIs and need nothing.
+
+    >>> source_prefixes("urn:samu", "http://hl7.org/fhir/sid/icd-10", "urn:oid:1.2.250")
+    {'urn': 'urn:'}
+    """
+    return {"urn": "urn:"} if any(address.startswith("urn:") for address in addresses) else {}
+
+
 def write_mapping_set(
     out: TextIO,
     *,
@@ -81,10 +94,11 @@ def write_mapping_set(
     columns: Sequence[str],
     rows: Iterable[Sequence[object]],
 ) -> int:
-    r"""The one SSSOM TSV writer: the YAML header (``curie_map`` with the SKOS, SEMAPV and
-    SSSOM prefixes, then the mapping-set ``metadata`` in order, license and tool included),
-    then the table. Candidates, curators' decisions and ConceptMaps are all written
-    through it; returns the number of rows.
+    r"""The one SSSOM TSV writer, through the ``sssom`` package: a ``curies`` converter for
+    the prefixes (the systems', SKOS, SEMAPV and SSSOM, and ``urn`` when a source is a URN),
+    the mapping-set ``metadata`` (license and tool included), then the table. Candidates,
+    curators' decisions and ConceptMaps are all written through it, so every file passes
+    ``sssom validate``; returns the number of rows.
 
     >>> import io
     >>> out = io.StringIO()
@@ -94,31 +108,28 @@ def write_mapping_set(
     >>> print(out.getvalue().replace("\t", " | "), end="")  # doctest: +ELLIPSIS
     # curie_map:
     #   A: urn:a/
-    #   skos: http://www.w3.org/2004/02/skos/core#
     ...
     # mapping_set_id: urn:set
-    # license: https://w3id.org/sssom/license/unspecified
     # mapping_tool: concordance ...
     subject_id | object_id
     A:1 | A:2
     """
-    prefixes = {**curie_map, **STANDARD_PREFIXES}
+    import pandas as pd
+    from curies import Converter
+    from sssom.util import MappingSetDataFrame
+    from sssom.writers import write_table
+
     given = dict(metadata)
-    header = [
-        "curie_map:",
-        *[f"  {prefix}: {expansion}" for prefix, expansion in prefixes.items()],
-        *[f"{key}: {value}" for key, value in metadata],
-        *([] if "license" in given else [f"license: {UNSPECIFIED_LICENSE}"]),
-        *([] if "mapping_tool" in given else [f"mapping_tool: concordance {__version__}"]),
-    ]
-    out.write("".join(f"# {line}\n" for line in header))
-    writer = csv.writer(out, delimiter="\t", lineterminator="\n")
-    writer.writerow(columns)
-    count = 0
-    for row in rows:
-        writer.writerow(row)
-        count += 1
-    return count
+    sources = [value for key, value in given.items() if key in ("subject_source", "object_source")]
+    converter = Converter.from_prefix_map({**curie_map, **source_prefixes(*sources), **STANDARD_PREFIXES})
+    table = pd.DataFrame([[str(cell) for cell in row] for row in rows], columns=list(columns), dtype=str)
+    header: dict[str, object] = {
+        "license": UNSPECIFIED_LICENSE,
+        "mapping_tool": f"concordance {__version__}",
+        **{key: value for key, value in given.items() if value != ""},
+    }
+    write_table(MappingSetDataFrame(df=table, converter=converter, metadata=header), out)
+    return len(table)
 
 
 def _system_prefixes(source: CodeSystem, target: CodeSystem) -> tuple[str, str, dict[str, str]]:
@@ -148,9 +159,16 @@ def write_sssom(
     out: TextIO,
     *,
     mapping_set_id: str,
+    source_displays: Mapping[str, str | None],
+    target_displays: Mapping[str, str | None],
 ) -> int:
-    """Candidates as a mapping set, ranked per subject (score as ``confidence``, rank and
-    reason as ``comment``); returns the number of rows."""
+    """Candidates as a mapping set, ranked per subject (score as ``confidence``); returns
+    the number of rows.
+
+    ``subject_label`` / ``object_label`` are the concepts' own displays, as SSSOM means
+    them; the labels that matched (a synonym, another language) go to ``comment`` with the
+    rank and the reason, so a reader sees why without mistaking a synonym for the name.
+    """
     subject_prefix, object_prefix, curie_map = _system_prefixes(source, target)
     metadata = [
         ("mapping_set_id", mapping_set_id),
@@ -162,17 +180,34 @@ def write_sssom(
     rows = (
         [
             f"{subject_prefix}:{local_id(candidate.source_code)}",
-            candidate.source_label or "",
+            source_displays.get(candidate.source_code) or candidate.source_label or "",
             PREDICATES.get(candidate.equivalence, "skos:relatedMatch"),
             f"{object_prefix}:{local_id(candidate.target_code)}",
-            candidate.target_label or "",
+            target_displays.get(candidate.target_code) or candidate.target_label or "",
             JUSTIFICATIONS.get(candidate.method, "semapv:UnspecifiedMatching"),
             f"{candidate.score:.4f}",
-            f"rank {candidate.rank}; {candidate.reason}",
+            candidate_comment(candidate),
         ]
         for candidate in candidates
     )
     return write_mapping_set(out, curie_map=curie_map, metadata=metadata, columns=COLUMNS, rows=rows)
+
+
+def candidate_comment(candidate: Candidate) -> str:
+    """Rank, the labels that matched, and the reason.
+
+    >>> from terminology.models import Candidate, MatchMethod
+    >>> candidate_comment(Candidate(source_code="1", source_label="Grippe", target_code="J11",
+    ...     target_label="Influenza", rank=1, score=0.9, equivalence="equivalent",
+    ...     method=MatchMethod.LEXICAL, reason="labels 0.91"))
+    'rank 1; matched label "Grippe" ~ "Influenza"; labels 0.91'
+    """
+    matched = (
+        f'; matched label "{candidate.source_label}" ~ "{candidate.target_label}"'
+        if candidate.source_label and candidate.target_label
+        else ""
+    )
+    return f"rank {candidate.rank}{matched}; {candidate.reason}"
 
 
 DECISION_COLUMNS = (

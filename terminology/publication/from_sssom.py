@@ -96,13 +96,25 @@ def _check_columns(found: MappingSet, where: str) -> None:
 
 
 class _Curies:
-    """CURIE → (code system, code), with the header's prefixes."""
+    """CURIE → (code system, code), through a ``curies`` converter built from the header's
+    ``curie_map`` (prefix synonyms and case handled as the SSSOM tools do).
+
+    The table itself is read line by line here rather than by ``sssom.parsers``: that parser
+    reports no line numbers, and a refused file must say FILE:LINE:FIELD.
+    """
 
     def __init__(self, metadata: dict[str, Any], where: str) -> None:
+        from curies import Converter
+
         curie_map = metadata.get("curie_map") or {}
         if not isinstance(curie_map, dict):
             raise InvalidMappingSetError(f"{where}: header field curie_map must map prefixes to URLs")
-        self.expansions = {str(prefix): str(url) for prefix, url in curie_map.items()}
+        try:
+            self.converter = Converter.from_prefix_map(
+                {str(prefix): str(url) for prefix, url in curie_map.items()}
+            )
+        except ValueError as error:
+            raise InvalidMappingSetError(f"{where}: header field curie_map: {error}") from error
         self.sources = [
             str(metadata[key]) for key in ("subject_source", "object_source") if metadata.get(key)
         ]
@@ -114,7 +126,8 @@ class _Curies:
             raise InvalidMappingSetError(
                 f"{self.where}: line {line}, field {field}: {curie!r} is not a CURIE"
             )
-        expansion = self.expansions.get(prefix)
+        standard = self.converter.standardize_prefix(prefix)
+        expansion = self.converter.prefix_map.get(standard) if standard else None
         if expansion is None:
             raise InvalidMappingSetError(
                 f"{self.where}: line {line}, field {field}: prefix {prefix!r} is not in the curie_map"

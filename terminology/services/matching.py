@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 import polars as pl
 
@@ -193,3 +193,28 @@ def retrain_due(store: SqlStore, project: Project, every: int) -> bool:
         return False
     learnt = int(projects.recorded_match(store, project.id).settings.get("decisions_learnt", 0))
     return due(curation.status_counts(store, project).get("accepted", 0), learnt, every)
+
+
+def write_candidates_sssom(
+    store: SqlStore,
+    candidates: Sequence[Candidate],
+    source: CodeSystem,
+    target: CodeSystem,
+    out: TextIO,
+    *,
+    mapping_set_id: str,
+) -> int:
+    """Candidates as an SSSOM mapping set whose labels are the concepts' displays (one read
+    per side); the labels that matched go to the comment. The CLI's ``match --out`` and
+    ``match --retrain --out`` both write through here."""
+    from terminology.exporters.sssom import write_sssom
+
+    return write_sssom(
+        candidates,
+        source,
+        target,
+        out,
+        mapping_set_id=mapping_set_id,
+        source_displays=store.displays(source, {c.source_code for c in candidates}),
+        target_displays=store.displays(target, {c.target_code for c in candidates}),
+    )

@@ -22,6 +22,7 @@ from terminology.storage import curation, projects, users
 from terminology.storage.projects import save_candidates
 from terminology.storage.store import SqlStore
 from tests.conftest import BUNDLED, ROOT
+from tests.sssom_validate import assert_passes_sssom_validate
 
 SAMU = BUNDLED / "samu_nomenclature"
 ROLES = [Role.VIEWER, Role.AUTHOR, Role.REVIEWER, Role.RECONCILER, Role.ADMIN]
@@ -369,6 +370,7 @@ def test_history_and_decisions_export(world: World, tmp_path: Path) -> None:
     )
     path = tmp_path / "decisions.sssom.tsv"
     path.write_text(export.text, encoding="utf-8")
+    assert_passes_sssom_validate(path)
     frame = parse_sssom_table(path).df
     assert len(frame) == 2 and set(frame["mapping_justification"]) == {"semapv:ManualMappingCuration"}
     negative = frame[frame["subject_id"].str.endswith("C02.16.02")].iloc[0]

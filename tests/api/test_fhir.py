@@ -13,6 +13,7 @@ from terminology.services.concept_maps import save_concept_map
 from terminology.storage import conceptmaps, curation
 from tests.api.test_curation import World, build_world
 from tests.conftest import BUNDLED
+from tests.sssom_validate import assert_passes_sssom_validate
 
 HL7 = BUNDLED / "hl7_conceptmaps" / "original"
 FHIR = "application/fhir+json"
@@ -297,6 +298,7 @@ def test_concept_map_exports_by_content_negotiation(fhir_world: World, tmp_path)
     assert sssom.status_code == 200 and sssom.headers["content-type"].startswith("text/tab-separated-values")
     path = tmp_path / "map.sssom.tsv"
     path.write_text(sssom.text, encoding="utf-8")
+    assert_passes_sssom_validate(path)
     frame = parse_sssom_table(path).df
     assert len(frame) == 2 and set(frame["mapping_justification"]) == {"semapv:ManualMappingCuration"}
     assert "sssom:NoTermFound" in set(frame["object_id"])  # the explicit "no map"
@@ -308,6 +310,8 @@ def test_concept_map_exports_by_content_negotiation(fhir_world: World, tmp_path)
     }
     hl7 = conceptmaps.search_concept_maps(fhir_world.store, url="http://hl7.org/fhir/ConceptMap/101")[0]
     imported = client.get(f"/fhir/ConceptMap/{hl7.id}", params={"_format": "sssom"}).text
+    (tmp_path / "hl7.sssom.tsv").write_text(imported, encoding="utf-8")
+    assert_passes_sssom_validate(tmp_path / "hl7.sssom.tsv")  # http:// systems
     assert "semapv:UnspecifiedMatching" in imported  # not curated here: not claimed as curated
     refused = client.get(f"/fhir/ConceptMap/{stored.id}", headers={"Accept": "application/xml"})
     assert refused.status_code == 406 and refused.json()["resourceType"] == "OperationOutcome"

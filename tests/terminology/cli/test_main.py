@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -11,6 +12,7 @@ import pytest
 from terminology.cli.main import main
 from terminology.settings import get_settings
 from tests.conftest import BUNDLED
+from tests.sssom_validate import assert_passes_sssom_validate
 
 
 @pytest.fixture
@@ -204,8 +206,15 @@ def test_match_writes_sssom_and_stores_the_project(
     )
     status, printed, _ = run(capsys, *args, "--out", str(out), "--project", "samu-upgrade", "-q")
     assert status == 0 and "samu-upgrade: " in printed and "of 286 source concepts" in printed
+    assert_passes_sssom_validate(out)  # a urn: system
     mapping_set = parse_sssom_table(out)
     assert len(mapping_set.df) > 286
+    with (folder / "samu_nomenclature_v1.9.csv").open(encoding="utf-8") as handle:
+        displays = {line["code"]: line["display"] for line in csv.DictReader(handle)}
+    labels = dict(zip(mapping_set.df["subject_id"], mapping_set.df["subject_label"], strict=True))
+    assert labels == {f"SAMU:{code}": displays[code] for code in (s[5:] for s in labels)}  # not a synonym
+    assert all(comment.startswith("rank ") for comment in mapping_set.df["comment"])
+    assert any("matched label" in comment for comment in mapping_set.df["comment"])
     assert set(mapping_set.df["predicate_id"]) <= {"skos:exactMatch", "skos:closeMatch"}
     assert mapping_set.converter.expand("SAMU:C02.18.00") == "urn:samu/C02.18.00"
     store = SqlStore(make_engine(Settings(database_url=cli_database)))
@@ -338,6 +347,7 @@ def test_learning_loop_from_the_command_line(
     out_file = tmp_path / "rest.sssom.tsv"
     status, out, err = run(capsys, "match", "--retrain", "samu", "--out", str(out_file))
     assert status == 0, err
+    assert_passes_sssom_validate(out_file)
     assert f"retrained on {len(decided)} accepted decisions" in out
     rows = [
         line.split("\t")
