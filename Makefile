@@ -6,18 +6,35 @@ STAMP := $(VENV)/.installed
 export CONCORDANCE_DATABASE_URL ?= sqlite:///concordance.db
 PORT ?= 8000
 
-.PHONY: demo test lint bench tx-report notebooks clean
+.PHONY: demo test lock lint bench tx-report notebooks clean
 
-$(BIN)/python:
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
+# uv installs exactly what uv.lock pins (hashes checked); uv itself comes pinned by hash
+# from .ci/uv-requirements.txt into a small venv of its own, so `uv sync` never removes it.
+UV := .uv/bin/uv
+export UV_PYTHON_DOWNLOADS := never
+RUNTIME := $(VENV)/.runtime
 
-$(STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet -e '.[test,notebooks]'
-	touch $(STAMP)
+$(UV): .ci/uv-requirements.txt
+	$(PYTHON) -m venv .uv
+	.uv/bin/pip install --quiet --require-hashes --no-deps -r .ci/uv-requirements.txt
+	touch $(UV)
+
+# demo: the runtime packages only (--inexact keeps test packages a `make test` installed)
+$(RUNTIME): pyproject.toml uv.lock | $(UV)
+	$(UV) sync --frozen --inexact --python $(PYTHON)
+	touch $(RUNTIME)
+
+# test: the same lock, with the test and notebook extras
+$(STAMP): pyproject.toml uv.lock | $(UV)
+	$(UV) sync --frozen --all-extras --python $(PYTHON)
+	touch $(STAMP) $(RUNTIME)
+
+## lock: re-resolve uv.lock after changing pyproject.toml's dependencies
+lock: | $(UV)
+	$(UV) lock --python $(PYTHON)
 
 ## demo: set up .venv, load the bundled code systems into the SQLite database, show them
-demo: $(STAMP)
+demo: $(RUNTIME)
 	$(BIN)/concordance db upgrade
 	$(BIN)/concordance load data/bundled.toml
 	$(BIN)/concordance review-demo --url http://127.0.0.1:$(PORT)
@@ -50,4 +67,4 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/import_bench.py --rows 1000000
 
 clean:
-	rm -rf $(VENV) concordance.db concordance.db-wal concordance.db-shm concordance-scale.log
+	rm -rf $(VENV) .uv concordance.db concordance.db-wal concordance.db-shm concordance-scale.log
