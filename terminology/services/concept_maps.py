@@ -93,6 +93,7 @@ def publish_project(
     time, ``YYYYMMDDhhmmss``)."""
     source = store.code_system_by_id(project.source_system_id)
     target = store.code_system_by_id(project.target_system_id)
+    url = url or CANONICAL_BASE + slug(project.name)
     rows = [row for row, _ in curation.list_rows(store, project, RowQuery(limit=10**7))[0]]
     source_codes = [row.source_code for row in rows]
     target_codes = [t.code for row in rows for t in row.targets]
@@ -100,9 +101,9 @@ def publish_project(
         rows,
         source,
         target,
-        url=url or CANONICAL_BASE + slug(project.name),
+        url=url,
         name=project.name,
-        version=version or business_version(),
+        version=version or unused_version(store, url, business_version()),
         status=status,
         publisher=publisher,
         displays=(
@@ -112,6 +113,17 @@ def publish_project(
     )
     stored, _ = save_concept_map(store, resource, project_id=project.id)
     return stored
+
+
+def unused_version(store: SqlStore, url: str, wanted: str) -> str:
+    """``wanted``, or ``wanted-2``, ``-3``… when a version of that name exists: two
+    publications within one second (two reviewers, two workers) are two versions, not a
+    conflict the second one has to retry."""
+    taken = {stored.version for stored in conceptmaps.search_concept_maps(store, url=url)}
+    version, number = wanted, 2
+    while version in taken:
+        version, number = f"{wanted}-{number}", number + 1
+    return version
 
 
 def _labels(displays: dict[str, str | None]) -> dict[str, str]:

@@ -59,3 +59,12 @@ def test_a_map_without_a_version_is_not_stored(store: SqlStore) -> None:
     with pytest.raises(InvalidConceptMapError, match="version is required"):
         save_concept_map(store, resource)
     assert search_concept_maps(store) == []
+
+
+def test_two_publications_in_one_second_are_two_versions(store: SqlStore) -> None:
+    from terminology.services.concept_maps import unused_version
+
+    stored, _ = import_map_file(store, HL7, status="active")
+    assert unused_version(store, stored.url, "20261203120000") == "20261203120000"
+    assert unused_version(store, stored.url, stored.version) == f"{stored.version}-2"
+    assert unused_version(store, "http://example.org/other", stored.version) == stored.version
