@@ -14,8 +14,18 @@ from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from api.fhir import openapi
-from api.fhir.outcome import FhirError, fhir_response
-from api.fhir.parameters import body_pairs, coding_from_query, one, page_size, query_pairs, resource_id
+from api.fhir.outcome import FhirError, fhir_response, searchset
+from api.fhir.parameters import (
+    RESULT_PARAMETERS,
+    body_pairs,
+    coding_from_query,
+    counting_only,
+    one,
+    page_size,
+    query_pairs,
+    resource_id,
+    subset,
+)
 from api.fhir.router import router
 from terminology.errors import CodeSystemNotFoundError
 from terminology.publication.validate import Where
@@ -168,12 +178,16 @@ def _code_system_resource(system: Any) -> dict[str, Any]:
     return resource
 
 
+CODE_SYSTEM_SEARCH = frozenset({"url", "version", "name", "status", "_count", "_offset"})
+
+
 @router.get("/CodeSystem/{system_id}", summary="Read a CodeSystem version (metadata)")
 def read_code_system(request: Request, system_id: str) -> JSONResponse:
     number = resource_id(system_id)
     if number is not None:
         try:
-            return fhir_response(_code_system_resource(request.app.state.store.code_system_by_id(number)))
+            found = request.app.state.store.code_system_by_id(number)
+            return fhir_response(subset(request, _code_system_resource(found)))
         except CodeSystemNotFoundError:
             pass
     raise FhirError(404, "not-found", f"CodeSystem/{system_id} is not known")
@@ -186,7 +200,7 @@ def read_code_system(request: Request, system_id: str) -> JSONResponse:
 )
 def search_code_system(request: Request) -> JSONResponse:
     params = dict(request.query_params)
-    unknown = sorted(set(params) - {"url", "version", "name", "status", "_count", "_offset", "_format"})
+    unknown = sorted(set(params) - CODE_SYSTEM_SEARCH - RESULT_PARAMETERS - {"_format"})
     if unknown:
         raise FhirError(400, "not-supported", f"search parameter(s) not supported: {', '.join(unknown)}")
     try:
@@ -208,19 +222,15 @@ def search_code_system(request: Request) -> JSONResponse:
     links = [{"relation": "self", "url": str(request.url)}]
     if offset + count < len(found):
         links.append({"relation": "next", "url": f"{base}{joiner}_offset={offset + count}"})
-    return fhir_response(
-        {
-            "resourceType": "Bundle",
-            "type": "searchset",
-            "total": len(found),
-            "link": links,
-            "entry": [
-                {
-                    "fullUrl": str(request.url_for("read_code_system", system_id=str(system.id))),
-                    "resource": _code_system_resource(system),
-                    "search": {"mode": "match"},
-                }
-                for system in found[offset : offset + count]
-            ],
-        }
+    return searchset(
+        len(found),
+        links,
+        [
+            {
+                "fullUrl": str(request.url_for("read_code_system", system_id=str(system.id))),
+                "resource": subset(request, _code_system_resource(system), search=True),
+                "search": {"mode": "match"},
+            }
+            for system in ([] if counting_only(request) else found[offset : offset + count])
+        ],
     )

@@ -6,8 +6,8 @@ from fastapi import Request
 from fastapi.responses import JSONResponse, Response
 
 from api.fhir import openapi
-from api.fhir.outcome import FHIR_JSON, FhirError, fhir_response
-from api.fhir.parameters import page_size
+from api.fhir.outcome import FHIR_JSON, FhirError, fhir_response, searchset
+from api.fhir.parameters import RESULT_PARAMETERS, counting_only, page_size, subset
 from api.fhir.router import router
 from api.fhir.translate import map_id_number
 from terminology.errors import UnknownFormatError
@@ -42,7 +42,7 @@ def read_concept_map(request: Request, map_id: str) -> Response:
     stored = conceptmaps.get_concept_map(request.app.state.store, map_id_number(map_id))
     wanted = _wanted_format(request)
     if wanted is None:
-        return fhir_response(stored.as_served())
+        return fhir_response(subset(request, stored.as_served()))
     try:
         mime, export = exporter(wanted)
     except UnknownFormatError as error:
@@ -61,7 +61,7 @@ SEARCH = {"url", "version", "name", "status", "source-system", "target-system", 
 )
 def search_concept_map(request: Request) -> JSONResponse:
     params = dict(request.query_params)
-    unknown = sorted(set(params) - SEARCH - {"_format"})
+    unknown = sorted(set(params) - SEARCH - RESULT_PARAMETERS - {"_format"})
     if unknown:
         raise FhirError(400, "not-supported", f"search parameter(s) not supported: {', '.join(unknown)}")
     try:
@@ -85,20 +85,16 @@ def search_concept_map(request: Request) -> JSONResponse:
         links.append({"relation": "next", "url": f"{base}{joiner}_offset={offset + count}"})
     if offset > 0:
         links.append({"relation": "previous", "url": f"{base}{joiner}_offset={max(offset - count, 0)}"})
-    page = found[offset : offset + count]
-    return fhir_response(
-        {
-            "resourceType": "Bundle",
-            "type": "searchset",
-            "total": len(found),
-            "link": links,
-            "entry": [
-                {
-                    "fullUrl": str(request.url_for("read_concept_map", map_id=str(stored.id))),
-                    "resource": stored.as_served(),
-                    "search": {"mode": "match"},
-                }
-                for stored in page
-            ],
-        }
+    page = [] if counting_only(request) else found[offset : offset + count]
+    return searchset(
+        len(found),
+        links,
+        [
+            {
+                "fullUrl": str(request.url_for("read_concept_map", map_id=str(stored.id))),
+                "resource": subset(request, stored.as_served(), search=True),
+                "search": {"mode": "match"},
+            }
+            for stored in page
+        ],
     )

@@ -54,3 +54,11 @@ def render_fhir_error(error: Exception) -> JSONResponse:
     if isinstance(error, RecursionError):
         return fhir_response(operation_outcome("invalid", "the request is nested too deep to read"), 400)
     return fhir_response(operation_outcome("exception", "the server could not answer"), 500)
+
+
+def searchset(total: int, links: list[dict[str, str]], entries: list[dict[str, Any]]) -> JSONResponse:
+    """A search's Bundle (no ``entry`` at all when there is none: FHIR JSON has no empty arrays)."""
+    bundle: dict[str, Any] = {"resourceType": "Bundle", "type": "searchset", "total": total, "link": links}
+    if entries:
+        bundle["entry"] = entries
+    return fhir_response(bundle)

@@ -120,3 +120,24 @@ def page_size(text: str | None, *, default: int = 20, most: int = 500) -> int:
     if count < 1:
         raise FhirError(400, "invalid", f"_count must be 1 or more, not {count}")
     return min(count, most)
+
+
+RESULT_PARAMETERS = frozenset({"_summary", "_elements"})
+"""Search result parameters honoured on every read and search (and ``_format``)."""
+
+
+def subset(request: Request, resource: dict[str, Any], *, search: bool = False) -> dict[str, Any]:
+    """``resource`` as the request's ``_summary`` / ``_elements`` ask (unchanged without them)."""
+    from terminology.fhir.subsetting import summarized, summary_mode, with_elements
+
+    params = request.query_params
+    shaped = summarized(resource, summary_mode(params.get("_summary"), search=search))
+    elements = params.get("_elements")
+    return with_elements(shaped, elements.split(",")) if elements else shaped
+
+
+def counting_only(request: Request) -> bool:
+    """``_summary=count``: a search answers with its total and no entries."""
+    from terminology.fhir.subsetting import summary_mode
+
+    return summary_mode(request.query_params.get("_summary"), search=True) == "count"

@@ -190,6 +190,61 @@ def test_capability_statements(fhir_world: World) -> None:
     assert "http://hl7.org/fhir/CapabilityStatement/terminology-server" in capability["instantiates"]
     terminology = fhir_world.client.get("/fhir/metadata", params={"mode": "terminology"}).json()
     assert terminology["resourceType"] == "TerminologyCapabilities"
+    samu = next(entry for entry in terminology["codeSystem"] if entry["uri"] == "urn:samu")
+    assert [(v["code"], v["isDefault"], v["language"]) for v in samu["version"]] == [
+        ("1.9", False, ["fr"]),
+        ("2.3", True, ["fr"]),
+    ]
+    stored = {(system.url, system.version) for system in fhir_world.store.code_systems()}
+    listed = {(entry["uri"], v["code"]) for entry in terminology["codeSystem"] for v in entry["version"]}
+    assert listed == stored
+
+
+def test_every_declared_search_parameter_works(fhir_world: World) -> None:
+    """What the CapabilityStatement declares is accepted, and narrows the search."""
+    capability = fhir_world.client.get("/fhir/metadata").json()
+    examples = {"url": "urn:samu", "version": "2.3", "name": "SAMU", "status": "active",
+                "source-system": "urn:samu", "target-system": "urn:samu", "source-uri": "urn:samu",
+                "target-uri": "urn:samu"}  # fmt: skip
+    declared = {
+        resource["type"]: [param["name"] for param in resource.get("searchParam", [])]
+        for resource in capability["rest"][0]["resource"]
+    }
+    assert set(declared["CodeSystem"]) == {"url", "version", "name", "status"}
+    for kind in ("CodeSystem", "ConceptMap"):
+        everything = fhir_world.client.get(f"/fhir/{kind}", params={"_count": 500}).json()["total"]
+        for name in declared[kind]:
+            answer = fhir_world.client.get(f"/fhir/{kind}", params={name: examples[name]})
+            assert answer.status_code == 200, (kind, name, answer.text)
+            assert answer.json()["total"] <= everything
+    assert fhir_world.client.get("/fhir/CodeSystem", params={"version": "2.3"}).json()["total"] == 1
+    for name in ("_summary", "_elements", "_count", "_offset"):
+        assert name in {param["name"] for param in capability["rest"][0]["searchParam"]}
+
+
+def test_summary_and_elements_on_reads_and_searches(fhir_world: World) -> None:
+    stored = publish(fhir_world.store, fhir_world.project, status="active")
+    client = fhir_world.client
+    full = client.get(f"/fhir/ConceptMap/{stored.id}").json()
+    summary = client.get(f"/fhir/ConceptMap/{stored.id}", params={"_summary": "true"}).json()
+    assert "group" in full and "group" not in summary
+    assert summary["url"] == full["url"] and summary["version"] == full["version"]
+    assert {"system": "http://terminology.hl7.org/CodeSystem/v3-ObservationValue", "code": "SUBSETTED"} in (
+        summary["meta"]["tag"]
+    )
+    picked = client.get(f"/fhir/ConceptMap/{stored.id}", params={"_elements": "url,group"}).json()
+    assert set(picked) == {"resourceType", "id", "meta", "url", "status", "group"}
+    counted = client.get("/fhir/ConceptMap", params={"_summary": "count"}).json()
+    assert counted["total"] >= 1 and "entry" not in counted
+    listed = client.get("/fhir/ConceptMap", params={"url": stored.url, "_summary": "true"}).json()
+    assert listed["total"] == 1 and "group" not in listed["entry"][0]["resource"]
+    systems = client.get("/fhir/CodeSystem", params={"_elements": "url,version"}).json()
+    assert all(set(e["resource"]) == {"resourceType", "id", "meta", "url", "version", "status", "content"}
+               for e in systems["entry"])  # fmt: skip
+    assert client.get("/fhir/CodeSystem", params={"_summary": "count"}).json()["total"] == systems["total"]
+    refused = client.get(f"/fhir/ConceptMap/{stored.id}", params={"_summary": "count"})
+    assert refused.status_code == 400 and refused.json()["resourceType"] == "OperationOutcome"
+    assert "_summary=count is not one of" in refused.json()["issue"][0]["details"]["text"]
 
 
 def test_a_published_version_never_changes_and_newest_active_answers(fhir_world: World) -> None:
