@@ -5,7 +5,7 @@ per-worker cache keeps a warm lookup off the database), and the answer rendered 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from fastapi import Request
@@ -18,7 +18,7 @@ from api.fhir.outcome import FhirError, fhir_response
 from api.fhir.parameters import body_pairs, boolean, coding_from_query, collect, one, query_pairs, resource_id
 from api.fhir.router import router
 from terminology.publication.conceptmap import as_r4
-from terminology.publication.translate import Match, Question, has_result
+from terminology.publication.translate import Match, Question, has_result, no_match_message
 from terminology.services.translation import MapCache, MapChoice, choose_maps, translate_question
 from terminology.storage import conceptmaps
 
@@ -95,11 +95,12 @@ def _choice(found: dict[str, list[Any]], instance: int | None) -> MapChoice:
     )
 
 
-def _answer(matches: list[Match], question: Question, *, r5: bool = False) -> dict[str, Any]:
+def _answer(
+    matches: list[Match], question: Question, maps: Sequence[dict[str, Any]], *, r5: bool = False
+) -> dict[str, Any]:
     parameters: list[dict[str, Any]] = [{"name": "result", "valueBoolean": has_result(matches)}]
     if not has_result(matches):
-        asked = ", ".join(f"{system}|{code}" if system else code for system, code in question.codings)
-        parameters.append({"name": "message", "valueString": f"No mappings could be found for {asked}"})
+        parameters.append({"name": "message", "valueString": no_match_message(question, maps)})
     for match in matches:
         concept = {key: value for key, value in (("system", match.system), ("code", match.code),
                                                   ("display", match.display)) if value}  # fmt: skip
@@ -136,7 +137,8 @@ def _translate(
     sent = _request_maps(found)
     chosen = choose_maps(cache, _choice(found, instance), sent)
     matches = translate_question(cache, question, chosen, sent)
-    return fhir_response(_answer(matches, question, r5=bool(found.get("_r5"))))
+    maps = [stored.resource for stored in chosen]
+    return fhir_response(_answer(matches, question, maps, r5=bool(found.get("_r5"))))
 
 
 @router.get(

@@ -11,7 +11,7 @@ when some match is neither ``unmatched`` nor ``disjoint``.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar
 
@@ -174,3 +174,44 @@ def newest(versions: Iterable[V]) -> list[V]:
     """Per canonical url, the version that answers when none is named: the latest active
     one, else the latest of any status (:func:`terminology.versions.latest_per_url`)."""
     return latest_per_url(versions, is_active=lambda stored: stored.status == "active")
+
+
+def no_match_message(question: Question, maps: Sequence[dict[str, Any]]) -> str:
+    """Why ``$translate`` found nothing, in words an interface developer can act on: a code
+    system none of the maps translates from (wrong system, wrong map, wrong server), no map
+    towards the ``targetsystem`` asked, or a known system whose code is not mapped.
+
+    >>> cm = {"url": "urn:m", "version": "1", "group": [{"source": "urn:a", "target": "urn:b"}]}
+    >>> no_match_message(Question((("urn:x", "1"),)), [cm])
+    'The code system urn:x is not a source of the ConceptMap consulted (urn:m|1): no mapping for urn:x|1'
+    >>> no_match_message(Question((("urn:a", "1"),), target_system="urn:c"), [cm])
+    'No ConceptMap consulted (urn:m|1) maps urn:a to urn:c: no mapping for urn:a|1'
+    >>> no_match_message(Question((("urn:a", "1"),)), [cm])
+    'No mappings could be found for urn:a|1'
+    """
+    asked = ", ".join(f"{system}|{code}" if system else code for system, code in question.codings)
+    if not maps:
+        return f"No ConceptMap on this server is in scope for this request: no mapping for {asked}"
+    side, other = ("target", "source") if question.reverse else ("source", "target")
+    groups = [group for resource in maps for group in resource.get("group", [])]
+    systems = [system for system, _ in question.codings if system]
+    consulted = _named(maps)
+    plural = "s" if len(maps) > 1 else ""
+    if systems and not any(group.get(side) in (None, system) for group in groups for system in systems):
+        return (
+            f"The code system {', '.join(dict.fromkeys(systems))} is not a {side} of the ConceptMap{plural}"
+            f" consulted ({consulted}): no mapping for {asked}"
+        )
+    wanted = question.target_system
+    if wanted and not any(
+        group.get(other) in (None, wanted) and (not systems or group.get(side) in (None, *systems))
+        for group in groups
+    ):
+        towards = f"{', '.join(systems)} to {wanted}"
+        return f"No ConceptMap consulted ({consulted}) maps {towards}: no mapping for {asked}"
+    return f"No mappings could be found for {asked}"
+
+
+def _named(maps: Sequence[dict[str, Any]], most: int = 3) -> str:
+    names = [f"{m.get('url')}|{m.get('version')}" if m.get("version") else str(m.get("url")) for m in maps]
+    return ", ".join(names[:most]) + (f" and {len(names) - most} more" if len(names) > most else "")

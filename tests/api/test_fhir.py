@@ -507,3 +507,24 @@ def test_value_set_expand_and_validate_code_over_a_stored_code_system(fhir_world
     assert refused.status_code == 400 and "has no value" in refused.json()["issue"][0]["details"]["text"]
     missing = client.get("/fhir/ValueSet/$validate-code", params={"code": "x"})
     assert missing.status_code == 400 and missing.json()["resourceType"] == "OperationOutcome"
+
+
+def test_translate_tells_an_unknown_system_from_a_code_without_mapping(fhir_world: World) -> None:
+    stored = publish(fhir_world.store, fhir_world.project, status="active")
+    client = fhir_world.client
+
+    def message(**asked: str) -> str:
+        answer = client.get("/fhir/ConceptMap/$translate", params={"url": stored.url, **asked}).json()
+        assert params(answer)["result"][0]["valueBoolean"] is False
+        return str(params(answer)["message"][0]["valueString"])
+
+    unknown = message(system="http://loinc.org", code="2345-7")
+    assert unknown == (
+        f"The code system http://loinc.org is not a source of the ConceptMap consulted "
+        f"({stored.url}|{stored.version}): no mapping for http://loinc.org|2345-7"
+    )
+    assert message(system="urn:samu", code="C02.16.02") == "No mappings could be found for urn:samu|C02.16.02"
+    towards = message(system="urn:samu", code="C02.05.03", targetsystem="http://snomed.info/sct")
+    assert towards.startswith("No ConceptMap consulted") and "maps urn:samu to http://snomed.info/sct" in towards
+    backwards = message(system="http://loinc.org", code="2345-7", reverse="true")
+    assert "is not a target of the ConceptMap consulted" in backwards
