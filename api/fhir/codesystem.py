@@ -28,6 +28,7 @@ from api.fhir.parameters import (
 )
 from api.fhir.router import router
 from terminology.errors import CodeSystemNotFoundError
+from terminology.publication.conceptmap import implicit_value_set
 from terminology.publication.validate import Where
 from terminology.publication.valueset import TooCostlyError
 from terminology.services.operations import Sent, lookup_code, validate_in_code_system
@@ -166,6 +167,7 @@ def _code_system_resource(system: Any) -> dict[str, Any]:
         "status": system.status if system.status in ("draft", "active", "retired", "unknown") else "active",
         "content": "not-present",
         "count": system.concept_count,
+        "valueSet": implicit_value_set(system.url),
     }
     if system.name:
         resource["name"] = system.name

@@ -8,6 +8,8 @@ import csv
 from pathlib import Path
 from typing import Any
 
+from terminology.publication.conceptmap import implicit_value_set
+
 DATA = Path(__file__).resolve().parents[2] / "data"
 SAMU_SYSTEM = "urn:concordance:codesystem:samu-hub-nomenclature"
 HL7_EXAMPLES = tuple(sorted((DATA / "hl7_conceptmaps" / "original").glob("ConceptMap-*.json")))
@@ -37,8 +39,8 @@ def samu_correspondence() -> dict[str, Any]:
         "title": "SAMU-Hub nomenclature 1.9 → 2.3 (curated correspondence, validated by ANS)",
         "status": "active",
         "publisher": "ANS / ANSC (ansforge/SAMU-Hub-Modeles)",
-        "sourceUri": SAMU_SYSTEM,
-        "targetUri": SAMU_SYSTEM,
+        "sourceCanonical": implicit_value_set(SAMU_SYSTEM),
+        "targetCanonical": implicit_value_set(SAMU_SYSTEM),
         "group": [
             {
                 "source": SAMU_SYSTEM,

@@ -55,6 +55,16 @@ def slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "map"
 
 
+def implicit_value_set(system_url: str) -> str:
+    """The canonical of the value set holding every concept of a code system (FHIR's
+    implicit value set, ``CodeSystem.valueSet``), which a ConceptMap's scope names.
+
+    >>> implicit_value_set("http://hl7.org/fhir/sid/icd-10")
+    'http://hl7.org/fhir/sid/icd-10?fhir_vs'
+    """
+    return f"{system_url}?fhir_vs"
+
+
 def build_concept_map(
     rows: Iterable[MappingRow],
     source: CodeSystem,
@@ -119,8 +129,10 @@ def build_concept_map(
         # decisions again gives the same resource, whenever it runs.
         "date": fhir_date_time(max(decided, default=datetime.now(UTC))),
         "publisher": publisher,
-        "sourceUri": source.url,
-        "targetUri": target.url,
+        # R4: the scope is the value set of the concepts mapped, here every concept of the
+        # code system (its implicit value set); the versions are the group's.
+        "sourceCanonical": implicit_value_set(source.url),
+        "targetCanonical": implicit_value_set(target.url),
         "group": [
             {
                 "source": source.url,

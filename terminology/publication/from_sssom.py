@@ -20,6 +20,7 @@ from urllib.parse import unquote
 import yaml
 
 from terminology.errors import ConcordanceError
+from terminology.publication.conceptmap import implicit_value_set
 
 EQUIVALENCES = {
     "skos:exactMatch": "equivalent",
@@ -245,10 +246,10 @@ def conceptmap_from_sssom(
     groups = list(_groups(found, curies))
     sources = {group["source"] for group in groups}
     targets = {group["target"] for group in groups if "target" in group}
-    if len(sources) == 1:
-        resource["sourceUri"] = next(iter(sources))
+    if len(sources) == 1:  # the scope is a value set: the system's implicit one
+        resource["sourceCanonical"] = implicit_value_set(next(iter(sources)))
     if len(targets) == 1:
-        resource["targetUri"] = next(iter(targets))
+        resource["targetCanonical"] = implicit_value_set(next(iter(targets)))
     resource["group"] = groups
     return resource
 

@@ -120,9 +120,40 @@ class Terminologies:
         same_url = [vs for vs in self.value_sets if vs.get("url") == url]
         chosen = pick_version(same_url, version, version_of=lambda vs: vs.get("version"))
         if chosen is None:
+            chosen = implicit_value_set(url, version)
+        if chosen is None:
             wanted = f"{url}|{version}" if version else url
             raise UnknownValueSetError(f"A definition for the value Set '{wanted}' could not be found")
         return chosen
+
+
+IMPLICIT = "?fhir_vs"
+
+
+def implicit_value_set(url: str, version: str | None = None) -> dict[str, Any] | None:
+    """The value set an implicit canonical stands for (``SYSTEM?fhir_vs``: every concept of
+    the code system; ``SYSTEM?fhir_vs=isa/CODE``: CODE and its descendants), or None when
+    ``url`` is not one. ``version`` is the code system's.
+
+    >>> implicit_value_set("http://loinc.org?fhir_vs=isa/LP1")["compose"]["include"]
+    [{'system': 'http://loinc.org', 'filter': [{'property': 'concept', 'op': 'is-a', 'value': 'LP1'}]}]
+    >>> implicit_value_set("http://loinc.org") is None
+    True
+    """
+    system, marker, rest = url.partition(IMPLICIT)
+    if not marker or not system:
+        return None
+    include: dict[str, Any] = {"system": system}
+    if version:
+        include["version"] = version
+    if rest.startswith("=isa/") and len(rest) > len("=isa/"):
+        include["filter"] = [{"property": "concept", "op": "is-a", "value": rest[len("=isa/") :]}]
+    elif rest:
+        raise InvalidValueSetError(
+            f"The implicit value set {url} is not one this server knows: {system}?fhir_vs (the whole"
+            f" code system) and {system}?fhir_vs=isa/CODE (CODE and what is below it) are"
+        )
+    return {"resourceType": "ValueSet", "url": url, "status": "active", "compose": {"include": [include]}}
 
 
 @dataclass(frozen=True)

@@ -112,9 +112,9 @@ def choose_maps(cache: MapCache, choice: MapChoice, sent: Sequence[StoredMap] = 
         return [found]
     scoped = _latest(sent, [m for m in cache.maps() if m.status in ("active", "draft")])
     if choice.source_scope:
-        scoped = [m for m in scoped if _scope(m, "source") == choice.source_scope]
+        scoped = [m for m in scoped if _in_scope(m, "source", choice.source_scope)]
     if choice.target_scope:
-        scoped = [m for m in scoped if _scope(m, "target") == choice.target_scope]
+        scoped = [m for m in scoped if _in_scope(m, "target", choice.target_scope)]
     return scoped
 
 
@@ -129,6 +129,13 @@ def _latest(sent: Sequence[StoredMap], stored: Sequence[StoredMap]) -> list[Stor
     chosen = newest(sent)
     given = {m.url for m in chosen}
     return chosen + [m for m in newest(stored) if m.url not in given]
+
+
+def _in_scope(stored: StoredMap, side: str, asked: str) -> bool:
+    """The map's scope is the value set asked — or, for a scope that is a code system's
+    implicit value set (``SYSTEM?fhir_vs``), the system itself, as clients often ask."""
+    scope = _scope(stored, side)
+    return scope is not None and asked in (scope, scope.removesuffix("?fhir_vs"))
 
 
 def _scope(stored: StoredMap, side: str) -> str | None:

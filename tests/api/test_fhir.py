@@ -528,3 +528,17 @@ def test_translate_tells_an_unknown_system_from_a_code_without_mapping(fhir_worl
     assert towards.startswith("No ConceptMap consulted") and "maps urn:samu to http://snomed.info/sct" in towards
     backwards = message(system="http://loinc.org", code="2345-7", reverse="true")
     assert "is not a target of the ConceptMap consulted" in backwards
+
+
+def test_a_published_map_is_scoped_by_value_sets_as_r4_requires(fhir_world: World) -> None:
+    stored = publish(fhir_world.store, fhir_world.project, status="active")
+    served = fhir_world.client.get(f"/fhir/ConceptMap/{stored.id}").json()
+    assert served["sourceCanonical"] == served["targetCanonical"] == "urn:samu?fhir_vs"
+    assert "sourceUri" not in served and served["group"][0]["source"] == "urn:samu"
+    for scope in ("urn:samu?fhir_vs", "urn:samu"):  # the value set, or its code system as clients ask
+        answer = fhir_world.client.get(
+            "/fhir/ConceptMap/$translate", params={"source": scope, "system": "urn:samu", "code": "C02.05.03"}
+        ).json()
+        assert params(answer)["result"][0]["valueBoolean"] is True, scope
+    by_value_set = fhir_world.client.get("/fhir/ConceptMap", params={"source-uri": "urn:samu?fhir_vs"}).json()
+    assert stored.id in {int(entry["resource"]["id"]) for entry in by_value_set["entry"]}
