@@ -58,6 +58,7 @@ def _lookup(store: SqlStore, pairs: Iterable[tuple[str, Any]]) -> JSONResponse:
         version=one(found, "version") or (coding or {}).get("version"),
         supplements=[str(value) for value in found.get("useSupplement", [])],
         properties={str(value) for value in found.get("property", [])} or None,
+        display_language=one(found, "displayLanguage"),
     )
     return fhir_response({"resourceType": "Parameters", "parameter": output})
 

@@ -108,8 +108,12 @@ def lookup(
     *,
     supplements: tuple[CodeSystemIndex, ...] = (),
     properties: set[str] | None = None,
+    display_language: str | None = None,
 ) -> list[dict[str, Any]]:
-    """The output parameters of ``$lookup`` for ``code`` (``properties``: None or ``*`` = all).
+    """The output parameters of ``$lookup`` for ``code`` (``properties``: None or ``*`` = all;
+    otherwise ``definition`` and ``designation`` come only when asked, as R4 lists them among
+    the properties). ``display_language`` (``fr``, ``en-GB, en;q=0.8``): the display is the
+    code's designation in the first of those languages that has one.
 
     >>> cs = CodeSystemIndex({"url": "urn:x", "name": "X", "concept": [
     ...     {"code": "a", "display": "A", "concept": [{"code": "b", "display": "B"}]}]})
@@ -128,20 +132,22 @@ def lookup(
     if system.version:
         out.append({"name": "version", "valueString": system.version})
     out += [{"name": "code", "valueCode": code}, {"name": "system", "valueUri": system.url}]
-    if node.get("display"):
-        out.append({"name": "display", "valueString": node["display"]})
+    display = display_in(node, system.resource.get("language"), display_language) or node.get("display")
+    if display:
+        out.append({"name": "display", "valueString": display})
     own = {prop.get("code"): _value(prop) for prop in node.get("property", [])}
     selectable = own.get("notSelectable")
     out.append({"name": "abstract", "valueBoolean": bool(selectable and selectable[1] is True)})
-    if node.get("definition"):
+    if node.get("definition") and include("definition"):
         out.append({"name": "definition", "valueString": node["definition"]})
     language = system.resource.get("language")
-    if node.get("display") and language:
-        out.append(_designation({"language": language, "use": PREFERRED, "value": node["display"]}))
-    out += [_designation(entry) for entry in node.get("designation", [])]
-    for supplement in supplements:
-        extra = supplement.concepts.get(code, {})
-        out += [_designation(entry, supplement.canonical) for entry in extra.get("designation", [])]
+    if include("designation"):
+        if node.get("display") and language:
+            out.append(_designation({"language": language, "use": PREFERRED, "value": node["display"]}))
+        out += [_designation(entry) for entry in node.get("designation", [])]
+        for supplement in supplements:
+            extra = supplement.concepts.get(code, {})
+            out += [_designation(entry, supplement.canonical) for entry in extra.get("designation", [])]
     for prop in node.get("property", []):
         found = _value(prop)
         if found is not None and prop.get("code") not in ("parent", "child") and include(prop["code"]):
@@ -164,3 +170,53 @@ def lookup(
     for supplement in supplements:
         out.append({"name": "used-supplement", "valueCanonical": supplement.canonical})
     return out
+
+
+NOT_A_DISPLAY = {"900000000000003001", "900000000000550004", "inclusion", "exclusion", "definition"}
+"""Designation uses that are not a name to show (fully specified names, definitions, ClaML
+inclusions and exclusions)."""
+
+
+def languages_asked(text: str | None) -> list[str]:
+    """The languages of a ``displayLanguage`` (an Accept-Language value), most wanted first.
+
+    >>> languages_asked("en-GB, fr;q=0.9, de;q=0.95")
+    ['en-gb', 'de', 'fr']
+    """
+    weighted = []
+    for position, item in enumerate((text or "").split(",")):
+        tag, _, weight = item.strip().partition(";q=")
+        try:
+            quality = float(weight) if weight else 1.0
+        except ValueError:
+            quality = 0.0
+        if tag and quality > 0:
+            weighted.append((-quality, position, tag.strip().lower()))
+    return [tag for _, _, tag in sorted(weighted)]
+
+
+def display_in(node: dict[str, Any], system_language: str | None, asked: str | None) -> str | None:
+    """The concept's name in the first language asked that has one (None: keep the display).
+
+    >>> node = {"code": "1", "display": "Grippe", "designation": [
+    ...     {"language": "en", "use": {"code": "900000000000003001"}, "value": "Influenza (disorder)"},
+    ...     {"language": "en-US", "value": "Flu"}]}
+    >>> display_in(node, "fr", "en"), display_in(node, "fr", "fr-FR"), display_in(node, "fr", "de")
+    ('Flu', 'Grippe', None)
+    """
+    for tag in languages_asked(asked):
+        if system_language and _same_language(system_language, tag) and node.get("display"):
+            return str(node["display"])
+        for entry in node.get("designation", []):
+            use = (entry.get("use") or {}).get("code")
+            if entry.get("value") and _same_language(entry.get("language"), tag) and use not in NOT_A_DISPLAY:
+                return str(entry["value"])
+    return None
+
+
+def _same_language(language: str | None, tag: str) -> bool:
+    """``en`` matches ``en-US`` and the reverse; ``*`` matches any."""
+    if not language:
+        return False
+    have, want = language.lower(), tag.lower()
+    return want == "*" or have == want or have.startswith(want + "-") or want.startswith(have + "-")

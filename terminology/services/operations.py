@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from terminology.errors import CodeSystemNotFoundError
-from terminology.models import CodeSystem
-from terminology.publication.lookup import CodeSystemIndex, lookup
+from terminology.models import CodeSystem, DesignationUse
+from terminology.publication.lookup import PREFERRED, CodeSystemIndex, lookup
 from terminology.publication.validate import Validation, Where, unknown_code_system, validate_code
 from terminology.publication.valueset import Budget, Terminologies, expand, validate_in_value_set
 from terminology.storage.store import SqlStore
@@ -100,6 +100,7 @@ def lookup_code(
     version: str | None = None,
     supplements: Sequence[str] = (),
     properties: set[str] | None = None,
+    display_language: str | None = None,
 ) -> list[dict[str, Any]]:
     """``$lookup``: the ``Parameters.parameter`` list for ``code`` of ``system``."""
     system, version = split_canonical(system, version)
@@ -113,7 +114,9 @@ def lookup_code(
         if supplement is None:
             raise CodeSystemNotFoundError(f"Required supplement not found: {wanted_supplement}")
         found.append(supplement)
-    return lookup(chosen, code, supplements=tuple(found), properties=properties)
+    return lookup(
+        chosen, code, supplements=tuple(found), properties=properties, display_language=display_language
+    )
 
 
 def validate_in_code_system(
@@ -257,6 +260,26 @@ class StoredCodeSystems:
 # whole version (:func:`whole_index`, which :class:`StoredCodeSystems` keeps per process).
 
 STORED_USE = "urn:concordance:designation-use"
+"""Uses with no standard coding (ClaML inclusions and exclusions, abbreviations)."""
+STANDARD_USES = {
+    DesignationUse.PREFERRED: PREFERRED,
+    DesignationUse.FULLY_SPECIFIED: {"system": "http://snomed.info/sct", "code": "900000000000003001",
+                                     "display": "Fully specified name"},
+    DesignationUse.SYNONYM: {"system": "http://snomed.info/sct", "code": "900000000000013009",
+                             "display": "Synonym"},
+    DesignationUse.DEFINITION: {"system": "http://snomed.info/sct", "code": "900000000000550004",
+                                "display": "Definition"},
+}  # fmt: skip
+"""FHIR's designation-use codings (SNOMED CT description types, HL7 ``preferredForLanguage``)."""
+
+
+def designation_use(use: DesignationUse) -> dict[str, str]:
+    """A stored designation's use as a standard coding where FHIR has one, else ours.
+
+    >>> designation_use(DesignationUse.SYNONYM)["code"], designation_use(DesignationUse.INCLUSION)
+    ('900000000000013009', {'system': 'urn:concordance:designation-use', 'code': 'inclusion'})
+    """
+    return STANDARD_USES.get(use) or {"system": STORED_USE, "code": use.value}
 
 
 def concept_index(store: SqlStore, url: str, version: str | None, code: str) -> CodeSystemIndex | None:
@@ -279,7 +302,7 @@ def concept_index(store: SqlStore, url: str, version: str | None, code: str) -> 
             key: value
             for key, value in (
                 ("language", d.language),
-                ("use", {"system": STORED_USE, "code": str(d.use.value)}),
+                ("use", designation_use(d.use)),
                 ("value", d.value),
             )
             if value
@@ -290,8 +313,11 @@ def concept_index(store: SqlStore, url: str, version: str | None, code: str) -> 
     node["property"] = [{"code": key, "valueString": str(value)} for key, value in concept.properties.items()]
     if not concept.active:
         node["property"].append({"code": "status", "valueCode": "retired"})
-    index = CodeSystemIndex({"url": system.url, "version": system.version, "name": system.name or system.url,
-                             "concept": [node]})  # fmt: skip
+    name = system.name or system.url
+    resource: dict[str, Any] = {"url": system.url, "version": system.version, "name": name}
+    if system.languages:
+        resource["language"] = system.languages[0]
+    index = CodeSystemIndex({**resource, "concept": [node]})
     children = store.children(system, code)
     displays = store.displays(system, [*concept.parents, *children])  # one query for both
     for parent in concept.parents:
