@@ -14,6 +14,7 @@ from api.fhir import translate  # noqa: F401
 from api.fhir import conceptmap  # noqa: F401
 from api.fhir import codesystem  # noqa: F401
 from api.fhir import valueset  # noqa: F401
+from api.fhir import valueset_store  # noqa: F401
 from api.fhir import metadata  # noqa: F401
 
 # isort: on

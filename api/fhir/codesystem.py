@@ -16,14 +16,13 @@ from starlette.concurrency import run_in_threadpool
 from api.fhir import openapi
 from api.fhir.outcome import FhirError, fhir_response, searchset
 from api.fhir.parameters import (
-    RESULT_PARAMETERS,
     body_pairs,
     coding_from_query,
-    counting_only,
     one,
-    page_size,
     query_pairs,
+    refuse_unknown_search_parameters,
     resource_id,
+    search_page,
     subset,
 )
 from api.fhir.router import router
@@ -181,7 +180,7 @@ def _code_system_resource(system: Any) -> dict[str, Any]:
     return resource
 
 
-CODE_SYSTEM_SEARCH = frozenset({"url", "version", "name", "status", "_count", "_offset"})
+CODE_SYSTEM_SEARCH = frozenset({"url", "version", "name", "status"})
 
 
 @router.get("/CodeSystem/{system_id}", summary="Read a CodeSystem version (metadata)")
@@ -202,14 +201,7 @@ def read_code_system(request: Request, system_id: str) -> JSONResponse:
     openapi_extra=openapi.query(openapi.CODE_SYSTEM_SEARCH),
 )
 def search_code_system(request: Request) -> JSONResponse:
-    params = dict(request.query_params)
-    unknown = sorted(set(params) - CODE_SYSTEM_SEARCH - RESULT_PARAMETERS - {"_format"})
-    if unknown:
-        raise FhirError(400, "not-supported", f"search parameter(s) not supported: {', '.join(unknown)}")
-    try:
-        count, offset = page_size(params.get("_count")), max(int(params.get("_offset", 0)), 0)
-    except ValueError as error:
-        raise FhirError(400, "invalid", "_count and _offset are numbers") from error
+    params = refuse_unknown_search_parameters(request, CODE_SYSTEM_SEARCH)
     found = [
         system
         for system in request.app.state.store.code_systems()
@@ -220,11 +212,7 @@ def search_code_system(request: Request) -> JSONResponse:
         )
         and (params.get("name") is None or (system.name or "").lower().startswith(params["name"].lower()))
     ]  # fmt: skip
-    base = str(request.url.remove_query_params(["_offset"]))
-    joiner = "&" if "?" in base else "?"
-    links = [{"relation": "self", "url": str(request.url)}]
-    if offset + count < len(found):
-        links.append({"relation": "next", "url": f"{base}{joiner}_offset={offset + count}"})
+    page, links = search_page(request, found)
     return searchset(
         len(found),
         links,
@@ -234,6 +222,6 @@ def search_code_system(request: Request) -> JSONResponse:
                 "resource": subset(request, _code_system_resource(system), search=True),
                 "search": {"mode": "match"},
             }
-            for system in ([] if counting_only(request) else found[offset : offset + count])
+            for system in page
         ],
     )

@@ -7,7 +7,7 @@ from fastapi.responses import JSONResponse, Response
 
 from api.fhir import openapi
 from api.fhir.outcome import FHIR_JSON, FhirError, fhir_response, searchset
-from api.fhir.parameters import RESULT_PARAMETERS, counting_only, page_size, subset
+from api.fhir.parameters import refuse_unknown_search_parameters, search_page, subset
 from api.fhir.router import router
 from api.fhir.translate import map_id_number
 from terminology.errors import UnknownFormatError
@@ -50,8 +50,8 @@ def read_concept_map(request: Request, map_id: str) -> Response:
     return Response(export(stored.as_served()), media_type=f"{mime}; charset=utf-8")
 
 
-SEARCH = {"url", "version", "name", "status", "source-system", "target-system", "source-uri", "target-uri",
-          "_count", "_offset"}  # fmt: skip
+SEARCH = frozenset({"url", "version", "name", "status", "source-system", "target-system", "source-uri",
+                    "target-uri"})  # fmt: skip
 
 
 @router.get(
@@ -60,15 +60,7 @@ SEARCH = {"url", "version", "name", "status", "source-system", "target-system", 
     openapi_extra=openapi.query(openapi.CONCEPT_MAP_SEARCH),
 )
 def search_concept_map(request: Request) -> JSONResponse:
-    params = dict(request.query_params)
-    unknown = sorted(set(params) - SEARCH - RESULT_PARAMETERS - {"_format"})
-    if unknown:
-        raise FhirError(400, "not-supported", f"search parameter(s) not supported: {', '.join(unknown)}")
-    try:
-        count = page_size(params.get("_count"))
-        offset = max(int(params.get("_offset", 0)), 0)
-    except ValueError as error:
-        raise FhirError(400, "invalid", "_count and _offset are numbers") from error
+    params = refuse_unknown_search_parameters(request, SEARCH)
     found = conceptmaps.search_concept_maps(
         request.app.state.store,
         url=params.get("url"),
@@ -78,14 +70,7 @@ def search_concept_map(request: Request) -> JSONResponse:
         source=params.get("source-system") or params.get("source-uri"),
         target=params.get("target-system") or params.get("target-uri"),
     )
-    base = str(request.url.remove_query_params(["_offset"]))
-    joiner = "&" if "?" in base else "?"
-    links = [{"relation": "self", "url": str(request.url)}]
-    if offset + count < len(found):
-        links.append({"relation": "next", "url": f"{base}{joiner}_offset={offset + count}"})
-    if offset > 0:
-        links.append({"relation": "previous", "url": f"{base}{joiner}_offset={max(offset - count, 0)}"})
-    page = [] if counting_only(request) else found[offset : offset + count]
+    page, links = search_page(request, found)
     return searchset(
         len(found),
         links,

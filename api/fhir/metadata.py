@@ -79,6 +79,16 @@ def metadata(request: Request, mode: str | None = None) -> JSONResponse:
                         },
                         {
                             "type": "ValueSet",
+                            "interaction": [{"code": "read"}, {"code": "search-type"}],
+                            "searchParam": [
+                                {"name": name, "type": kind}
+                                for name, kind in (
+                                    ("url", "uri"),
+                                    ("version", "token"),
+                                    ("name", "string"),
+                                    ("status", "token"),
+                                )
+                            ],
                             "operation": [
                                 {
                                     "name": "expand",

@@ -141,3 +141,31 @@ def counting_only(request: Request) -> bool:
     from terminology.fhir.subsetting import summary_mode
 
     return summary_mode(request.query_params.get("_summary"), search=True) == "count"
+
+
+def search_page(request: Request, found: list[Any]) -> tuple[list[Any], list[dict[str, str]]]:
+    """The page of ``found`` a search asks (``_count``, ``_offset``; none for
+    ``_summary=count``) and the Bundle's ``self`` / ``next`` / ``previous`` links."""
+    params = request.query_params
+    try:
+        count, offset = page_size(params.get("_count")), max(int(params.get("_offset", 0)), 0)
+    except ValueError as error:
+        raise FhirError(400, "invalid", "_count and _offset are numbers") from error
+    base = str(request.url.remove_query_params(["_offset"]))
+    joiner = "&" if "?" in base else "?"
+    links = [{"relation": "self", "url": str(request.url)}]
+    if offset + count < len(found):
+        links.append({"relation": "next", "url": f"{base}{joiner}_offset={offset + count}"})
+    if offset > 0:
+        links.append({"relation": "previous", "url": f"{base}{joiner}_offset={max(offset - count, 0)}"})
+    return ([] if counting_only(request) else found[offset : offset + count]), links
+
+
+def refuse_unknown_search_parameters(request: Request, known: frozenset[str]) -> dict[str, str]:
+    """The search's parameters, every one of them known (a FHIR server must not silently
+    ignore a filter it does not apply: the client would read a wider result as the answer)."""
+    params = dict(request.query_params)
+    unknown = sorted(set(params) - known - RESULT_PARAMETERS - {"_count", "_offset", "_format"})
+    if unknown:
+        raise FhirError(400, "not-supported", f"search parameter(s) not supported: {', '.join(unknown)}")
+    return params

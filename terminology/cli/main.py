@@ -24,6 +24,7 @@ from terminology.cli.output import (
 )
 from terminology.cli.publication import maps_app, publish_command
 from terminology.cli.store import open_store
+from terminology.cli.valuesets import value_sets_app
 from terminology.errors import ConcordanceError
 from terminology.importers import format_names, importer_class
 from terminology.importers.base import total_size
@@ -51,6 +52,7 @@ app.add_typer(projects_app, name="projects")
 app.command("review-demo")(review_demo)
 app.command("publish")(publish_command)
 app.add_typer(maps_app, name="conceptmaps")
+app.add_typer(value_sets_app, name="valuesets")
 
 
 def split_reference(reference: str) -> tuple[str, str | None]:

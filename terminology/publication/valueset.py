@@ -92,11 +92,13 @@ class Budget:
 
 @dataclass
 class Terminologies:
-    """The code systems and value sets a request may use: those it sends, then stored ones."""
+    """The code systems and value sets a request may use: those it sends, then stored ones
+    (then, for a value set, the implicit one a ``?fhir_vs`` url stands for)."""
 
     code_systems: list[CodeSystemIndex] = field(default_factory=list)
     value_sets: list[dict[str, Any]] = field(default_factory=list)
     stored_code_system: Callable[[str, str | None], CodeSystemIndex | None] = lambda url, version: None
+    stored_value_set: Callable[[str, str | None], dict[str, Any] | None] = lambda url, version: None
     budget: Budget = field(default_factory=Budget)
 
     def code_system(self, url: str, version: str | None = None) -> CodeSystemIndex:
@@ -120,7 +122,7 @@ class Terminologies:
         same_url = [vs for vs in self.value_sets if vs.get("url") == url]
         chosen = pick_version(same_url, version, version_of=lambda vs: vs.get("version"))
         if chosen is None:
-            chosen = implicit_value_set(url, version)
+            chosen = self.stored_value_set(url, version) or implicit_value_set(url, version)
         if chosen is None:
             wanted = f"{url}|{version}" if version else url
             raise UnknownValueSetError(f"A definition for the value Set '{wanted}' could not be found")

@@ -21,6 +21,7 @@ from terminology.models import CodeSystem, DesignationUse
 from terminology.publication.lookup import PREFERRED, CodeSystemIndex, lookup
 from terminology.publication.validate import Validation, Where, unknown_code_system, validate_code
 from terminology.publication.valueset import Budget, Terminologies, expand, validate_in_value_set
+from terminology.services.value_sets import stored_value_set
 from terminology.storage.store import SqlStore
 from terminology.versions import pick_version
 
@@ -177,6 +178,7 @@ def value_set_request(
         code_systems=list(sent.code_systems),
         value_sets=list(sent.value_sets),
         stored_code_system=stored.get,
+        stored_value_set=lambda wanted, version: stored_value_set(stored.store, wanted, version),
         budget=budget,
     )
     if value_set is None:

@@ -34,14 +34,20 @@ class StoredMap(Frozen):
     version: str
     status: str
     resource: dict[str, Any]
+    revision: int = 1
+    """How many times the version changed (its status), FHIR's ``meta.versionId``."""
 
     def as_served(self) -> dict[str, Any]:
-        """The resource with its server id and current status."""
-        return {**self.resource, "id": str(self.id), "status": self.status}
+        """The resource with its server id, current status and ``meta.versionId``."""
+        meta = {**self.resource.get("meta", {}), "versionId": str(self.revision)}
+        return {**self.resource, "id": str(self.id), "meta": meta, "status": self.status}
 
 
 def _stored(row: Any) -> StoredMap:
-    return StoredMap(id=row.id, url=row.url, version=row.version, status=row.status, resource=row.resource)
+    return StoredMap(
+        id=row.id, url=row.url, version=row.version, status=row.status, resource=row.resource,
+        revision=row.revision,
+    )  # fmt: skip
 
 
 def save_version(
@@ -97,7 +103,9 @@ def set_status(store: SqlStore, map_id: int, status: str) -> StoredMap:
     are allowed is :func:`terminology.publication.conceptmap.check_status_change`'s rule."""
     with store.engine.begin() as connection:
         connection.execute(
-            maps.update().where(maps.c.id == map_id).values(status=status, changed_at=datetime.now(UTC))
+            maps.update()
+            .where(maps.c.id == map_id)
+            .values(status=status, changed_at=datetime.now(UTC), revision=maps.c.revision + 1)
         )
     return get_concept_map(store, map_id)
 

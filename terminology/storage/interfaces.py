@@ -25,6 +25,7 @@ from terminology.storage.curation import Change, Event, RowQuery
 from terminology.storage.projects import MappingProject, Project, RecordedMatch
 from terminology.storage.store import SqlStore
 from terminology.storage.users import User
+from terminology.storage.valuesets import StoredValueSet
 
 
 class ProjectStorage(Protocol):
@@ -178,3 +179,30 @@ def sql_backend() -> tuple[ProjectStorage, CurationStorage, UserStorage, Concept
     from terminology.storage import conceptmaps, curation, projects, users
 
     return projects, curation, users, conceptmaps
+
+
+class ValueSetStorage(Protocol):
+    """Stored ValueSet versions: a draft may be rewritten, an active one is fixed."""
+
+    def save_value_set(
+        self, store: SqlStore, resource: dict[str, Any], *, expected_revision: int | None = None
+    ) -> tuple[StoredValueSet, bool]: ...
+
+    def get_value_set(self, store: SqlStore, value_set_id: int) -> StoredValueSet: ...
+
+    def search_value_sets(
+        self,
+        store: SqlStore,
+        *,
+        url: str | None = None,
+        version: str | None = None,
+        name: str | None = None,
+        status: str | None = None,
+    ) -> list[StoredValueSet]: ...
+
+
+def value_set_backend() -> ValueSetStorage:
+    """The SQL module of stored ValueSets, as the Protocol the services use."""
+    from terminology.storage import valuesets
+
+    return valuesets

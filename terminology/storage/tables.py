@@ -246,3 +246,24 @@ class ConceptMapRow(SQLModel, table=True):
     resource: dict[str, Any] = Field(sa_type=JsonType)
     published_at: datetime = Field(sa_type=sa.DateTime(timezone=True))
     changed_at: datetime = Field(sa_type=sa.DateTime(timezone=True))
+    revision: int = Field(default=1, sa_column_kwargs={"server_default": "1"})
+    """Changes of the version's status (FHIR ``meta.versionId``, what ``If-Match`` compares)."""
+
+
+class ValueSetRow(SQLModel, table=True):
+    """A stored ValueSet version (imported, or written through the FHIR API). A draft's
+    content may be replaced (``revision`` counts the changes, FHIR's ``meta.versionId``);
+    an active or retired version's content never changes."""
+
+    __tablename__ = "value_set"
+    __table_args__ = (sa.UniqueConstraint("url", "version", name="uq_value_set_url_version"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    url: str = Field(max_length=1024, index=True)
+    version: str = Field(max_length=128)
+    name: str | None = Field(default=None, max_length=256)
+    status: str = Field(max_length=16)
+    revision: int = Field(default=1)
+    resource: dict[str, Any] = Field(sa_type=JsonType)
+    stored_at: datetime = Field(sa_type=sa.DateTime(timezone=True))
+    changed_at: datetime = Field(sa_type=sa.DateTime(timezone=True))

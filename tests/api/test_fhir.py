@@ -211,7 +211,8 @@ def test_every_declared_search_parameter_works(fhir_world: World) -> None:
         for resource in capability["rest"][0]["resource"]
     }
     assert set(declared["CodeSystem"]) == {"url", "version", "name", "status"}
-    for kind in ("CodeSystem", "ConceptMap"):
+    assert set(declared["ValueSet"]) == {"url", "version", "name", "status"}
+    for kind in ("CodeSystem", "ConceptMap", "ValueSet"):
         everything = fhir_world.client.get(f"/fhir/{kind}", params={"_count": 500}).json()["total"]
         for name in declared[kind]:
             answer = fhir_world.client.get(f"/fhir/{kind}", params={name: examples[name]})

@@ -96,3 +96,29 @@ def test_import_an_sssom_mapping_set_from_the_command_line(
     matches = translate(MapIndex(stored.resource), Question((("urn:samu", "C02.05.03"),)))
     assert [(m.code, m.equivalence) for m in matches] == [("C02.18.00", "equivalent")]
     get_settings.cache_clear()
+
+
+def test_import_and_list_value_sets_from_the_command_line(
+    store: SqlStore, tmp_path, capsys, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    import json
+
+    from terminology.cli.main import main
+    from terminology.settings import get_settings
+
+    monkeypatch.setenv(
+        "CONCORDANCE_DATABASE_URL", str(store.engine.url.render_as_string(hide_password=False))
+    )
+    get_settings.cache_clear()
+    path = tmp_path / "samu-scope.json"
+    resource = {"resourceType": "ValueSet", "url": "urn:vs:samu-scope", "name": "SamuScope", "status": "draft",
+                "compose": {"include": [{"system": SAMU, "concept": [{"code": "C02.05.03"}]}]}}  # fmt: skip
+    path.write_text(json.dumps(resource), encoding="utf-8")
+    assert main(["valuesets", "import", str(path), "--version", "1"]) == 0
+    assert "urn:vs:samu-scope|1 (draft, r1)" in capsys.readouterr().out
+    assert main(["valuesets", "import", str(path), "--version", "1", "--status", "active"]) == 0
+    assert "urn:vs:samu-scope|1 (active, r2)" in capsys.readouterr().out
+    assert main(["valuesets", "list"]) == 0
+    assert "urn:vs:samu-scope|1\tactive\tr2" in capsys.readouterr().out
+    assert main(["valuesets", "import", str(path)]) == 1  # no version in the file nor given
+    assert "version is required" in capsys.readouterr().err
