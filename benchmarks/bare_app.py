@@ -19,6 +19,25 @@ BODY: dict[str, Any] = {
 }  # fmt: skip
 
 
+EXPANSION: dict[str, Any] = {
+    "resourceType": "ValueSet",
+    "url": "http://id.who.int/icd/release/11/mms?fhir_vs",
+    "status": "active",
+    "expansion": {
+        "timestamp": "2026-12-03T00:00:00+00:00",
+        "total": 67,
+        "offset": 0,
+        "parameter": [{"name": "filter", "valueString": "gri"}, {"name": "count", "valueInteger": 10}],
+        "contains": [
+            {"system": "http://id.who.int/icd/release/11/mms", "code": f"1E3{n}",
+             "display": "Grippe due à un virus grippal saisonnier identifié"}
+            for n in range(10)
+        ],
+    },
+}  # fmt: skip
+"""A type-ahead answer of the size Concordance gives (10 concepts), for typeahead_bench."""
+
+
 def create_app() -> FastAPI:
     app = FastAPI()
 
@@ -34,5 +53,9 @@ def create_app() -> FastAPI:
     async def translate_post(request: Request) -> JSONResponse:
         await request.json()  # read the body, as a real endpoint must
         return JSONResponse(BODY, media_type="application/fhir+json")
+
+    @app.get("/fhir/ValueSet/$expand")
+    async def expand_get() -> JSONResponse:
+        return JSONResponse(EXPANSION, media_type="application/fhir+json")
 
     return app

@@ -9,8 +9,11 @@ request (``tx-resource``, as the HL7 test runner sends them) or from the stored 
 
 from __future__ import annotations
 
+import bisect
+import threading
 import time
 import uuid
+from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -121,8 +124,8 @@ class Terminologies:
         version = version or pinned or None
         same_url = [vs for vs in self.value_sets if vs.get("url") == url]
         chosen = pick_version(same_url, version, version_of=lambda vs: vs.get("version"))
-        if chosen is None:
-            chosen = self.stored_value_set(url, version) or implicit_value_set(url, version)
+        if chosen is None:  # an implicit url (``?fhir_vs``) is never stored: no query for it
+            chosen = implicit_value_set(url, version) or self.stored_value_set(url, version)
         if chosen is None:
             wanted = f"{url}|{version}" if version else url
             raise UnknownValueSetError(f"A definition for the value Set '{wanted}' could not be found")
@@ -173,6 +176,13 @@ class Member:
     @cached_property
     def key(self) -> tuple[str, str]:
         return self.system, self.code
+
+    @cached_property
+    def searchable(self) -> str:
+        """The display folded (accents, case) behind a space, computed once per member (a
+        stored version's members live as long as its index): a type-ahead ``filter`` over
+        36,000 concepts is then substring tests only."""
+        return " " + fold(self.display or "").replace("\n", " ")
 
     def as_contains(self) -> dict[str, Any]:
         entry: dict[str, Any] = {"system": self.system}
@@ -368,6 +378,8 @@ def _include_part(
         sets.append(_members(imported, terms, used, (*seen, reference)))
     if not sets:
         return []
+    if len(sets) == 1:
+        return sets[0]
     keys = set.intersection(*({m.key for m in found} for found in sets))
     return [m for m in sets[0] if m.key in keys]
 
@@ -376,6 +388,12 @@ def _members(
     value_set: dict[str, Any], terms: Terminologies, used: list[str], seen: tuple[str, ...] = ()
 ) -> list[Member]:
     compose = value_set.get("compose") or {}
+    parts = compose.get("include", [])
+    if len(parts) == 1 and not compose.get("exclude") and not parts[0].get("concept"):
+        # One rule over a system (a whole system, an is-a filter): its members are unique and
+        # already listed, kept per index; the common type-ahead case skips the merging.
+        members = _include_part(parts[0], terms, used, seen)
+        return [m for m in members if not m.inactive] if compose.get("inactive") is False else members
     included: dict[tuple[str, str], Member] = {}
     for part in compose.get("include", []):
         for member in _include_part(part, terms, used, seen):
@@ -422,9 +440,8 @@ def expand(
     if _true(asked.get("activeOnly")):
         members = [m for m in members if not m.inactive]
     text = asked.get("filter")
-    if text:  # accents and case ignored, as in every search of Concordance
-        wanted = fold(str(text))
-        members = [m for m in members if wanted in fold(m.display or "")]
+    if text:
+        members = filtered_for_typing(members, str(text))
     offset = _integer(asked.get("offset"), 0) or 0
     count = _integer(asked.get("count"), None)
     paged = "offset" in asked or "count" in asked
@@ -448,6 +465,80 @@ def expand(
     result = {k: v for k, v in value_set.items() if k not in ("expansion", "text", "meta", "compose")}
     result["expansion"] = expansion
     return result
+
+
+def filtered_for_typing(members: list[Member], text: str) -> list[Member]:
+    """The members whose display contains ``text`` (accents and case ignored, as in every
+    search of Concordance): those whose display starts with it first, then those with a
+    word starting with it, then the rest — what someone typing "gri" expects at the top —
+    each group in the code system's order.
+
+    >>> griffe, grippe = Member("s", "1", "Maladie des griffes"), Member("s", "2", "Grippe aviaire")
+    >>> [m.code for m in filtered_for_typing([Member("s", "3", "Agrippé"), griffe, grippe], "GRI")]
+    ['2', '1', '3']
+    """
+    wanted = fold(text).replace("\n", " ")
+    at_word = " " + wanted
+    first: list[Member] = []
+    word: list[Member] = []
+    inside: list[Member] = []
+    for member, at in _search_text(members).containing(wanted):
+        if at == 1:  # right after the leading space: the display starts with it
+            first.append(member)
+        elif member.searchable[at - 1] == " " or at_word in member.searchable:
+            word.append(member)
+        else:
+            inside.append(member)
+    return first + word + inside
+
+
+class SearchText:
+    """The members' searchable displays joined into one string, so that finding a filter's
+    text is ``str.find`` over it (C speed) rather than a Python test per member: 3.6 ms per
+    request over CIM-11's 36,044 concepts came down to well under 1 ms."""
+
+    def __init__(self, members: list[Member]) -> None:
+        self.members = members
+        self.starts: list[int] = []
+        position = 0
+        for member in members:
+            self.starts.append(position)
+            position += len(member.searchable) + 1
+        self.text = "\n".join(member.searchable for member in members)
+
+    def containing(self, wanted: str) -> list[tuple[Member, int]]:
+        """Members whose searchable display contains ``wanted``, in order, each with where
+        (in its searchable display) the text first occurs."""
+        found: list[tuple[Member, int]] = []
+        text, starts, members = self.text, self.starts, self.members
+        at = text.find(wanted) if wanted else -1
+        last = len(starts) - 1
+        while at >= 0:
+            number = bisect.bisect_right(starts, at) - 1
+            found.append((members[number], at - starts[number]))
+            at = text.find(wanted, starts[number + 1]) if number < last else -1
+        return found
+
+
+_SEARCH_TEXTS: OrderedDict[int, SearchText] = OrderedDict()
+_SEARCH_LOCK = threading.Lock()
+SEARCH_TEXTS_KEPT = 8
+
+
+def _search_text(members: list[Member]) -> SearchText:
+    """The joined text of ``members``, kept for the lists a worker keeps (a stored version's
+    members, an is-a subtree): the same list object asked again reuses it."""
+    with _SEARCH_LOCK:
+        found = _SEARCH_TEXTS.get(id(members))
+        if found is not None and found.members is members:
+            _SEARCH_TEXTS.move_to_end(id(members))
+            return found
+    built = SearchText(members)
+    with _SEARCH_LOCK:
+        _SEARCH_TEXTS[id(members)] = built
+        while len(_SEARCH_TEXTS) > SEARCH_TEXTS_KEPT:
+            _SEARCH_TEXTS.popitem(last=False)
+    return built
 
 
 def _nested(members: list[Member]) -> list[dict[str, Any]]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import gc
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -211,17 +212,19 @@ class StoredCodeSystems:
     concepts. ``loads`` counts the indexes built, so tests and benchmarks see it work.
     """
 
-    def __init__(self, store: SqlStore, *, max_concepts: int) -> None:
+    def __init__(self, store: SqlStore, *, max_concepts: int, recheck_seconds: float = 1.0) -> None:
         self.store = store
         self.max_concepts = max_concepts
+        self.recheck_seconds = recheck_seconds
         self.loads = 0
+        self._found: dict[tuple[str, str | None], tuple[float, CodeSystem | None]] = {}
         self._lock = threading.Lock()
         self._building: dict[int, threading.Lock] = {}
         self._indexes: OrderedDict[int, tuple[int, CodeSystemIndex]] = OrderedDict()
 
     def get(self, url: str, version: str | None) -> CodeSystemIndex | None:
         """The indexed version (the latest when ``version`` is None), or None if not stored."""
-        system = self.store.find_code_system(url, version)
+        system = self._version(url, version)
         if system is None:
             return None
         with self._lock:
@@ -239,6 +242,21 @@ class StoredCodeSystems:
                 self.loads += 1
                 self._keep(system.id, system.concept_count, index)
             return index
+
+    def _version(self, url: str, version: str | None) -> CodeSystem | None:
+        """Which stored version ``url`` / ``version`` means, asked of the database at most
+        once a second per pair (a type-ahead sends several requests a second): a version
+        imported meanwhile, by this worker or another, is seen within that second."""
+        now = time.monotonic()
+        known = self._found.get((url, version))
+        if known is not None and now - known[0] < self.recheck_seconds:
+            return known[1]
+        system = self.store.find_code_system(url, version)
+        with self._lock:
+            if len(self._found) > 10_000:  # urls are the client's: keep the memo bounded
+                self._found.clear()
+            self._found[(url, version)] = (now, system)
+        return system
 
     def _cached(self, system_id: int) -> CodeSystemIndex | None:
         with self._lock:
