@@ -16,6 +16,7 @@ from api.fhir import codesystem  # noqa: F401
 from api.fhir import valueset  # noqa: F401
 from api.fhir import valueset_store  # noqa: F401
 from api.fhir import metadata  # noqa: F401
+from api.fhir import writes  # noqa: F401
 
 # isort: on
 from api.fhir.outcome import FHIR_JSON, FhirError, fhir_response, operation_outcome, render_fhir_error

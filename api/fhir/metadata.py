@@ -56,7 +56,8 @@ def metadata(request: Request, mode: str | None = None) -> JSONResponse:
                     "resource": [
                         {
                             "type": "CodeSystem",
-                            "interaction": [{"code": "read"}, {"code": "search-type"}],
+                            "interaction": INTERACTIONS,
+                            "versioning": "versioned-update",
                             "searchParam": [
                                 {"name": name, "type": kind}
                                 for name, kind in (
@@ -79,7 +80,8 @@ def metadata(request: Request, mode: str | None = None) -> JSONResponse:
                         },
                         {
                             "type": "ValueSet",
-                            "interaction": [{"code": "read"}, {"code": "search-type"}],
+                            "interaction": INTERACTIONS,
+                            "versioning": "versioned-update",
                             "searchParam": [
                                 {"name": name, "type": kind}
                                 for name, kind in (
@@ -102,7 +104,8 @@ def metadata(request: Request, mode: str | None = None) -> JSONResponse:
                         },
                         {
                             "type": "ConceptMap",
-                            "interaction": [{"code": "read"}, {"code": "search-type"}],
+                            "interaction": INTERACTIONS,
+                            "versioning": "versioned-update",
                             "searchParam": [
                                 {"name": name, "type": kind}
                                 for name, kind in (
@@ -129,6 +132,14 @@ def metadata(request: Request, mode: str | None = None) -> JSONResponse:
         }
     )
 
+
+INTERACTIONS = [
+    {"code": "read"},
+    {"code": "search-type"},
+    {"code": "create", "documentation": "publishers only (concordance users publisher NAME)"},
+    {"code": "update", "documentation": "publishers only; If-Match W/\"n\" checked (412 when stale)"},
+]
+"""What each terminology resource accepts (writes the HAPI way: a publisher's bearer token)."""
 
 EXPANSION_PARAMETERS = ("activeOnly", "count", "excludeNested", "filter", "offset", "tx-resource")
 """``$expand`` parameters Concordance honours (declared in TerminologyCapabilities)."""

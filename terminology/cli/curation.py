@@ -29,10 +29,29 @@ def _store() -> SqlStore:
 
 
 @users_app.command("add")
-def add_user(name: Annotated[str, typer.Argument(help="A unique name, e.g. an e-mail address.")]) -> None:
+def add_user(
+    name: Annotated[str, typer.Argument(help="A unique name, e.g. an e-mail address.")],
+    publisher: Annotated[
+        bool, typer.Option(help="May write CodeSystems, ValueSets and ConceptMaps through the FHIR API.")
+    ] = False,
+) -> None:
     """Create a user and print their bearer token (shown once; only its hash is kept)."""
-    user, token = users.create_user(_store(), name)
+    store = _store()
+    user, token = users.create_user(store, name)
+    if publisher:
+        users.set_publisher(store, name, True)
     typer.echo(f"{user.name}\t{token}")
+
+
+@users_app.command("publisher")
+def grant_publisher(
+    name: Annotated[str, typer.Argument(help="User name.")],
+    off: Annotated[bool, typer.Option("--off", help="Take the right away.")] = False,
+) -> None:
+    """Let a user write CodeSystems, ValueSets and ConceptMaps through the FHIR API (PUT/POST),
+    or (--off) stop them; review roles in projects are unchanged."""
+    user = users.set_publisher(_store(), name, not off)
+    typer.echo(f"{user.name}: {'no longer a publisher' if off else 'publisher'}")
 
 
 @members_app.command("add")
@@ -203,6 +222,7 @@ def open_demo_review(store: SqlStore, *, url: str = "http://127.0.0.1:8000") -> 
     assert saved is not None
     project = projects.get_project(store, saved.id)
     user, token = users.ensure_user(store, "demo")
+    users.set_publisher(store, "demo", True)
     users.add_member(store, project, user, Role.ADMIN)
     return (
         f"Review project {project.name!r}: {saved.candidate_count:,} candidates for "

@@ -3,15 +3,17 @@ changed between two versions for the mappings that point at them."""
 
 from __future__ import annotations
 
+import json
+import tempfile
 import tomllib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from terminology.errors import SourceFileError
-from terminology.models import CodeSystem, CodeSystemMetadata
-from terminology.storage.store import CodeSystemStore
+from terminology.errors import ConcordanceError, SourceFileError
+from terminology.models import CodeSystem, CodeSystemMetadata, ImportOutcome
+from terminology.storage.store import CodeSystemStore, SqlStore
 
 METADATA_KEYS = ("url", "version", "name", "title", "publisher", "language")
 
@@ -89,3 +91,52 @@ def _displays(store: CodeSystemStore, system: CodeSystem) -> dict[str, tuple[str
             frame["code"].to_list(), frame["label"].to_list(), frame["active"].to_list(), strict=True
         )
     }
+
+
+class InvalidCodeSystemWriteError(ConcordanceError):
+    code = "invalid-codesystem"
+    http_status = 400
+    fhir_issue = "invalid"
+
+
+class StaleCodeSystemError(ConcordanceError):
+    """``If-Match`` named a revision a stored version never had (they never change: 1)."""
+
+    code = "stale-revision"
+    http_status = 412
+    fhir_issue = "conflict"
+
+
+def write_code_system(
+    store: SqlStore, resource: Any, *, system_id: int | None = None, expected_revision: int | None = None
+) -> tuple[CodeSystem, bool]:
+    """A publisher's FHIR write of a CodeSystem (``POST``, or ``PUT CodeSystem/{system_id}``),
+    imported as the ``fhir`` importer imports a file — whole or not at all, never from the
+    network. A stored version never changes (revision 1): the same content again is
+    unchanged, other content under the same url|version a conflict (a new release is a new
+    version). Returns the version and whether it is new."""
+    from terminology.importers import importer_class
+    from terminology.importing import import_code_system
+
+    if not isinstance(resource, dict) or resource.get("resourceType") != "CodeSystem":
+        raise InvalidCodeSystemWriteError("the body must be a CodeSystem resource")
+    if not resource.get("url") or not resource.get("version"):
+        raise InvalidCodeSystemWriteError("a CodeSystem written to the server needs its url and version")
+    if system_id is not None:
+        current = store.code_system_by_id(system_id)
+        if (resource["url"], str(resource["version"])) != (current.url, current.version):
+            raise InvalidCodeSystemWriteError(
+                f"CodeSystem/{system_id} is {current.url}|{current.version}: a PUT cannot change its url or"
+                " version; POST the new version instead"
+            )
+        if expected_revision not in (None, 1):
+            raise StaleCodeSystemError(
+                f"CodeSystem/{system_id} is at revision 1, not {expected_revision} (If-Match): stored"
+                " versions never change"
+            )
+    body = {k: v for k, v in resource.items() if k not in ("id", "meta")}
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "CodeSystem.json"
+        path.write_text(json.dumps(body, ensure_ascii=False), encoding="utf-8")
+        report = import_code_system(store, importer_class("fhir").with_options({}), path)
+    return report.code_system, report.outcome == ImportOutcome.CREATED

@@ -15,6 +15,7 @@ from typing import Any
 from terminology.errors import ConcordanceError, SourceFileError
 from terminology.models import CodeSystem, Frozen
 from terminology.publication.conceptmap import (
+    InvalidConceptMapError,
     build_concept_map,
     business_version,
     check_status_change,
@@ -24,7 +25,7 @@ from terminology.publication.conceptmap import (
 from terminology.publication.diff import MapChange, diff_maps
 from terminology.publication.from_sssom import conceptmap_from_sssom
 from terminology.services.code_systems import changed_codes
-from terminology.storage.conceptmaps import StoredMap
+from terminology.storage.conceptmaps import ConceptMapVersionConflictError, StaleConceptMapError, StoredMap
 from terminology.storage.curation import RowQuery
 from terminology.storage.interfaces import sql_backend
 from terminology.storage.projects import Project
@@ -71,6 +72,41 @@ def save_concept_map(
     """Store a version (R4 or R5 JSON, kept as R4); returns it and whether it is new. The
     same url|version with other content is refused: a published version never changes."""
     return conceptmaps.save_version(store, publishable(resource), project_id=project_id)
+
+
+def write_concept_map(
+    store: SqlStore, resource: Any, *, map_id: int | None = None, expected_revision: int | None = None
+) -> tuple[StoredMap, bool]:
+    """A publisher's FHIR write (``POST``: ``map_id`` None; ``PUT ConceptMap/{map_id}``):
+    a new url|version is stored; an existing one keeps its content and only its status may
+    move forward (draft → active → retired), on the revision the writer read
+    (``expected_revision``). Returns the version and whether anything changed."""
+    if not isinstance(resource, dict):
+        raise InvalidConceptMapError("the body must be a ConceptMap resource")
+    wanted = publishable(resource)
+    if map_id is None:
+        return save_concept_map(store, wanted)
+    current = conceptmaps.get_concept_map(store, map_id)
+    if (wanted["url"], wanted["version"]) != (current.url, current.version):
+        raise InvalidConceptMapError(
+            f"ConceptMap/{map_id} is {current.url}|{current.version}: a PUT cannot change its url or"
+            " version; POST the new version instead"
+        )
+    unchanged = {k: v for k, v in current.resource.items() if k != "status"}
+    if unchanged != {k: v for k, v in wanted.items() if k != "status"}:
+        raise ConceptMapVersionConflictError(
+            f"{current.url}|{current.version} is published: its content never changes; POST a new version"
+        )
+    status = str(wanted.get("status", current.status))
+    if expected_revision is not None and expected_revision != current.revision:
+        raise StaleConceptMapError(
+            f"ConceptMap/{map_id} is at revision {current.revision}, not {expected_revision} (If-Match):"
+            " someone changed it since you read it; read it again and redo your change"
+        )
+    if status == current.status:
+        return current, False
+    check_status_change(current.status, status)
+    return conceptmaps.set_status(store, map_id, status, expected_revision=current.revision), True
 
 
 def change_status(store: SqlStore, map_id: int, status: str) -> StoredMap:
@@ -153,8 +189,6 @@ def serve_bundled_maps(store: SqlStore, *, url: str = "http://127.0.0.1:8000") -
     ANS) as an active ConceptMap, and the HL7 example ConceptMaps as they were published;
     returns what to print (with requests to try against ``url``)."""
     from terminology.publication.bundled import HL7_EXAMPLES, SAMU_SYSTEM, samu_correspondence
-    from terminology.storage.conceptmaps import ConceptMapVersionConflictError
-
     curated = samu_correspondence()
     try:
         stored, _ = save_concept_map(store, curated)

@@ -28,6 +28,14 @@ class ConceptMapVersionConflictError(ConcordanceError):
     fhir_issue = "conflict"
 
 
+class StaleConceptMapError(ConcordanceError):
+    """``If-Match`` named a revision that is no longer the current one."""
+
+    code = "stale-revision"
+    http_status = 412
+    fhir_issue = "conflict"
+
+
 class StoredMap(Frozen):
     id: int
     url: str
@@ -98,14 +106,25 @@ def get_concept_map(store: SqlStore, map_id: int) -> StoredMap:
     return _stored(row)
 
 
-def set_status(store: SqlStore, map_id: int, status: str) -> StoredMap:
+def set_status(
+    store: SqlStore, map_id: int, status: str, *, expected_revision: int | None = None
+) -> StoredMap:
     """Record a version's new lifecycle status (its content does not change); which moves
-    are allowed is :func:`terminology.publication.conceptmap.check_status_change`'s rule."""
+    are allowed is :func:`terminology.publication.conceptmap.check_status_change`'s rule.
+    With ``expected_revision`` (a writer's ``If-Match``) the change only lands on that
+    revision: two publishers cannot both win."""
+    query = maps.update().where(maps.c.id == map_id)
+    if expected_revision is not None:
+        query = query.where(maps.c.revision == expected_revision)
     with store.engine.begin() as connection:
-        connection.execute(
-            maps.update()
-            .where(maps.c.id == map_id)
-            .values(status=status, changed_at=datetime.now(UTC), revision=maps.c.revision + 1)
+        changed = connection.execute(
+            query.values(status=status, changed_at=datetime.now(UTC), revision=maps.c.revision + 1)
+        ).rowcount
+    if not changed:
+        current = get_concept_map(store, map_id)
+        raise StaleConceptMapError(
+            f"ConceptMap/{map_id} is at revision {current.revision}, not {expected_revision} (If-Match):"
+            " someone changed it since you read it; read it again and redo your change"
         )
     return get_concept_map(store, map_id)
 

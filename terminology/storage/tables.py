@@ -141,6 +141,8 @@ class UserRow(SQLModel, table=True):
     name: str = Field(max_length=128, unique=True)
     token_hash: str = Field(max_length=64, unique=True)
     created_at: datetime = Field(sa_type=sa.DateTime(timezone=True))
+    publisher: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
+    """May write CodeSystems, ValueSets and ConceptMaps through the FHIR API (server-wide)."""
 
 
 class ProjectMemberRow(SQLModel, table=True):

@@ -107,6 +107,20 @@ def remove_member(store: SqlStore, project: Project, user: User) -> Role:
     return Role(had)
 
 
+def is_publisher(store: SqlStore, user: User) -> bool:
+    """Whether ``user`` may write terminology resources through the FHIR API."""
+    with store.engine.connect() as connection:
+        return bool(connection.execute(sa.select(users.c.publisher).where(users.c.id == user.id)).scalar())
+
+
+def set_publisher(store: SqlStore, name: str, publisher: bool) -> User:
+    """Give ``name`` the right to write terminology resources through the FHIR API (or take it)."""
+    user = find_user(store, name)
+    with store.engine.begin() as connection:
+        connection.execute(users.update().where(users.c.id == user.id).values(publisher=publisher))
+    return user
+
+
 def user_names(store: SqlStore) -> list[str]:
     with store.engine.connect() as connection:
         return list(connection.execute(sa.select(users.c.name).order_by(users.c.name)).scalars())
