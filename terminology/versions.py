@@ -40,6 +40,29 @@ def version_key(version: str | None) -> tuple[tuple[int, int | str], ...]:
     )
 
 
+def is_wildcard(version: str | None) -> bool:
+    """A version pattern with ``x`` (or ``*``) parts, as value sets pin "any 1.x".
+
+    >>> is_wildcard("1.x"), is_wildcard("1.x.x"), is_wildcard("1.0.0"), is_wildcard(None)
+    (True, True, False, False)
+    """
+    return version is not None and any(part in ("x", "X", "*") for part in version.split("."))
+
+
+def matches_wildcard(pattern: str, version: str | None) -> bool:
+    """Whether ``version`` fits ``pattern`` (``1.x`` fits ``1.2`` and ``1.2.0``).
+
+    >>> matches_wildcard("1.x.x", "1.2.0"), matches_wildcard("1.x", "1.2.0"), matches_wildcard("1.x", "2.0")
+    (True, True, False)
+    """
+    if version is None:
+        return False
+    wanted, have = pattern.split("."), version.split(".")
+    if len(have) < len(wanted) and wanted[-1] not in ("x", "X", "*"):
+        return False
+    return all(w in ("x", "X", "*") or (i < len(have) and have[i] == w) for i, w in enumerate(wanted))
+
+
 def pick_version(
     candidates: Sequence[V],
     version: str | None = None,
@@ -57,6 +80,9 @@ def pick_version(
     >>> pick_version(maps, "3", version_of=lambda m: m[0]) is None
     True
     """
+    if version is not None and is_wildcard(version):
+        fitting = [c for c in candidates if matches_wildcard(version, version_of(c))]
+        return max(fitting, key=lambda c: version_key(version_of(c))) if fitting else None
     if version is not None:
         return next((candidate for candidate in candidates if version_of(candidate) == version), None)
     if not candidates:

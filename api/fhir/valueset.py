@@ -59,7 +59,11 @@ def _validate(request: Request, pairs: Iterable[tuple[str, Any]], deadline: floa
         found, system_of_code=one(found, "system"), most=request.app.state.settings.max_codings
     )
     chosen = validate_codings(value_set, asked)
-    return fhir_response({"resourceType": "Parameters", "parameter": chosen.parameters()})
+    output = chosen.parameters()
+    concept = one(found, "codeableConcept")
+    if isinstance(concept, dict):  # echoed, as R4's output names it: the concept validated
+        output.append({"name": "codeableConcept", "valueCodeableConcept": concept})
+    return fhir_response({"resourceType": "Parameters", "parameter": output})
 
 
 async def _heavy(

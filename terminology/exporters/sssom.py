@@ -186,25 +186,39 @@ def write_sssom(
             target_displays.get(candidate.target_code) or candidate.target_label or "",
             JUSTIFICATIONS.get(candidate.method, "semapv:UnspecifiedMatching"),
             f"{candidate.score:.4f}",
-            candidate_comment(candidate),
+            candidate_comment(
+                candidate,
+                source_displays.get(candidate.source_code),
+                target_displays.get(candidate.target_code),
+            ),
         ]
         for candidate in candidates
     )
     return write_mapping_set(out, curie_map=curie_map, metadata=metadata, columns=COLUMNS, rows=rows)
 
 
-def candidate_comment(candidate: Candidate) -> str:
-    """Rank, the labels that matched, and the reason.
+def candidate_comment(
+    candidate: Candidate, source_display: str | None = None, target_display: str | None = None
+) -> str:
+    """Rank, the labels that matched when they are not the concepts' displays (a synonym,
+    another language) and the reason doesn't already quote them, and the reason.
 
     >>> from terminology.models import Candidate, MatchMethod
-    >>> candidate_comment(Candidate(source_code="1", source_label="Grippe", target_code="J11",
+    >>> flu = Candidate(source_code="1", source_label="Grippe", target_code="J11",
     ...     target_label="Influenza", rank=1, score=0.9, equivalence="equivalent",
-    ...     method=MatchMethod.LEXICAL, reason="labels 0.91"))
-    'rank 1; matched label "Grippe" ~ "Influenza"; labels 0.91'
+    ...     method=MatchMethod.CODE_RULE, reason="same code")
+    >>> candidate_comment(flu, "Grippe saisonnière", "Influenza")
+    'rank 1; matched label "Grippe" ~ "Influenza"; same code'
+    >>> candidate_comment(flu, "Grippe", "Influenza")
+    'rank 1; same code'
     """
+    quoted = f'"{candidate.source_label}"' in candidate.reason
+    differs = (candidate.source_label or "") != (source_display or candidate.source_label or "") or (
+        candidate.target_label or ""
+    ) != (target_display or candidate.target_label or "")
     matched = (
         f'; matched label "{candidate.source_label}" ~ "{candidate.target_label}"'
-        if candidate.source_label and candidate.target_label
+        if differs and not quoted and candidate.source_label and candidate.target_label
         else ""
     )
     return f"rank {candidate.rank}{matched}; {candidate.reason}"

@@ -73,6 +73,8 @@ class Validation:
     inactive: bool = False
     unknown_system: bool = False
     issues: tuple[Issue, ...] = field(default_factory=tuple)
+    caused_by: str | None = None
+    """The missing ``url|version`` behind ``unknown_system`` (default: ``system``)."""
 
     @property
     def message(self) -> str | None:
@@ -99,7 +101,8 @@ class Validation:
         if self.version:
             out.append({"name": "version", "valueString": self.version})
         if self.unknown_system:
-            out.append({"name": "x-caused-by-unknown-system", "valueCanonical": self.system})
+            caused = self.caused_by or self.system
+            out.append({"name": "x-caused-by-unknown-system", "valueCanonical": caused})
         return out
 
 

@@ -44,6 +44,8 @@ class UnknownCodeSystemError(CodeSystemNotFoundError):
     """A value set names a code system the request did not send and the store lacks."""
 
     code = "not-found"
+    system: str | None = None
+    """``url|version`` of the code system that is missing."""
 
 
 class InvalidValueSetError(ConcordanceError):
@@ -117,7 +119,9 @@ class Terminologies:
         known = sorted({cs.version for cs in sent if cs.version}, key=version_key)
         asked = f"'{url}' version '{version}'" if version else f"'{url}'"
         text = f"A definition for CodeSystem {asked} could not be found, so the value set cannot be expanded"
-        raise UnknownCodeSystemError(text + (f". Valid versions: {' or '.join(known)}" if known else ""))
+        error = UnknownCodeSystemError(text + (f". Valid versions: {' or '.join(known)}" if known else ""))
+        error.system = f"{url}|{version}" if version else url
+        raise error
 
     def value_set(self, url: str, version: str | None = None) -> dict[str, Any]:
         url, _, pinned = url.partition("|")
@@ -575,18 +579,47 @@ def _value_key(value: Any) -> str:
     return "valueString"
 
 
+def _version_in(members: list[Member], system_url: str, code: str) -> str | None:
+    """The version of ``system_url`` the value set drew the code from (a coding without a
+    version is read in the version the value set pins), None when it does not say."""
+    versions = {m.version for m in members if m.system == system_url and m.code == code}
+    if not versions:
+        versions = {m.version for m in members if m.system == system_url}
+    return next(iter(versions)) if len(versions) == 1 else None
+
+
+def _unknown_version(
+    error: UnknownCodeSystemError, terms: Terminologies, code: str, system_url: str | None, where: Where
+) -> Validation:
+    """The value set draws on a code system version nobody has: the code cannot be
+    validated (a ``result=false`` answer naming it, not a refusal of the request)."""
+    text = str(error).replace("value set cannot be expanded", "code cannot be validated")
+    missing = error.system or str(system_url or "")
+    url = system_url or missing.partition("|")[0]
+    try:
+        latest: str | None = terms.code_system(url).version
+    except UnknownCodeSystemError:
+        latest = None
+    issue = Issue("error", "not-found", "not-found", text, where.of("system"), "UNKNOWN_CODESYSTEM_VERSION")
+    return Validation(False, code, url, latest, issues=(issue,), unknown_system=True, caused_by=missing)
+
+
 def validate_in_value_set(
     value_set: dict[str, Any], terms: Terminologies, coding: dict[str, Any], where: Where
 ) -> Validation:
     """Is the coding in the value set (and right in its code system)?"""
     system_url, code = coding.get("system"), coding.get("code")
     canonical = value_set.get("url", "") + (f"|{value_set['version']}" if value_set.get("version") else "")
-    members = expansion_members(value_set, terms).members
+    try:
+        members = expansion_members(value_set, terms).members
+    except UnknownCodeSystemError as error:  # the value set names a version nobody has
+        return _unknown_version(error, terms, str(code), system_url, where)
     if not system_url:  # a code alone: the value set's only system, when there is one
         systems = {m.system for m in members}
         system_url = next(iter(systems)) if len(systems) == 1 else ""
+    version = coding.get("version") or _version_in(members, system_url, str(code))
     try:
-        system = terms.code_system(system_url, coding.get("version"))
+        system = terms.code_system(system_url, version)
     except UnknownCodeSystemError as error:
         issue = Issue("error", "not-found", "not-found", str(error).replace("value set cannot be expanded",
                       "code cannot be validated"), where.of("system"), "UNKNOWN_CODESYSTEM")  # fmt: skip

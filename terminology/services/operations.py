@@ -24,7 +24,7 @@ from terminology.publication.validate import Validation, Where, unknown_code_sys
 from terminology.publication.valueset import Budget, Terminologies, expand, validate_in_value_set
 from terminology.services.value_sets import stored_value_set
 from terminology.storage.store import SqlStore
-from terminology.versions import pick_version
+from terminology.versions import is_wildcard, pick_version
 
 __all__ = [
     "Sent",
@@ -251,7 +251,11 @@ class StoredCodeSystems:
         known = self._found.get((url, version))
         if known is not None and now - known[0] < self.recheck_seconds:
             return known[1]
-        system = self.store.find_code_system(url, version)
+        if is_wildcard(version):  # "1.x": the latest stored version that fits
+            same_url = [found for found in self.store.code_systems() if found.url == url]
+            system = pick_version(same_url, version, version_of=lambda found: found.version)
+        else:
+            system = self.store.find_code_system(url, version)
         with self._lock:
             if len(self._found) > 10_000:  # urls are the client's: keep the memo bounded
                 self._found.clear()

@@ -74,3 +74,12 @@ def test_translate_and_the_python_api_pick_the_same_map_version(store: SqlStore,
             params={"url": "urn:test:map|10", "system": URL, "code": "A"},
         ).json()
         assert '"TEN"' in str(pinned).replace("'", '"')
+
+
+def test_a_wildcard_version_means_the_latest_that_fits() -> None:
+    from terminology.versions import pick_version
+
+    versions = ["1.0.0", "1.2.0", "1.10.1", "2.0.0"]
+    assert pick_version(versions, "1.x", version_of=str) == "1.10.1"
+    assert pick_version(versions, "1.2.x", version_of=str) == "1.2.0"
+    assert pick_version(versions, "3.x", version_of=str) is None

@@ -214,7 +214,8 @@ def test_match_writes_sssom_and_stores_the_project(
     labels = dict(zip(mapping_set.df["subject_id"], mapping_set.df["subject_label"], strict=True))
     assert labels == {f"SAMU:{code}": displays[code] for code in (s[5:] for s in labels)}  # not a synonym
     assert all(comment.startswith("rank ") for comment in mapping_set.df["comment"])
-    assert any("matched label" in comment for comment in mapping_set.df["comment"])
+    lexical = mapping_set.df[mapping_set.df["mapping_justification"] == "semapv:LexicalMatching"]
+    assert all('labels "' in comment for comment in lexical["comment"])  # the labels that matched
     assert set(mapping_set.df["predicate_id"]) <= {"skos:exactMatch", "skos:closeMatch"}
     assert mapping_set.converter.expand("SAMU:C02.18.00") == "urn:samu/C02.18.00"
     store = SqlStore(make_engine(Settings(database_url=cli_database)))

@@ -131,3 +131,27 @@ def test_membership_and_code_system_checks_together() -> None:
     assert [i.kind for i in unknown.issues] == ["not-in-vs", "invalid-code"]
     implied = validate_in_value_set(value_set, terms, {"code": "A2"}, Where())  # the only system
     assert implied.result and implied.inactive
+
+
+def versioned(version: str) -> CodeSystemIndex:
+    return CodeSystemIndex({"url": "urn:v", "version": version, "concept": [
+        {"code": "c", "display": f"C ({version})"}]})  # fmt: skip
+
+
+def check(include_version: str, coding: dict[str, Any]) -> Any:
+    terms = Terminologies([versioned("1.0.0"), versioned("1.2.0"), versioned("2.0.0")])
+    value_set = {"resourceType": "ValueSet", "url": "urn:vs", "version": "1",
+                 "compose": {"include": [{"system": "urn:v", "version": include_version}]}}  # fmt: skip
+    return validate_in_value_set(value_set, terms, coding, Where("Coding"))
+
+
+def test_a_coding_without_version_is_read_in_the_version_the_value_set_pins() -> None:
+    pinned = check("1.0.0", {"system": "urn:v", "code": "c"})
+    assert pinned.result and (pinned.version, pinned.display) == ("1.0.0", "C (1.0.0)")
+    wildcard = check("1.x", {"system": "urn:v", "code": "c"})  # the latest 1.x
+    assert wildcard.result and wildcard.version == "1.2.0"
+    missing = check("1", {"system": "urn:v", "code": "c"})
+    assert not missing.result and missing.unknown_system and missing.caused_by == "urn:v|1"
+    assert missing.issues[0].message_id == "UNKNOWN_CODESYSTEM_VERSION"
+    assert "version '1' could not be found, so the code cannot be validated" in missing.issues[0].text
+    assert "Valid versions: 1.0.0 or 1.2.0 or 2.0.0" in missing.issues[0].text
