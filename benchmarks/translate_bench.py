@@ -132,15 +132,18 @@ def measure(base: str, method: str, codes_file: Path, seconds: int, connections:
     ).stdout
     if "Non-2xx" in output:
         raise RuntimeError(f"{method}: errors from the server\n{output}")
+    return wrk_figures(output)
+
+
+def wrk_figures(output: str) -> dict[str, float]:
+    """Requests per second and p50 / p99 (ms) from wrk's ``--latency`` report."""
     figures = {"rps": 0.0, "p50": 0.0, "p99": 0.0}
     for line in output.splitlines():
         parts = line.split()
         if line.startswith("Requests/sec:"):
             figures["rps"] = float(parts[1])
-        elif parts[:1] == ["50%"]:
-            figures["p50"] = _milliseconds(parts[1])
-        elif parts[:1] == ["99%"]:
-            figures["p99"] = _milliseconds(parts[1])
+        elif parts[:1] in (["50%"], ["99%"]):
+            figures["p" + parts[0].rstrip("%")] = _milliseconds(parts[1])
     return figures
 
 

@@ -31,7 +31,7 @@ import polars as pl
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.translate_bench import _milliseconds, start  # noqa: E402
+from benchmarks.translate_bench import start, wrk_figures  # noqa: E402
 
 CIM11 = ROOT / "data" / "cim11_fr" / "cim11_mms_concepts.csv"
 SYSTEM = "http://id.who.int/icd/release/11/mms"
@@ -78,14 +78,7 @@ def measure(base: str, texts_file: Path, seconds: int, connections: int) -> dict
     ).stdout
     if "Non-2xx" in output:
         raise RuntimeError(f"errors from the server\n{output}")
-    figures = {"rps": 0.0, "p50": 0.0, "p99": 0.0}
-    for line in output.splitlines():
-        parts = line.split()
-        if line.startswith("Requests/sec:"):
-            figures["rps"] = float(parts[1])
-        elif parts[:1] in (["50%"], ["99%"]):
-            figures["p" + parts[0].rstrip("%")] = _milliseconds(parts[1])
-    return figures
+    return wrk_figures(output)
 
 
 def main() -> int:

@@ -58,15 +58,7 @@ def metadata(request: Request, mode: str | None = None) -> JSONResponse:
                             "type": "CodeSystem",
                             "interaction": INTERACTIONS,
                             "versioning": "versioned-update",
-                            "searchParam": [
-                                {"name": name, "type": kind}
-                                for name, kind in (
-                                    ("url", "uri"),
-                                    ("version", "token"),
-                                    ("name", "string"),
-                                    ("status", "token"),
-                                )
-                            ],
+                            "searchParam": CONFORMANCE_SEARCH,
                             "operation": [
                                 {
                                     "name": "lookup",
@@ -82,15 +74,7 @@ def metadata(request: Request, mode: str | None = None) -> JSONResponse:
                             "type": "ValueSet",
                             "interaction": INTERACTIONS,
                             "versioning": "versioned-update",
-                            "searchParam": [
-                                {"name": name, "type": kind}
-                                for name, kind in (
-                                    ("url", "uri"),
-                                    ("version", "token"),
-                                    ("name", "string"),
-                                    ("status", "token"),
-                                )
-                            ],
+                            "searchParam": CONFORMANCE_SEARCH,
                             "operation": [
                                 {
                                     "name": "expand",
@@ -133,6 +117,11 @@ def metadata(request: Request, mode: str | None = None) -> JSONResponse:
     )
 
 
+CONFORMANCE_SEARCH = [
+    {"name": name, "type": kind}
+    for name, kind in (("url", "uri"), ("version", "token"), ("name", "string"), ("status", "token"))
+]
+"""The search parameters every stored terminology resource answers (ConceptMap adds its own)."""
 INTERACTIONS = [
     {"code": "read"},
     {"code": "search-type"},
