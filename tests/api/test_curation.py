@@ -50,8 +50,8 @@ class World:
         )
 
 
-def build_world(store: SqlStore, database_url: str) -> Iterator[World]:
-    """The SAMU-Hub 1.9 → 2.3 project with one user per role, and a client of the app."""
+def samu_review_project(store: SqlStore) -> projects.Project:
+    """The SAMU-Hub 1.9 → 2.3 nomenclature matched into a review project (no members yet)."""
     systems = {}
     for version in ("1.9", "2.3"):
         metadata = CodeSystemMetadata(url="urn:samu", version=version, language="fr", name="SAMU")
@@ -64,7 +64,12 @@ def build_world(store: SqlStore, database_url: str) -> Iterator[World]:
     rules = load_rules([ROOT / "mapping_rules" / "rules" / "nomenclature_upgrade.yaml"])
     found = match(store, systems["1.9"], systems["2.3"], code_rules=rules.code, top_k=3)
     saved = save_candidates(store, "samu", systems["1.9"], systems["2.3"], found, rules=[], settings={})
-    project = projects.get_project(store, saved.id)
+    return projects.get_project(store, saved.id)
+
+
+def build_world(store: SqlStore, database_url: str) -> Iterator[World]:
+    """The SAMU-Hub 1.9 → 2.3 project with one user per role, and a client of the app."""
+    project = samu_review_project(store)
     tokens = {}
     for role in ROLES:
         user, token = users.create_user(store, role.value)

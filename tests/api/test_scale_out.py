@@ -18,16 +18,11 @@ from contextlib import ExitStack, contextmanager
 import httpx2 as httpx
 import pytest
 
-from terminology.importers import importer_class
-from terminology.importing import import_code_system
-from terminology.matching.engine import match
-from terminology.matching.rules import load_rules
-from terminology.models import CodeSystemMetadata
 from terminology.review.workflow import Role
-from terminology.storage import projects, users
-from terminology.storage.projects import save_candidates
+from terminology.storage import users
 from terminology.storage.store import SqlStore
-from tests.conftest import BUNDLED, ROOT
+from tests.api.test_curation import samu_review_project
+from tests.conftest import ROOT
 from tests.live_server import free_port
 
 FRESH_WITHIN_SECONDS = 2.0
@@ -64,20 +59,7 @@ def api_process(database_url: str) -> Iterator[str]:
 
 def samu_project(store: SqlStore) -> tuple[int, dict[str, str]]:
     """The SAMU-Hub 1.9 → 2.3 project with an author and a reviewer; their tokens."""
-    systems = {}
-    for version in ("1.9", "2.3"):
-        metadata = CodeSystemMetadata(url="urn:samu", version=version, language="fr", name="SAMU")
-        systems[version] = import_code_system(
-            store,
-            importer_class("csv").with_options({}),
-            BUNDLED / "samu_nomenclature" / f"samu_nomenclature_v{version}.csv",
-            overrides=metadata,
-        ).code_system
-    rules = load_rules([ROOT / "mapping_rules" / "rules" / "nomenclature_upgrade.yaml"])
-    found = match(store, systems["1.9"], systems["2.3"], code_rules=rules.code, top_k=3)
-    project = projects.get_project(
-        store, save_candidates(store, "samu", systems["1.9"], systems["2.3"], found, rules=[], settings={}).id
-    )
+    project = samu_review_project(store)
     tokens = {}
     for role in (Role.AUTHOR, Role.REVIEWER):
         user, tokens[role.value] = users.create_user(store, role.value)
