@@ -19,7 +19,7 @@ from api.fhir.outcome import FhirError, fhir_response
 from api.fhir.parameters import body_pairs, one, query_pairs
 from api.fhir.router import router
 from api.limits import HeavyGate
-from terminology.publication.valueset import Budget
+from terminology.publication.valueset import Budget, VersionRules
 from terminology.services.operations import (
     Sent,
     ValueSetRequest,
@@ -43,6 +43,11 @@ def _value_set_request(request: Request, found: dict[str, list[Any]], deadline: 
         value_set=sent_value_set if isinstance(sent_value_set, dict) else None,
         url=str(url) if url else None,
         version=str(version) if version else None,
+        versions=VersionRules.of(
+            system_version=found.get("system-version", []),
+            force_system_version=found.get("force-system-version", []),
+            check_system_version=found.get("check-system-version", []),
+        ),
     )
 
 

@@ -26,11 +26,13 @@ from terminology.errors import CodeSystemNotFoundError, ConcordanceError
 from terminology.publication.lookup import CodeSystemIndex
 from terminology.publication.validate import Issue, Validation, Where, concept_status, validate_code
 from terminology.text import fold
-from terminology.versions import pick_version, version_key
+from terminology.versions import matches_wildcard, pick_version, version_key
 
 CONCEPT_PROPERTIES = {"concept", "code"}
-ECHOED = ("excludeNested", "activeOnly", "includeDesignations", "includeDefinition", "displayLanguage",
-          "count", "offset", "filter", "excludeNotForUI", "excludePostCoordinated")  # fmt: skip
+URI_PARAMETERS = ("system-version", "force-system-version", "check-system-version")
+ECHOED = (*URI_PARAMETERS, "excludeNested", "activeOnly", "includeDesignations", "includeDefinition",
+          "displayLanguage", "count", "offset", "filter", "excludeNotForUI",
+          "excludePostCoordinated")  # fmt: skip
 """Expansion parameters echoed in ``expansion.parameter``, as the reference servers do."""
 
 
@@ -95,6 +97,63 @@ class Budget:
             )
 
 
+@dataclass(frozen=True)
+class VersionRules:
+    """The request's say on code system versions (``$expand`` / ``$validate-code``
+    parameters, each ``url|version``, ``x`` wildcards allowed): ``system-version`` when the
+    value set names none, ``force-system-version`` whatever it names, ``check-system-version``
+    refuses a value set naming another."""
+
+    default: dict[str, str] = field(default_factory=dict)
+    force: dict[str, str] = field(default_factory=dict)
+    check: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, **given: Iterable[Any]) -> VersionRules:
+        """From the parameters' values (``system_version=[...]``, ``force_system_version``...)."""
+
+        def table(values: Iterable[Any]) -> dict[str, str]:
+            found = {}
+            for value in values:
+                url, _, version = str(value).partition("|")
+                if not version:
+                    raise InvalidValueSetError(f"a system version parameter is url|version, not {value!r}")
+                found[url] = version
+            return found
+
+        return cls(
+            default=table(given.get("system_version", ())),
+            force=table(given.get("force_system_version", ())),
+            check=table(given.get("check_system_version", ())),
+        )
+
+    def apply(self, url: str, given: str | None) -> str | None:
+        """
+        >>> rules = VersionRules(default={"urn:a": "2"}, force={"urn:b": "1.x"}, check={"urn:c": "3.x"})
+        >>> [rules.apply(url, given) for url, given in (("urn:a", None), ("urn:a", "1"), ("urn:b", "2"))]
+        ['2', '1', '1.x']
+        """
+        if url in self.force:
+            return self.force[url]
+        if given is not None:
+            wanted = self.check.get(url)
+            if wanted is not None and not (given == wanted or matches_wildcard(wanted, given)):
+                raise VersionCheckError(
+                    f"The version '{given}' is not allowed for system '{url}': required to be '{wanted}'"
+                    " by a version-check parameter"
+                )
+            return given
+        return self.default.get(url)
+
+
+class VersionCheckError(ConcordanceError):
+    """The value set names a code system version the request's ``check-system-version`` refuses."""
+
+    code = "version-check"
+    http_status = 400
+    fhir_issue = "exception"
+
+
 @dataclass
 class Terminologies:
     """The code systems and value sets a request may use: those it sends, then stored ones
@@ -105,6 +164,11 @@ class Terminologies:
     stored_code_system: Callable[[str, str | None], CodeSystemIndex | None] = lambda url, version: None
     stored_value_set: Callable[[str, str | None], dict[str, Any] | None] = lambda url, version: None
     budget: Budget = field(default_factory=Budget)
+    versions: VersionRules = field(default_factory=lambda: VersionRules())
+
+    def include_version(self, url: str, given: str | None) -> str | None:
+        """The version of ``url`` an include reads, after the request's version rules."""
+        return self.versions.apply(url, given)
 
     def code_system(self, url: str, version: str | None = None) -> CodeSystemIndex:
         sent = [
@@ -359,7 +423,7 @@ def _include_part(
     terms.budget.spend_part()
     sets: list[list[Member]] = []
     if part.get("system"):
-        system = terms.code_system(part["system"], part.get("version"))
+        system = terms.code_system(part["system"], terms.include_version(part["system"], part.get("version")))
         if system.canonical not in used:
             used.append(system.canonical)
         if part.get("concept"):
@@ -451,7 +515,11 @@ def expand(
     paged = "offset" in asked or "count" in asked
     page = members[offset : offset + count if count is not None else None]
     terms.budget.check_listed(len(page), len(members))
-    echoed = [{"name": name, _value_key(asked[name]): asked[name]} for name in ECHOED if name in asked]
+    echoed = [
+        {"name": name, _echo_key(name, asked[name]): asked[name]}
+        for name in ECHOED
+        if name in asked
+    ]  # displayLanguage is a code (R4 ValueSet-expand), the others as they were given
     echoed += [{"name": "used-codesystem", "valueUri": canonical} for canonical in found.used]
     expansion: dict[str, Any] = {
         "identifier": f"urn:uuid:{uuid.uuid4()}",
@@ -569,6 +637,12 @@ def _integer(value: Any, default: int | None) -> int | None:
         return max(int(value), 0)
     except (TypeError, ValueError) as error:
         raise InvalidValueSetError(f"count and offset are whole numbers, not {value!r}") from error
+
+
+def _echo_key(name: str, value: Any) -> str:
+    if name == "displayLanguage":  # a code in R4 ValueSet-expand
+        return "valueCode"
+    return "valueUri" if name in URI_PARAMETERS else _value_key(value)
 
 
 def _value_key(value: Any) -> str:

@@ -21,7 +21,13 @@ from terminology.errors import CodeSystemNotFoundError
 from terminology.models import CodeSystem, DesignationUse
 from terminology.publication.lookup import PREFERRED, CodeSystemIndex, lookup
 from terminology.publication.validate import Validation, Where, unknown_code_system, validate_code
-from terminology.publication.valueset import Budget, Terminologies, expand, validate_in_value_set
+from terminology.publication.valueset import (
+    Budget,
+    Terminologies,
+    VersionRules,
+    expand,
+    validate_in_value_set,
+)
 from terminology.services.value_sets import stored_value_set
 from terminology.storage.store import SqlStore
 from terminology.versions import is_wildcard, pick_version
@@ -172,6 +178,7 @@ def value_set_request(
     value_set: dict[str, Any] | None = None,
     url: str | None = None,
     version: str | None = None,
+    versions: VersionRules | None = None,
 ) -> ValueSetRequest:
     """The value set sent (``valueSet``) or named (``url``, ``valueSetVersion``) among those
     the request carries, with the code systems it may draw on."""
@@ -181,6 +188,7 @@ def value_set_request(
         stored_code_system=stored.get,
         stored_value_set=lambda wanted, version: stored_value_set(stored.store, wanted, version),
         budget=budget,
+        versions=versions or VersionRules(),
     )
     if value_set is None:
         assert url is not None, "the API asks for a url or a valueSet"

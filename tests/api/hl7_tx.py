@@ -49,6 +49,13 @@ def request_body(case: dict[str, Any]) -> dict[str, Any]:
     body["parameter"] = [{"name": "tx-resource", "resource": r} for r in resources] + body.get(
         "parameter", []
     )
+    if case["operation"] in ("validate-code", "expand", "cs-validate-code"):
+        # The reference runner adds the case's profile (else parameters-default.json) to the
+        # request: the version rules of the "version" suite come that way.
+        profile = json.loads(
+            (SUITE / case.get("profile", "parameters-default.json")).read_text(encoding="utf-8-sig")
+        )
+        body["parameter"] += profile.get("parameter", [])
     return body
 
 

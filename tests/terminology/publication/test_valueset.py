@@ -155,3 +155,26 @@ def test_a_coding_without_version_is_read_in_the_version_the_value_set_pins() ->
     assert missing.issues[0].message_id == "UNKNOWN_CODESYSTEM_VERSION"
     assert "version '1' could not be found, so the code cannot be validated" in missing.issues[0].text
     assert "Valid versions: 1.0.0 or 1.2.0 or 2.0.0" in missing.issues[0].text
+
+
+def test_the_request_rules_code_system_versions() -> None:
+    from terminology.publication.valueset import VersionCheckError, VersionRules
+
+    terms = Terminologies([versioned("1.0.0"), versioned("1.2.0"), versioned("2.0.0")])
+    free = {"resourceType": "ValueSet", "url": "urn:vs", "compose": {"include": [{"system": "urn:v"}]}}
+    pinned = {"resourceType": "ValueSet", "url": "urn:vs",
+              "compose": {"include": [{"system": "urn:v", "version": "1.2.0"}]}}  # fmt: skip
+
+    def used(value_set: dict[str, Any], **rules: list[str]) -> list[str]:
+        terms.versions = VersionRules.of(**rules)
+        expansion = expand(value_set, terms)["expansion"]
+        return [p["valueUri"] for p in expansion["parameter"] if p["name"] == "used-codesystem"]
+
+    assert used(free) == ["urn:v|2.0.0"]
+    assert used(free, system_version=["urn:v|1.0.0"]) == ["urn:v|1.0.0"]  # a default
+    assert used(pinned, system_version=["urn:v|1.0.0"]) == ["urn:v|1.2.0"]  # the value set's wins
+    assert used(pinned, force_system_version=["urn:v|1.0.x"]) == ["urn:v|1.0.0"]  # forced
+    with pytest.raises(VersionCheckError, match=r"required to be '2\.x'"):
+        used(pinned, check_system_version=["urn:v|2.x"])
+    with pytest.raises(InvalidValueSetError, match=r"url\|version, not 'urn:v'"):
+        VersionRules.of(system_version=["urn:v"])
