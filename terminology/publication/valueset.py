@@ -129,21 +129,25 @@ class VersionRules:
 
     def apply(self, url: str, given: str | None) -> str | None:
         """
-        >>> rules = VersionRules(default={"urn:a": "2"}, force={"urn:b": "1.x"}, check={"urn:c": "3.x"})
+        >>> rules = VersionRules(default={"urn:a": "2"}, force={"urn:b": "1.x"})
         >>> [rules.apply(url, given) for url, given in (("urn:a", None), ("urn:a", "1"), ("urn:b", "2"))]
         ['2', '1', '1.x']
         """
         if url in self.force:
             return self.force[url]
-        if given is not None:
-            wanted = self.check.get(url)
-            if wanted is not None and not (given == wanted or matches_wildcard(wanted, given)):
-                raise VersionCheckError(
-                    f"The version '{given}' is not allowed for system '{url}': required to be '{wanted}'"
-                    " by a version-check parameter"
-                )
-            return given
-        return self.default.get(url)
+        return given if given is not None else self.default.get(url)
+
+    def verify(self, url: str, version: str | None) -> None:
+        """``check-system-version``: the version an include resolved to must fit."""
+        wanted = self.check.get(url)
+        fits = wanted is None or version is None or version == wanted or matches_wildcard(wanted, version)
+        if not fits:
+            raise VersionCheckError(
+                f"The version '{version}' is not allowed for system '{url}': required to be '{wanted}'"
+                " by a version-check parameter",
+                system=url,
+                version=version,
+            )
 
 
 class VersionCheckError(ConcordanceError):
@@ -152,6 +156,11 @@ class VersionCheckError(ConcordanceError):
     code = "version-check"
     http_status = 400
     fhir_issue = "exception"
+
+    def __init__(self, message: str, *, system: str = "", version: str | None = None) -> None:
+        super().__init__(message)
+        self.system = system
+        self.version = version
 
 
 @dataclass
@@ -424,6 +433,7 @@ def _include_part(
     sets: list[list[Member]] = []
     if part.get("system"):
         system = terms.code_system(part["system"], terms.include_version(part["system"], part.get("version")))
+        terms.versions.verify(system.url, system.version)
         if system.canonical not in used:
             used.append(system.canonical)
         if part.get("concept"):
@@ -678,6 +688,22 @@ def _unknown_version(
     return Validation(False, code, url, latest, issues=(issue,), unknown_system=True, caused_by=missing)
 
 
+def _version_mismatch(
+    terms: Terminologies, coding: dict[str, Any], system_url: str, pinned: str, where: Where
+) -> Validation:
+    """The coding names one version of its code system, the value set draws on another: the
+    code is not validated against a version the value set does not mean."""
+    text = (
+        f"The code system '{system_url}' version '{pinned}' in the ValueSet include is different to the"
+        f" one in the value ('{coding['version']}')"
+    )
+    issue = Issue("error", "invalid", "vs-invalid", text, where.of("version"), "VALUESET_VALUE_MISMATCH")
+    system = terms.code_system(system_url, pinned)
+    node = system.concepts.get(str(coding.get("code")), {})
+    code, display = str(coding.get("code")), node.get("display")
+    return Validation(False, code, system_url, pinned, display=display, issues=(issue,))
+
+
 def validate_in_value_set(
     value_set: dict[str, Any], terms: Terminologies, coding: dict[str, Any], where: Where
 ) -> Validation:
@@ -688,10 +714,16 @@ def validate_in_value_set(
         members = expansion_members(value_set, terms).members
     except UnknownCodeSystemError as error:  # the value set names a version nobody has
         return _unknown_version(error, terms, str(code), system_url, where)
+    except VersionCheckError as error:  # the request's check-system-version refuses it
+        issue = Issue("error", "exception", "version-error", str(error), "version", "VALUESET_VERSION_CHECK")
+        return Validation(False, str(code), error.system, error.version, issues=(issue,))
     if not system_url:  # a code alone: the value set's only system, when there is one
         systems = {m.system for m in members}
         system_url = next(iter(systems)) if len(systems) == 1 else ""
-    version = coding.get("version") or _version_in(members, system_url, str(code))
+    pinned = _version_in(members, system_url, str(code))
+    if coding.get("version") and pinned and coding["version"] != pinned:
+        return _version_mismatch(terms, coding, system_url, pinned, where)
+    version = coding.get("version") or pinned
     try:
         system = terms.code_system(system_url, version)
     except UnknownCodeSystemError as error:

@@ -178,3 +178,25 @@ def test_the_request_rules_code_system_versions() -> None:
         used(pinned, check_system_version=["urn:v|2.x"])
     with pytest.raises(InvalidValueSetError, match=r"url\|version, not 'urn:v'"):
         VersionRules.of(system_version=["urn:v"])
+
+
+def test_a_coding_of_another_version_than_the_value_set_draws_on_is_not_valid() -> None:
+    other = check("1.2.0", {"system": "urn:v", "version": "1.0.0", "code": "c"})
+    assert not other.result and (other.version, other.display) == ("1.2.0", "C (1.2.0)")
+    assert other.issues[0].message_id == "VALUESET_VALUE_MISMATCH"
+    assert other.issues[0].expression == "Coding.version"
+    assert "version '1.2.0' in the ValueSet include is different to the one in the value ('1.0.0')" in (
+        other.issues[0].text
+    )
+    assert check("1.x", {"system": "urn:v", "version": "1.2.0", "code": "c"}).result
+
+
+def test_check_system_version_refuses_the_version_an_include_resolves_to() -> None:
+    from terminology.publication.valueset import VersionRules
+
+    terms = Terminologies([versioned("1.0.0"), versioned("1.2.0")])
+    terms.versions = VersionRules.of(check_system_version=["urn:v|1.0.x"])
+    value_set = {"resourceType": "ValueSet", "url": "urn:vs", "compose": {"include": [{"system": "urn:v"}]}}
+    refused = validate_in_value_set(value_set, terms, {"system": "urn:v", "code": "c"}, Where())
+    assert not refused.result and refused.issues[0].message_id == "VALUESET_VERSION_CHECK"
+    assert "The version '1.2.0' is not allowed" in refused.issues[0].text
