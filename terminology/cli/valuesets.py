@@ -36,4 +36,6 @@ def list_value_sets() -> None:
     from terminology.storage.interfaces import value_set_backend
 
     for stored in value_set_backend().search_value_sets(open_store()):
-        typer.echo(f"ValueSet/{stored.id}\t{stored.url}|{stored.version}\t{stored.status}\tr{stored.revision}")
+        typer.echo(
+            f"ValueSet/{stored.id}\t{stored.url}|{stored.version}\t{stored.status}\tr{stored.revision}"
+        )

@@ -35,14 +35,16 @@ class Issue:
     message_id: str
 
     def as_fhir(self) -> dict[str, Any]:
-        return {
+        issue: dict[str, Any] = {
             "extension": [{"url": MESSAGE_ID, "valueString": self.message_id}],
             "severity": self.severity,
             "code": self.code,
             "details": {"coding": [{"system": TX_ISSUE_TYPE, "code": self.kind}], "text": self.text},
-            "location": [self.expression],
-            "expression": [self.expression],
         }
+        if self.expression:  # a finding about the whole request points at no element
+            issue["location"] = [self.expression]
+            issue["expression"] = [self.expression]
+        return issue
 
 
 @dataclass(frozen=True)
@@ -78,13 +80,14 @@ class Validation:
 
     @property
     def message(self) -> str | None:
-        """What a user should read: every error and concept warning (display comments are not)."""
+        """What a user should read: every error and concept warning (display comments are not),
+        in alphabetical order as the reference servers give them, whatever order they were found in."""
         texts = [i.text for i in self.issues if i.severity == "error" or i.kind == "code-comment"]
-        return "; ".join(texts) or None
+        return "; ".join(sorted(texts)) or None
 
     def parameters(self) -> list[dict[str, Any]]:
         """The operation's output parameters, in the order the reference servers give them."""
-        out: list[dict[str, Any]] = [{"name": "code", "valueCode": self.code}]
+        out: list[dict[str, Any]] = [{"name": "code", "valueCode": self.code}] if self.code else []
         if self.display is not None:
             out.append({"name": "display", "valueString": self.display})
         if self.inactive:
@@ -97,7 +100,8 @@ class Validation:
         out.append({"name": "result", "valueBoolean": self.result})
         if self.status:
             out.append({"name": "status", "valueCode": self.status})
-        out.append({"name": "system", "valueUri": self.system})
+        if self.system:
+            out.append({"name": "system", "valueUri": self.system})
         if self.version:
             out.append({"name": "version", "valueString": self.version})
         if self.unknown_system:

@@ -15,7 +15,7 @@ import time
 import uuid
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from functools import cached_property
 from typing import Any
@@ -26,7 +26,7 @@ from terminology.errors import CodeSystemNotFoundError, ConcordanceError
 from terminology.publication.lookup import CodeSystemIndex
 from terminology.publication.validate import Issue, Validation, Where, concept_status, validate_code
 from terminology.text import fold
-from terminology.versions import matches_wildcard, pick_version, version_key
+from terminology.versions import is_wildcard, matches_wildcard, pick_version, version_key
 
 CONCEPT_PROPERTIES = {"concept", "code"}
 URI_PARAMETERS = ("system-version", "force-system-version", "check-system-version")
@@ -127,14 +127,23 @@ class VersionRules:
             check=table(given.get("check_system_version", ())),
         )
 
+    wanted: dict[str, str] = field(default_factory=dict)
+    """The version a coding under validation names: it is the one read wherever the value set
+    allows any version that fits (``1.x``), rather than the latest that fits."""
+
     def apply(self, url: str, given: str | None) -> str | None:
         """
-        >>> rules = VersionRules(default={"urn:a": "2"}, force={"urn:b": "1.x"})
+        >>> rules = VersionRules(default={"urn:a": "2"}, force={"urn:b": "1.x"}, wanted={"urn:c": "1.0"})
         >>> [rules.apply(url, given) for url, given in (("urn:a", None), ("urn:a", "1"), ("urn:b", "2"))]
         ['2', '1', '1.x']
+        >>> rules.apply("urn:c", "1.x"), rules.apply("urn:c", "2.x"), rules.apply("urn:c", "1.1")
+        ('1.0', '2.x', '1.1')
         """
         if url in self.force:
             return self.force[url]
+        wanted = self.wanted.get(url)
+        if wanted is not None and is_wildcard(given) and matches_wildcard(str(given), wanted):
+            return wanted
         return given if given is not None else self.default.get(url)
 
     def verify(self, url: str, version: str | None) -> None:
@@ -526,9 +535,7 @@ def expand(
     page = members[offset : offset + count if count is not None else None]
     terms.budget.check_listed(len(page), len(members))
     echoed = [
-        {"name": name, _echo_key(name, asked[name]): asked[name]}
-        for name in ECHOED
-        if name in asked
+        {"name": name, _echo_key(name, asked[name]): asked[name]} for name in ECHOED if name in asked
     ]  # displayLanguage is a code (R4 ValueSet-expand), the others as they were given
     echoed += [{"name": "used-codesystem", "valueUri": canonical} for canonical in found.used]
     expansion: dict[str, Any] = {
@@ -697,11 +704,91 @@ def _version_mismatch(
         f"The code system '{system_url}' version '{pinned}' in the ValueSet include is different to the"
         f" one in the value ('{coding['version']}')"
     )
-    issue = Issue("error", "invalid", "vs-invalid", text, where.of("version"), "VALUESET_VALUE_MISMATCH")
+    issues = [Issue("error", "invalid", "vs-invalid", text, where.of("version"), "VALUESET_VALUE_MISMATCH")]
+    missing = _missing_version(terms, system_url, str(coding["version"]), where)
+    if missing is not None:  # and the version the coding names does not exist either
+        issues.append(missing[0])
     system = terms.code_system(system_url, pinned)
     node = system.concepts.get(str(coding.get("code")), {})
     code, display = str(coding.get("code")), node.get("display")
-    return Validation(False, code, system_url, pinned, display=display, issues=(issue,))
+    return Validation(
+        False, code, system_url, pinned, display=display, issues=tuple(issues),
+        unknown_system=missing is not None, caused_by=missing[1] if missing else None,
+    )  # fmt: skip
+
+
+def _missing_version(terms: Terminologies, url: str, version: str, where: Where) -> tuple[Issue, str] | None:
+    """The issue (and the ``url|version`` it is about) when no one has that version of the code system."""
+    try:
+        terms.code_system(url, version)
+    except UnknownCodeSystemError as error:
+        text = str(error).replace("value set cannot be expanded", "code cannot be validated")
+        issue = Issue(
+            "error", "not-found", "not-found", text, where.of("system"), "UNKNOWN_CODESYSTEM_VERSION"
+        )
+        return issue, error.system or f"{url}|{version}"
+    return None
+
+
+NOT_IN_VALUE_SET = "None_of_the_provided_codes_are_in_the_value_set_one"
+SEVERITY_ORDER = {"fatal": 0, "error": 1, "warning": 2, "information": 3}
+
+
+def _canonical(value_set: dict[str, Any]) -> str:
+    return str(value_set.get("url", "")) + (f"|{value_set['version']}" if value_set.get("version") else "")
+
+
+def _not_in_value_set(system_url: str, coding: dict[str, Any], canonical: str, where: Where) -> Issue:
+    shown = f"{system_url}#{coding.get('code')}" + (
+        f" ('{coding['display']}')" if coding.get("display") else ""
+    )
+    text = f"The provided code '{shown}' was not found in the value set '{canonical}'"
+    return Issue("error", "code-invalid", "not-in-vs", text, where.of("code"), NOT_IN_VALUE_SET)
+
+
+def _in_value_set(result: Validation) -> bool:
+    return not result.unknown_system and not any(i.kind == "not-in-vs" for i in result.issues)
+
+
+def _as_information(issue: Issue) -> Issue:
+    """Within a CodeableConcept one coding outside the value set is not itself an error:
+    the concept is judged on all its codings."""
+    if issue.kind != "not-in-vs":
+        return issue
+    return Issue(
+        "information", issue.code, "this-code-not-in-vs", issue.text, issue.expression, issue.message_id
+    )
+
+
+def concept_in_value_set(value_set: dict[str, Any], results: list[Validation]) -> Validation:
+    """A CodeableConcept (``results``: one per coding, in order) is in the value set when
+    one of its codings is; every coding's own findings still count, as the reference servers
+    report them: a coding outside the value set is information, an unknown code an error,
+    and when no coding is in the value set the concept as a whole is.
+
+    The answer names the coding found in the value set (code, system, version, display);
+    with none, it names no coding.
+    """
+    issues = sorted(
+        (_as_information(i) for result in results for i in result.issues),
+        key=lambda issue: SEVERITY_ORDER.get(issue.severity, 9),
+    )
+    members = [result for result in results if _in_value_set(result)]
+    chosen = next((r for r in members if r.result), members[0] if members else None)
+    unknown = next((r for r in results if r.unknown_system), None)
+    if chosen is None:
+        text = f"No valid coding was found for the value set '{_canonical(value_set)}'"
+        general = Issue("error", "code-invalid", "not-in-vs", text, "", "TX_GENERAL_CC_ERROR_MESSAGE")
+        return Validation(
+            False, "", "", issues=(general, *issues), unknown_system=unknown is not None,
+            caused_by=(unknown.caused_by or unknown.system) if unknown else None,
+        )  # fmt: skip
+    return Validation(
+        result=not any(i.severity in ("error", "fatal") for i in issues), code=chosen.code,
+        system=chosen.system, version=chosen.version, display=chosen.display, status=chosen.status,
+        inactive=chosen.inactive, issues=tuple(issues), unknown_system=unknown is not None,
+        caused_by=(unknown.caused_by or unknown.system) if unknown else None,
+    )  # fmt: skip
 
 
 def validate_in_value_set(
@@ -709,7 +796,10 @@ def validate_in_value_set(
 ) -> Validation:
     """Is the coding in the value set (and right in its code system)?"""
     system_url, code = coding.get("system"), coding.get("code")
-    canonical = value_set.get("url", "") + (f"|{value_set['version']}" if value_set.get("version") else "")
+    canonical = _canonical(value_set)
+    if coding.get("version") and system_url:
+        rules = replace(terms.versions, wanted={str(system_url): str(coding["version"])})
+        terms = replace(terms, versions=rules)
     try:
         members = expansion_members(value_set, terms).members
     except UnknownCodeSystemError as error:  # the value set names a version nobody has
@@ -735,10 +825,7 @@ def validate_in_value_set(
     checked = validate_code(system, str(code), display=coding.get("display"), where=where)
     if any(m.system == system.url and m.code == code for m in members):
         return checked
-    shown = f"{system.url}#{code}" + (f" ('{coding['display']}')" if coding.get("display") else "")
-    text = f"The provided code '{shown}' was not found in the value set '{canonical}'"
-    not_in = Issue("error", "code-invalid", "not-in-vs", text, where.of("code"),
-                   "None_of_the_provided_codes_are_in_the_value_set_one")  # fmt: skip
+    not_in = _not_in_value_set(system.url, coding, canonical, where)
     return Validation(
         result=False, code=str(code), system=system.url, version=system.version, display=checked.display,
         status=checked.status, inactive=checked.inactive, issues=(not_in, *checked.issues),

@@ -189,6 +189,7 @@ def serve_bundled_maps(store: SqlStore, *, url: str = "http://127.0.0.1:8000") -
     ANS) as an active ConceptMap, and the HL7 example ConceptMaps as they were published;
     returns what to print (with requests to try against ``url``)."""
     from terminology.publication.bundled import HL7_EXAMPLES, SAMU_SYSTEM, samu_correspondence
+
     curated = samu_correspondence()
     try:
         stored, _ = save_concept_map(store, curated)

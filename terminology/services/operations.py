@@ -25,6 +25,7 @@ from terminology.publication.valueset import (
     Budget,
     Terminologies,
     VersionRules,
+    concept_in_value_set,
     expand,
     validate_in_value_set,
 )
@@ -203,12 +204,13 @@ def expand_value_set(request: ValueSetRequest, parameters: Sequence[tuple[str, A
 
 def validate_codings(request: ValueSetRequest, codings: Sequence[tuple[dict[str, Any], Where]]) -> Validation:
     """ValueSet ``$validate-code`` of one coding or a CodeableConcept's codings."""
-    return _first_valid(
-        [
-            validate_in_value_set(request.value_set, request.terminologies, entry, where)
-            for entry, where in codings
-        ]
-    )
+    results = [
+        validate_in_value_set(request.value_set, request.terminologies, entry, where)
+        for entry, where in codings
+    ]
+    if any(where.prefix.startswith("CodeableConcept") for _, where in codings):
+        return concept_in_value_set(request.value_set, results)
+    return results[0]
 
 
 class StoredCodeSystems:
