@@ -51,10 +51,20 @@ def _value_set_request(request: Request, found: dict[str, list[Any]], deadline: 
     )
 
 
+REPEATABLE = ("designation", "property")
+"""$expand parameters that may be given more than once."""
+
+
 def _expand(request: Request, pairs: Iterable[tuple[str, Any]], deadline: float) -> JSONResponse:
     found = gather(pairs)
-    asked = [(name, values[0]) for name, values in found.items() if values and name != "tx-resource"]
-    return fhir_response(expand_value_set(_value_set_request(request, found, deadline), asked))
+    asked = [
+        (name, values if name in REPEATABLE else values[0])
+        for name, values in found.items()
+        if values and name != "tx-resource"
+    ]
+    value_set = _value_set_request(request, found, deadline)
+    accept_language = request.headers.get("accept-language")
+    return fhir_response(expand_value_set(value_set, asked, accept_language=accept_language))
 
 
 def _validate(request: Request, pairs: Iterable[tuple[str, Any]], deadline: float) -> JSONResponse:

@@ -183,16 +183,35 @@ def languages_asked(text: str | None) -> list[str]:
     >>> languages_asked("en-GB, fr;q=0.9, de;q=0.95")
     ['en-gb', 'de', 'fr']
     """
-    weighted = []
-    for position, item in enumerate((text or "").split(",")):
-        tag, _, weight = item.strip().partition(";q=")
+    weighted = [
+        (-quality, position, tag) for position, (tag, quality) in enumerate(_weighted(text)) if quality > 0
+    ]
+    return [tag for _, _, tag in sorted(weighted)]
+
+
+def _weighted(text: str | None) -> list[tuple[str, float]]:
+    """``"de, *; q=0"`` → ``[("de", 1.0), ("*", 0.0)]`` (spaces around ``;`` allowed)."""
+    found = []
+    for item in (text or "").split(","):
+        tag, _, parameters = item.partition(";")
+        name, _, weight = parameters.strip().partition("=")
         try:
-            quality = float(weight) if weight else 1.0
+            quality = float(weight) if name.strip() == "q" and weight else 1.0
         except ValueError:
             quality = 0.0
-        if tag and quality > 0:
-            weighted.append((-quality, position, tag.strip().lower()))
-    return [tag for _, _, tag in sorted(weighted)]
+        if tag.strip():
+            found.append((tag.strip().lower(), quality))
+    return found
+
+
+def only_languages_asked(text: str | None) -> bool:
+    """Whether ``text`` refuses every other language (``de, *; q=0``): a concept without a
+    name in one of them is shown with no display rather than the code system's.
+
+    >>> only_languages_asked("de, *; q=0"), only_languages_asked("de"), only_languages_asked("de,*")
+    (True, False, False)
+    """
+    return any(tag == "*" and quality == 0 for tag, quality in _weighted(text))
 
 
 def display_in(node: dict[str, Any], system_language: str | None, asked: str | None) -> str | None:

@@ -23,13 +23,14 @@ from typing import Any
 import re2
 
 from terminology.errors import CodeSystemNotFoundError, ConcordanceError
-from terminology.publication.lookup import CodeSystemIndex
+from terminology.publication.lookup import CodeSystemIndex, display_in, only_languages_asked
 from terminology.publication.validate import Issue, Validation, Where, concept_status, validate_code
 from terminology.text import fold
 from terminology.versions import is_wildcard, matches_wildcard, pick_version, version_key
 
 CONCEPT_PROPERTIES = {"concept", "code"}
 URI_PARAMETERS = ("system-version", "force-system-version", "check-system-version")
+EXPANSION_PARAMETER = "http://hl7.org/fhir/StructureDefinition/valueset-expansion-parameter"
 ECHOED = (*URI_PARAMETERS, "excludeNested", "activeOnly", "includeDesignations", "includeDefinition",
           "displayLanguage", "count", "offset", "filter", "excludeNotForUI",
           "excludePostCoordinated")  # fmt: skip
@@ -258,6 +259,9 @@ class Member:
     abstract: bool = False
     inactive: bool = False
     parents: tuple[str, ...] = ()
+    language: str | None = None
+    """The language of the code system, hence of ``display``."""
+    designations: tuple[dict[str, Any], ...] = ()
 
     @cached_property
     def key(self) -> tuple[str, str]:
@@ -270,16 +274,84 @@ class Member:
         36,000 concepts is then substring tests only."""
         return " " + fold(self.display or "").replace("\n", " ")
 
-    def as_contains(self) -> dict[str, Any]:
+    def as_contains(self, names: Names | None = None) -> dict[str, Any]:
         entry: dict[str, Any] = {"system": self.system}
         if self.abstract:
             entry["abstract"] = True
         if self.inactive:
             entry["inactive"] = True
         entry["code"] = self.code
-        if self.display:
-            entry["display"] = self.display
+        display, designations = names.of(self) if names else (self.display, [])
+        if display:
+            entry["display"] = display
+        if designations:
+            entry["designation"] = designations
         return entry
+
+
+PREFERRED_FOR_LANGUAGE = {
+    "system": "http://terminology.hl7.org/CodeSystem/hl7TermMaintInfra",
+    "code": "preferredForLanguage",
+    "display": "Preferred For Language",
+}
+BCP_47 = "urn:ietf:bcp:47"
+
+
+@dataclass(frozen=True)
+class Names:
+    """How an expansion names its concepts: ``displayLanguage`` (Accept-Language style, from
+    the request, the value set's expansion parameters or the HTTP header) picks the display,
+    ``includeDesignations`` lists the other names, ``designation`` (``urn:ietf:bcp:47|fr``
+    or a use ``system|code``) keeps only some of them.
+
+    >>> member = Member("urn:s", "1", "Flu", language="en", designations=(
+    ...     {"language": "fr", "value": "Grippe"}, {"language": "es", "value": "Gripe"}))
+    >>> Names("fr", designations=True).of(member)
+    ('Grippe', [{'language': 'en', 'use': {...}, 'value': 'Flu'}, {'language': 'es', 'value': 'Gripe'}])
+    >>> Names("de").of(member), Names("de, *; q=0").of(member)
+    (('Flu', []), (None, []))
+    >>> Names(None, designations=True, only=("urn:ietf:bcp:47|es",)).of(member)
+    ('Flu', [{'language': 'es', 'value': 'Gripe'}])
+    """
+
+    language: str | None = None
+    designations: bool = False
+    only: tuple[str, ...] = ()
+
+    def of(self, member: Member) -> tuple[str | None, list[dict[str, Any]]]:
+        """The display and the designations to show for ``member``."""
+        others = [_designation(d) for d in member.designations]
+        display = member.display
+        if self.language:
+            node = {"display": member.display, "designation": list(member.designations)}
+            chosen = display_in(node, member.language, self.language)
+            if chosen is None and only_languages_asked(self.language):
+                display = None
+            elif chosen is not None:
+                display = chosen
+            if display != member.display and member.display:  # the code system's own name
+                others = [d for d in others if d.get("value") != display]
+                own = {"language": member.language, "use": PREFERRED_FOR_LANGUAGE, "value": member.display}
+                others.insert(0, {k: v for k, v in own.items() if v})
+        if not self.designations:
+            return display, []
+        return display, [d for d in others if self._kept(d)]
+
+    def _kept(self, designation: dict[str, Any]) -> bool:
+        if not self.only:
+            return True
+        use = designation.get("use") or {}
+        for wanted in self.only:
+            system, _, code = wanted.rpartition("|")
+            if system == BCP_47 and str(designation.get("language", "")).lower() == code.lower():
+                return True
+            if system != BCP_47 and use.get("code") == code and use.get("system", system) == system:
+                return True
+        return False
+
+
+def _designation(entry: dict[str, Any]) -> dict[str, Any]:
+    return {k: entry[k] for k in ("language", "use", "value") if k in entry}
 
 
 @dataclass
@@ -310,6 +382,8 @@ def _new_member(system: CodeSystemIndex, node: dict[str, Any], display: str | No
         abstract=properties.get("notSelectable", {}).get("valueBoolean") is True,
         inactive=inactive,
         parents=tuple(system.parents.get(node["code"], [])),
+        language=system.resource.get("language"),
+        designations=tuple(node.get("designation", [])),
     )
 
 
@@ -510,8 +584,11 @@ def expand(
     terms: Terminologies,
     *,
     parameters: Iterable[tuple[str, Any]] = (),
+    accept_language: str | None = None,
 ) -> dict[str, Any]:
-    """The value set with its ``expansion`` (``activeOnly``, ``filter``, ``count`` / ``offset``).
+    """The value set with its ``expansion`` (``activeOnly``, ``filter``, ``count`` / ``offset``,
+    the names: ``displayLanguage``, else the value set's own, else ``accept_language``, the
+    HTTP header; ``includeDesignations``, ``designation``).
 
     >>> cs = CodeSystemIndex({"url": "urn:c", "version": "1", "concept": [
     ...     {"code": "a", "display": "A", "concept": [{"code": "b", "display": "B"}]}, {"code": "z"}]})
@@ -522,6 +599,17 @@ def expand(
     [('a', ['b'])]
     """
     asked = dict(parameters)
+    language = (
+        asked.get("displayLanguage") or _compose_parameter(value_set, "displayLanguage") or accept_language
+    )
+    if language:
+        asked["displayLanguage"] = _tidy_languages(str(language))
+    wanted = asked.get("designation") or []
+    names = Names(
+        asked.get("displayLanguage"),
+        designations=_true(asked.get("includeDesignations")),
+        only=tuple(str(w) for w in (wanted if isinstance(wanted, list) else [wanted])),
+    )
     found = expansion_members(value_set, terms)
     members = found.members
     if _true(asked.get("activeOnly")):
@@ -537,6 +625,7 @@ def expand(
     echoed = [
         {"name": name, _echo_key(name, asked[name]): asked[name]} for name in ECHOED if name in asked
     ]  # displayLanguage is a code (R4 ValueSet-expand), the others as they were given
+    echoed += [{"name": "designation", "valueString": wanted} for wanted in names.only]
     echoed += [{"name": "used-codesystem", "valueUri": canonical} for canonical in found.used]
     expansion: dict[str, Any] = {
         "identifier": f"urn:uuid:{uuid.uuid4()}",
@@ -546,8 +635,8 @@ def expand(
     if paged:
         expansion["offset"] = offset
     expansion["parameter"] = echoed
-    nested = not paged and not _true(asked.get("excludeNested"))
-    contains = _nested(page) if nested else [m.as_contains() for m in page]
+    nested = not paged and not _true(asked.get("excludeNested")) and not _enumerated(value_set)
+    contains = _nested(page, names) if nested else [m.as_contains(names) for m in page]
     if contains:
         expansion["contains"] = contains
     # compose is left out: the expansion is the answer, and its rules may name private systems
@@ -630,9 +719,33 @@ def _search_text(members: list[Member]) -> SearchText:
     return built
 
 
-def _nested(members: list[Member]) -> list[dict[str, Any]]:
+def _enumerated(value_set: dict[str, Any]) -> bool:
+    """A value set listing its codes is shown as listed, flat: its author chose that order."""
+    return any(include.get("concept") for include in value_set.get("compose", {}).get("include", []))
+
+
+def _compose_parameter(value_set: dict[str, Any], name: str) -> Any:
+    """A parameter the value set sets for its own expansions (``valueset-expansion-parameter``)."""
+    for extension in value_set.get("compose", {}).get("extension", []):
+        if extension.get("url") != EXPANSION_PARAMETER:
+            continue
+        parts = {e.get("url"): e for e in extension.get("extension", [])}
+        if (parts.get("name") or {}).get("valueCode") == name:
+            value = parts.get("value") or {}
+            return next((v for k, v in value.items() if k.startswith("value")), None)
+    return None
+
+
+def _tidy_languages(text: str) -> str:
+    """Accept-Language with weights is echoed spaced as the reference servers do (``de, *; q=0``)."""
+    if ";" not in text:
+        return text
+    return ", ".join(part.strip().replace(";q=", "; q=") for part in text.split(","))
+
+
+def _nested(members: list[Member], names: Names | None = None) -> list[dict[str, Any]]:
     """Members under their parent when it is in the expansion too (the hierarchy shown)."""
-    entries = {m.key: m.as_contains() for m in members}
+    entries = {m.key: m.as_contains(names) for m in members}
     roots: list[dict[str, Any]] = []
     for member in members:
         parent = next((p for p in member.parents if (member.system, p) in entries), None)

@@ -17,6 +17,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import polars as pl
+
 from terminology.errors import CodeSystemNotFoundError
 from terminology.models import CodeSystem, DesignationUse
 from terminology.publication.lookup import PREFERRED, CodeSystemIndex, lookup
@@ -197,9 +199,14 @@ def value_set_request(
     return ValueSetRequest(value_set, terms)
 
 
-def expand_value_set(request: ValueSetRequest, parameters: Sequence[tuple[str, Any]]) -> dict[str, Any]:
-    """``$expand``: the ValueSet with its expansion (``parameters`` as asked: filter, count...)."""
-    return expand(request.value_set, request.terminologies, parameters=list(parameters))
+def expand_value_set(
+    request: ValueSetRequest, parameters: Sequence[tuple[str, Any]], *, accept_language: str | None = None
+) -> dict[str, Any]:
+    """``$expand``: the ValueSet with its expansion (``parameters`` as asked: filter, count...;
+    ``accept_language``: the HTTP header, the names' language when the request does not say)."""
+    return expand(
+        request.value_set, request.terminologies, parameters=list(parameters), accept_language=accept_language
+    )
 
 
 def validate_codings(request: ValueSetRequest, codings: Sequence[tuple[dict[str, Any], Where]]) -> Validation:
@@ -368,6 +375,7 @@ def whole_index(store: SqlStore, system: CodeSystem) -> CodeSystemIndex:
     parents: dict[str, list[str]] = {}
     for code, parent in store.parents_frame(system).iter_rows():
         parents.setdefault(code, []).append(parent)
+    names = _stored_designations(store, system)
     concepts = []
     for code, display, active in store.concept_frame(system).iter_rows():
         node: dict[str, Any] = {
@@ -376,6 +384,9 @@ def whole_index(store: SqlStore, system: CodeSystem) -> CodeSystemIndex:
         }
         if display:
             node["display"] = display
+        others = [d for d in names.get(code, []) if d["value"] != display]
+        if others:
+            node["designation"] = others
         if not active:
             node["property"].append({"code": "status", "valueCode": "retired"})
         concepts.append(node)
@@ -385,4 +396,17 @@ def whole_index(store: SqlStore, system: CodeSystem) -> CodeSystemIndex:
         "name": system.name or system.url,
         "concept": concepts,
     }
+    if system.languages:  # the displays' language: $expand's displayLanguage chooses by it
+        resource["language"] = system.languages[0]
     return CodeSystemIndex(resource)
+
+
+def _stored_designations(store: SqlStore, system: CodeSystem) -> dict[str, list[dict[str, Any]]]:
+    """Every concept's other names, as FHIR designations (for ``includeDesignations`` and
+    ``displayLanguage`` in expansions)."""
+    found: dict[str, list[dict[str, Any]]] = {}
+    frame = store.labels_frame(system).filter(pl.col("use") != "display")
+    for code, label, language, use, _ in frame.iter_rows():
+        entry = {"language": language, "use": designation_use(DesignationUse(use)), "value": label}
+        found.setdefault(code, []).append({k: v for k, v in entry.items() if v})
+    return found

@@ -59,6 +59,11 @@ def request_body(case: dict[str, Any]) -> dict[str, Any]:
     return body
 
 
+def request_headers(case: dict[str, Any]) -> dict[str, str]:
+    """The HTTP headers the reference runner sets for the case (its ``Accept-Language``)."""
+    return {"Accept-Language": case["Accept-Language"]} if case.get("Accept-Language") else {}
+
+
 def expected(case: dict[str, Any]) -> Any:
     return json.loads((SUITE / case["response"]).read_text(encoding="utf-8-sig"))
 

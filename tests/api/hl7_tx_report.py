@@ -35,7 +35,11 @@ class Outcome:
 
 
 def run_case(client: TestClient, case: dict[str, Any]) -> Outcome:
-    answer = client.post(hl7_tx.OPERATION_PATH[case["operation"]], json=hl7_tx.request_body(case))
+    answer = client.post(
+        hl7_tx.OPERATION_PATH[case["operation"]],
+        json=hl7_tx.request_body(case),
+        headers=hl7_tx.request_headers(case),
+    )
     try:
         body = answer.json()
     except ValueError:

@@ -35,7 +35,11 @@ GENERAL = [case for operation in hl7_tx.REQUIRED for case in hl7_tx.cases(operat
 
 @pytest.mark.parametrize("case", GENERAL, ids=lambda c: f"{c['operation']}-{c['name']}")
 def test_general_required_case(client: TestClient, case: dict) -> None:
-    answer = client.post(hl7_tx.OPERATION_PATH[case["operation"]], json=hl7_tx.request_body(case))
+    answer = client.post(
+        hl7_tx.OPERATION_PATH[case["operation"]],
+        json=hl7_tx.request_body(case),
+        headers=hl7_tx.request_headers(case),
+    )
     wanted_class = case.get("http-code", "2xx")[0]
     assert str(answer.status_code)[0] == wanted_class, answer.text
     assert hl7_tx.differences(hl7_tx.expected(case), answer.json()) == []

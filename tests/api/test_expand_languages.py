@@ -1,0 +1,146 @@
+"""``$expand`` names concepts in the language asked (``displayLanguage``, the value set's own
+expansion parameter, else the ``Accept-Language`` header), lists the other names with
+``includeDesignations`` and keeps only some with ``designation``; ``$validate-code`` of a
+CodeableConcept judges the concept on all its codings."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from api.app import create_app
+from terminology.importers import importer_class
+from terminology.importing import import_code_system
+from terminology.models import CodeSystemMetadata
+from terminology.settings import Settings
+from terminology.storage.store import SqlStore
+
+URL = "urn:test:cim10-bilingual"
+FLU = "Grippe à virus grippal identifié"
+FLU_EN = "Influenza due to identified influenza virus"
+
+
+@pytest.fixture
+def client(store: SqlStore, database_url: str, tmp_path: Path) -> Iterator[TestClient]:
+    source = tmp_path / "cim10.csv"
+    source.write_text(
+        "code,label_fr,label_en,parent_code\n"
+        "J10-J18,Grippe et pneumopathie,Influenza and pneumonia,\n"
+        f"J10,{FLU},{FLU_EN},J10-J18\n"
+        "J12,Pneumopathie virale,,J10-J18\n",
+        encoding="utf-8",
+    )
+    options = {
+        "display_column": "label_fr",
+        "parent_column": "parent_code",
+        "language_columns": "en=label_en",
+    }
+    import_code_system(
+        store,
+        importer_class("csv").with_options(options),
+        source,
+        overrides=CodeSystemMetadata(url=URL, version="1", language="fr", name="CIM10"),
+    )
+    with TestClient(create_app(Settings(database_url=database_url))) as served:
+        yield served
+
+
+def expand(client: TestClient, *extra: dict[str, Any], headers: dict[str, str] | None = None) -> dict:
+    body = {
+        "resourceType": "Parameters",
+        "parameter": [
+            {"name": "url", "valueUri": f"{URL}?fhir_vs"},
+            {"name": "excludeNested", "valueBoolean": True},
+            *list(extra),
+        ],
+    }
+    answer = client.post("/fhir/ValueSet/$expand", json=body, headers=headers or {})
+    assert answer.status_code == 200, answer.text
+    return dict(answer.json()["expansion"])
+
+
+def concept(expansion: dict, code: str) -> dict:
+    return next(c for c in expansion["contains"] if c["code"] == code)
+
+
+def test_the_display_is_in_the_language_asked_and_the_echo_says_which(client: TestClient) -> None:
+    assert concept(expand(client), "J10")["display"] == FLU
+    english = expand(client, {"name": "displayLanguage", "valueCode": "en"})
+    assert concept(english, "J10")["display"] == FLU_EN
+    assert concept(english, "J12")["display"] == "Pneumopathie virale"  # no English name: the French one
+    assert {"name": "displayLanguage", "valueCode": "en"} in english["parameter"]
+    assert "designation" not in concept(english, "J10")  # names listed only when asked
+
+
+def test_the_header_counts_when_the_request_does_not_say(client: TestClient) -> None:
+    by_header = expand(client, headers={"Accept-Language": "en"})
+    assert concept(by_header, "J10")["display"] == FLU_EN
+    overridden = expand(
+        client, {"name": "displayLanguage", "valueCode": "fr"}, headers={"Accept-Language": "en"}
+    )
+    assert concept(overridden, "J10")["display"] == FLU
+
+
+def test_only_the_languages_asked_leave_a_concept_without_display(client: TestClient) -> None:
+    strict = expand(client, {"name": "displayLanguage", "valueCode": "en, *; q=0"})
+    assert concept(strict, "J10")["display"] == FLU_EN
+    assert "display" not in concept(strict, "J12")
+    assert {"name": "displayLanguage", "valueCode": "en, *; q=0"} in strict["parameter"]
+
+
+def test_designations_list_the_other_names_and_the_filter_keeps_some(client: TestClient) -> None:
+    listed = expand(
+        client,
+        {"name": "displayLanguage", "valueCode": "en"},
+        {"name": "includeDesignations", "valueBoolean": True},
+    )
+    names = concept(listed, "J10")["designation"]
+    french = [d for d in names if d.get("language") == "fr"]
+    assert french and french[0]["value"] == FLU  # the code system's own display, now a designation
+    assert french[0]["use"]["code"] == "preferredForLanguage"
+    assert all(d["value"] != FLU_EN for d in names)  # the display is not repeated
+    only_english = expand(
+        client,
+        {"name": "includeDesignations", "valueBoolean": True},
+        {"name": "designation", "valueString": "urn:ietf:bcp:47|en"},
+    )
+    assert [d["value"] for d in concept(only_english, "J10")["designation"]] == [FLU_EN]
+    assert "designation" not in concept(only_english, "J12")
+    assert {"name": "designation", "valueString": "urn:ietf:bcp:47|en"} in only_english["parameter"]
+
+
+def validate(client: TestClient, *codings: dict[str, str]) -> dict[str, Any]:
+    body = {
+        "resourceType": "Parameters",
+        "parameter": [
+            {"name": "url", "valueUri": f"{URL}?fhir_vs=isa/J10-J18"},
+            {"name": "codeableConcept", "valueCodeableConcept": {"coding": list(codings)}},
+        ],
+    }
+    answer = client.post("/fhir/ValueSet/$validate-code", json=body)
+    assert answer.status_code == 200, answer.text
+    found: dict[str, Any] = {}
+    for parameter in answer.json()["parameter"]:
+        found[parameter["name"]] = parameter.get("resource") or next(
+            v for k, v in parameter.items() if k.startswith("value")
+        )
+    return found
+
+
+def test_a_concept_is_judged_on_all_its_codings(client: TestClient) -> None:
+    good, unknown = {"system": URL, "code": "J10"}, {"system": URL, "code": "J99"}
+    one_good = validate(client, unknown, good)
+    assert one_good["result"] is False  # an unknown code is still an error
+    assert one_good["code"] == "J10"  # the coding found in the value set is named
+    kinds = [(i["severity"], i["details"]["coding"][0]["code"]) for i in one_good["issues"]["issue"]]
+    assert kinds == [("error", "invalid-code"), ("information", "this-code-not-in-vs")]
+    none_good = validate(client, unknown)
+    assert none_good["result"] is False and "code" not in none_good and "system" not in none_good
+    first = none_good["issues"]["issue"][0]
+    assert first["details"]["text"].startswith("No valid coding was found for the value set")
+    assert "expression" not in first  # about the whole concept
+    assert validate(client, good)["result"] is True
