@@ -6,6 +6,7 @@ or from the stored versions.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from typing import Any
 
@@ -28,7 +29,7 @@ from api.fhir.parameters import (
 from api.fhir.router import router
 from terminology.errors import CodeSystemNotFoundError
 from terminology.publication.conceptmap import implicit_value_set
-from terminology.publication.validate import Where
+from terminology.publication.validate import DisplayRules, Where
 from terminology.publication.valueset import TooCostlyError
 from terminology.services.operations import Sent, lookup_code, validate_in_code_system
 from terminology.storage.store import SqlStore
@@ -121,7 +122,24 @@ def too_many_codings(count: int, most: int) -> None:
         raise TooCostlyError(f"the request asks about {count} codings; at most {most} are answered at once")
 
 
-def _validate(store: SqlStore, pairs: Iterable[tuple[str, Any]], most: int) -> JSONResponse:
+LANGUAGE_RANGE = re.compile(r"^(\*|[A-Za-z]{1,8}(-[A-Za-z0-9]{1,8})*)$")
+
+
+def display_rules(found: dict[str, list[Any]], accept_language: str | None) -> DisplayRules:
+    """How the request wants displays judged: ``displayLanguage`` (else the Accept-Language
+    header) and ``lenient-display-validation``; a language that is no language tag is refused."""
+    language = one(found, "displayLanguage") or accept_language
+    for item in str(language or "").split(","):
+        tag = item.partition(";")[0].strip()
+        if language and not LANGUAGE_RANGE.match(tag):
+            raise FhirError(400, "processing", f"Invalid displayLanguage: '{tag}'")
+    lenient = str(one(found, "lenient-display-validation")).lower() == "true"
+    return DisplayRules(str(language) if language else None, lenient=lenient)
+
+
+def _validate(
+    store: SqlStore, pairs: Iterable[tuple[str, Any]], most: int, accept_language: str | None = None
+) -> JSONResponse:
     found = gather(pairs)
     sent = Sent.of(found.get("tx-resource", []), code_systems=found.get("codeSystem", []))
     url = one(found, "url") or one(found, "system")
@@ -131,7 +149,8 @@ def _validate(store: SqlStore, pairs: Iterable[tuple[str, Any]], most: int) -> J
             raise FhirError(
                 400, "required", "a code to validate needs its code system (url, or Coding.system)"
             )
-    chosen = validate_in_code_system(store, sent, codings, default_system=url)
+    rules = display_rules(found, accept_language)
+    chosen = validate_in_code_system(store, sent, codings, default_system=url, rules=rules)
     return fhir_response({"resourceType": "Parameters", "parameter": chosen.parameters()})
 
 
@@ -141,7 +160,9 @@ def _validate(store: SqlStore, pairs: Iterable[tuple[str, Any]], most: int) -> J
     openapi_extra=openapi.query(openapi.VALIDATE_CODE),
 )
 def validate_code_get(request: Request) -> JSONResponse:
-    return _validate(request.app.state.store, query_pairs(request), request.app.state.settings.max_codings)
+    settings = request.app.state.settings
+    language = request.headers.get("accept-language")
+    return _validate(request.app.state.store, query_pairs(request), settings.max_codings, language)
 
 
 @router.post(
@@ -152,7 +173,8 @@ def validate_code_get(request: Request) -> JSONResponse:
 async def validate_code_post(request: Request) -> JSONResponse:
     pairs = await body_pairs(request)
     most = request.app.state.settings.max_codings
-    answer: JSONResponse = await run_in_threadpool(_validate, request.app.state.store, pairs, most)
+    language = request.headers.get("accept-language")
+    answer: JSONResponse = await run_in_threadpool(_validate, request.app.state.store, pairs, most, language)
     return answer
 
 

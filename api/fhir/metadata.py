@@ -126,7 +126,7 @@ INTERACTIONS = [
     {"code": "read"},
     {"code": "search-type"},
     {"code": "create", "documentation": "publishers only (concordance users publisher NAME)"},
-    {"code": "update", "documentation": "publishers only; If-Match W/\"n\" checked (412 when stale)"},
+    {"code": "update", "documentation": 'publishers only; If-Match W/"n" checked (412 when stale)'},
 ]
 """What each terminology resource accepts (writes the HAPI way: a publisher's bearer token)."""
 

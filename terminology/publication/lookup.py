@@ -224,16 +224,16 @@ def display_in(node: dict[str, Any], system_language: str | None, asked: str | N
     ('Flu', 'Grippe', None)
     """
     for tag in languages_asked(asked):
-        if system_language and _same_language(system_language, tag) and node.get("display"):
+        if system_language and same_language(system_language, tag) and node.get("display"):
             return str(node["display"])
         for entry in node.get("designation", []):
             use = (entry.get("use") or {}).get("code")
-            if entry.get("value") and _same_language(entry.get("language"), tag) and use not in NOT_A_DISPLAY:
+            if entry.get("value") and same_language(entry.get("language"), tag) and use not in NOT_A_DISPLAY:
                 return str(entry["value"])
     return None
 
 
-def _same_language(language: str | None, tag: str) -> bool:
+def same_language(language: str | None, tag: str) -> bool:
     """``en`` matches ``en-US`` and the reverse; ``*`` matches any."""
     if not language:
         return False

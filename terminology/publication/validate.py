@@ -14,7 +14,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from terminology.publication.lookup import INACTIVE_STATUSES, CodeSystemIndex
+from terminology.publication.lookup import (
+    INACTIVE_STATUSES,
+    CodeSystemIndex,
+    display_in,
+    languages_asked,
+    same_language,
+)
 
 TX_ISSUE_TYPE = "http://hl7.org/fhir/tools/CodeSystem/tx-issue-type"
 MESSAGE_ID = "http://hl7.org/fhir/StructureDefinition/operationoutcome-message-id"
@@ -82,7 +88,8 @@ class Validation:
     def message(self) -> str | None:
         """What a user should read: every error and concept warning (display comments are not),
         in alphabetical order as the reference servers give them, whatever order they were found in."""
-        texts = [i.text for i in self.issues if i.severity == "error" or i.kind == "code-comment"]
+        texts = [i.text for i in self.issues if i.severity == "error" or i.kind == "code-comment"
+                 or i.message_id.startswith("NO_VALID_DISPLAY_FOUND")]  # fmt: skip
         return "; ".join(sorted(texts)) or None
 
     def parameters(self) -> list[dict[str, Any]]:
@@ -129,35 +136,89 @@ def concept_status(node: dict[str, Any]) -> tuple[str | None, bool]:
     return status, inactive
 
 
-def _display_issue(system: CodeSystemIndex, node: dict[str, Any], display: str, where: Where) -> Issue | None:
-    """None when ``display`` is the concept's display or one of its current designations."""
-    current = [node.get("display")] + [
-        d.get("value") for d in node.get("designation", []) if _standards_status(d) not in WITHDRAWN
+@dataclass(frozen=True)
+class DisplayRules:
+    """How a display given with a code is judged: in which languages (``displayLanguage``,
+    Accept-Language style) and whether a wrong one is only a warning
+    (``lenient-display-validation``)."""
+
+    language: str | None = None
+    lenient: bool = False
+
+
+def _names(system: CodeSystemIndex, node: dict[str, Any]) -> list[tuple[str, str | None]]:
+    """The concept's current names with their language (the display in the code system's)."""
+    names = [(str(node["display"]), system.resource.get("language"))] if node.get("display") else []
+    names += [
+        (str(d["value"]), d.get("language"))
+        for d in node.get("designation", [])
+        if d.get("value") and _standards_status(d) not in WITHDRAWN
     ]
-    if display in current:
+    return names
+
+
+def _choices(names: list[tuple[str, str | None]]) -> str:
+    shown = [f"'{value}'" + (f" ({language})" if language else "") for value, language in names]
+    if len(shown) == 1:
+        return f"Valid display is {shown[0]}"
+    return f"Valid display is one of {len(shown)} choices: " + " or ".join(shown)
+
+
+def _display_issue(
+    system: CodeSystemIndex, node: dict[str, Any], display: str, where: Where, rules: DisplayRules
+) -> Issue | None:
+    """None when ``display`` is one of the concept's current names in the languages asked
+    (any language when none is asked; a name of no stated language fits every one)."""
+    names = _names(system, node)
+    tags = [tag for tag in languages_asked(rules.language) if tag != "*"]
+    fitting = [
+        (v, lang)
+        for v, lang in names
+        if not tags or lang is None or any(same_language(lang, t) for t in tags)
+    ]
+    if display in [value for value, _ in fitting]:
         return None
-    code = node["code"]
-    withdrawn = [d for d in node.get("designation", []) if d.get("value") == display]
+    code, asked = node["code"], ", ".join(tags) or "--"
+    designations = node.get("designation", [])
+    withdrawn = [d for d in designations if d.get("value") == display and _standards_status(d) in WITHDRAWN]
     if withdrawn:
-        valid = " or ".join(f'"{value}"' for value in current if value)
+        valid = " or ".join(f'"{value}"' for value, _ in names)
         return Issue(
             "warning", "invalid", "display-comment",
             f"'{display}' is no longer considered a correct display for code '{code}' (status = deprecated). "
             f"The correct display is one of {valid}.",
             where.of("display"), "INACTIVE_DISPLAY_FOUND",
         )  # fmt: skip
-    language = system.resource.get("language")
-    shown = f"'{node.get('display', '')}'" + (f" ({language})" if language else "")
+    if not fitting and display in [value for value, _ in names]:
+        return Issue(
+            "information", "invalid", "invalid-display",
+            f"There are no valid display names found for the code {system.url}#{code} for language(s) "
+            f"'{asked}'. The display is '{display}' which is a valid display for the default language",
+            where.of("display"), "NO_VALID_DISPLAY_FOUND_NONE_FOR_LANG_OK",
+        )  # fmt: skip
+    severity = "warning" if rules.lenient else "error"
+    if not fitting:
+        return Issue(
+            severity, "invalid", "invalid-display",
+            f"Wrong Display Name '{display}' for {system.url}#{code}. There are no valid display names found "
+            f"for language(s) '{asked}'. Default display is '{node.get('display', '')}'",
+            where.of("display"), "NO_VALID_DISPLAY_FOUND_NONE_FOR_LANG_ERR",
+        )  # fmt: skip
     return Issue(
-        "error", "invalid", "invalid-display",
-        f"Wrong Display Name '{display}' for {system.url}#{code}. Valid display is {shown} "
-        "(for the language(s) '--')",
-        where.of("display"), "Display_Name_for__should_be_one_of__instead_of_one",
+        severity, "invalid", "invalid-display",
+        f"Wrong Display Name '{display}' for {system.url}#{code}. {_choices(fitting)}"
+        f" (for the language(s) '{asked}')",
+        where.of("display"), "Display_Name_for__should_be_one_of__instead_of",
     )  # fmt: skip
 
 
 def validate_code(
-    system: CodeSystemIndex, code: str, *, display: str | None = None, where: Where = Where()
+    system: CodeSystemIndex,
+    code: str,
+    *,
+    display: str | None = None,
+    where: Where = Where(),
+    rules: DisplayRules = DisplayRules(),
 ) -> Validation:
     """Check ``code`` (and ``display`` when given) against one code system version.
 
@@ -204,7 +265,7 @@ def validate_code(
             where.whole, "INACTIVE_CONCEPT_FOUND",
         ))  # fmt: skip
     if display is not None:
-        found = _display_issue(system, node, display, where)
+        found = _display_issue(system, node, display, where, rules)
         if found is not None:
             issues.append(found)
     return Validation(
@@ -212,7 +273,7 @@ def validate_code(
         code=code,
         system=system.url,
         version=system.version,
-        display=node.get("display"),
+        display=display_in(node, system.resource.get("language"), rules.language) or node.get("display"),
         status=status,
         inactive=inactive,
         issues=tuple(issues),

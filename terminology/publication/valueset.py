@@ -24,7 +24,14 @@ import re2
 
 from terminology.errors import CodeSystemNotFoundError, ConcordanceError
 from terminology.publication.lookup import CodeSystemIndex, display_in, only_languages_asked
-from terminology.publication.validate import Issue, Validation, Where, concept_status, validate_code
+from terminology.publication.validate import (
+    DisplayRules,
+    Issue,
+    Validation,
+    Where,
+    concept_status,
+    validate_code,
+)
 from terminology.text import fold
 from terminology.versions import is_wildcard, matches_wildcard, pick_version, version_key
 
@@ -905,14 +912,18 @@ def concept_in_value_set(value_set: dict[str, Any], results: list[Validation]) -
 
 
 def validate_in_value_set(
-    value_set: dict[str, Any], terms: Terminologies, coding: dict[str, Any], where: Where
+    value_set: dict[str, Any],
+    terms: Terminologies,
+    coding: dict[str, Any],
+    where: Where,
+    rules: DisplayRules | None = None,
 ) -> Validation:
     """Is the coding in the value set (and right in its code system)?"""
     system_url, code = coding.get("system"), coding.get("code")
     canonical = _canonical(value_set)
     if coding.get("version") and system_url:
-        rules = replace(terms.versions, wanted={str(system_url): str(coding["version"])})
-        terms = replace(terms, versions=rules)
+        versions = replace(terms.versions, wanted={str(system_url): str(coding["version"])})
+        terms = replace(terms, versions=versions)
     try:
         members = expansion_members(value_set, terms).members
     except UnknownCodeSystemError as error:  # the value set names a version nobody has
@@ -935,7 +946,9 @@ def validate_in_value_set(
         return Validation(
             False, str(code), system_url, coding.get("version"), issues=(issue,), unknown_system=True
         )
-    checked = validate_code(system, str(code), display=coding.get("display"), where=where)
+    checked = validate_code(
+        system, str(code), display=coding.get("display"), where=where, rules=rules or DisplayRules()
+    )
     if any(m.system == system.url and m.code == code for m in members):
         return checked
     not_in = _not_in_value_set(system.url, coding, canonical, where)

@@ -22,7 +22,13 @@ import polars as pl
 from terminology.errors import CodeSystemNotFoundError
 from terminology.models import CodeSystem, DesignationUse
 from terminology.publication.lookup import PREFERRED, CodeSystemIndex, lookup
-from terminology.publication.validate import Validation, Where, unknown_code_system, validate_code
+from terminology.publication.validate import (
+    DisplayRules,
+    Validation,
+    Where,
+    unknown_code_system,
+    validate_code,
+)
 from terminology.publication.valueset import (
     Budget,
     Terminologies,
@@ -136,23 +142,32 @@ def validate_in_code_system(
     codings: Sequence[tuple[dict[str, Any], Where]],
     *,
     default_system: str | None,
+    rules: DisplayRules | None = None,
 ) -> Validation:
     """CodeSystem ``$validate-code`` of one coding, or of a CodeableConcept's codings (valid
     when one of them is: the answer speaks of that one)."""
     return _first_valid(
-        [_validate_one(store, sent, coding, where, default_system) for coding, where in codings]
+        [
+            _validate_one(store, sent, coding, where, default_system, rules or DisplayRules())
+            for coding, where in codings
+        ]
     )
 
 
 def _validate_one(
-    store: SqlStore, sent: Sent, coding: dict[str, Any], where: Where, default_system: str | None
+    store: SqlStore,
+    sent: Sent,
+    coding: dict[str, Any],
+    where: Where,
+    default_system: str | None,
+    rules: DisplayRules,
 ) -> Validation:
     system, version = split_canonical(str(coding.get("system") or default_system), coding.get("version"))
     code = str(coding["code"])
     chosen = code_system_for(store, sent, system, version, code, supplements=True)
     if chosen is None:
         return unknown_code_system(system, version, _known_versions(store, sent, system), code)
-    return validate_code(chosen, code, display=coding.get("display"), where=where)
+    return validate_code(chosen, code, display=coding.get("display"), where=where, rules=rules)
 
 
 def _known_versions(store: SqlStore, sent: Sent, url: str) -> list[str]:
@@ -209,10 +224,16 @@ def expand_value_set(
     )
 
 
-def validate_codings(request: ValueSetRequest, codings: Sequence[tuple[dict[str, Any], Where]]) -> Validation:
-    """ValueSet ``$validate-code`` of one coding or a CodeableConcept's codings."""
+def validate_codings(
+    request: ValueSetRequest,
+    codings: Sequence[tuple[dict[str, Any], Where]],
+    *,
+    rules: DisplayRules | None = None,
+) -> Validation:
+    """ValueSet ``$validate-code`` of one coding or a CodeableConcept's codings (``rules``:
+    the displays' language, leniency)."""
     results = [
-        validate_in_value_set(request.value_set, request.terminologies, entry, where)
+        validate_in_value_set(request.value_set, request.terminologies, entry, where, rules)
         for entry, where in codings
     ]
     if any(where.prefix.startswith("CodeableConcept") for _, where in codings):

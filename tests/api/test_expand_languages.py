@@ -144,3 +144,36 @@ def test_a_concept_is_judged_on_all_its_codings(client: TestClient) -> None:
     assert first["details"]["text"].startswith("No valid coding was found for the value set")
     assert "expression" not in first  # about the whole concept
     assert validate(client, good)["result"] is True
+
+
+def validate_display(client: TestClient, display: str, **asked: str) -> tuple[int, dict[str, Any]]:
+    parameters = [
+        {"name": "url", "valueUri": f"{URL}?fhir_vs"},
+        {"name": "coding", "valueCoding": {"system": URL, "code": "J10", "display": display}},
+    ] + [{"name": name, "valueCode": value} for name, value in asked.items()]
+    answer = client.post(
+        "/fhir/ValueSet/$validate-code", json={"resourceType": "Parameters", "parameter": parameters}
+    )
+    body = answer.json()
+    if answer.status_code != 200:
+        return answer.status_code, body
+    return 200, {p["name"]: p.get("resource") or next(v for k, v in p.items() if k.startswith("value"))
+                 for p in body["parameter"]}  # fmt: skip
+
+
+def test_a_display_is_judged_in_the_languages_asked(client: TestClient) -> None:
+    _, any_language = validate_display(client, FLU_EN)
+    assert any_language["result"] is True and any_language["display"] == FLU  # the code system's language
+    _, english = validate_display(client, FLU_EN, displayLanguage="en")
+    assert english["result"] is True and english["display"] == FLU_EN
+    _, french_when_english = validate_display(client, FLU, displayLanguage="en")
+    assert french_when_english["result"] is False
+    assert f"Valid display is '{FLU_EN}' (en) (for the language(s) 'en')" in french_when_english["message"]
+    _, none_in_german = validate_display(client, FLU, displayLanguage="de")
+    assert none_in_german["result"] is True  # right in the default language, said as information
+    assert none_in_german["issues"]["issue"][0]["severity"] == "information"
+    _, lenient = validate_display(client, "Grippe ?", **{"lenient-display-validation": "true"})
+    assert lenient["result"] is True and lenient["issues"]["issue"][0]["severity"] == "warning"
+    status, refused = validate_display(client, FLU, displayLanguage="-")
+    assert status == 400 and refused["resourceType"] == "OperationOutcome"
+    assert "Invalid displayLanguage: '-'" in refused["issue"][0]["details"]["text"]
