@@ -270,9 +270,16 @@ class Member:
     """The language of the code system, hence of ``display``."""
     designations: tuple[dict[str, Any], ...] = ()
 
+    version_shown: bool = False
+    """The expansion lists several versions of the system: this entry says which."""
+
     @cached_property
     def key(self) -> tuple[str, str]:
         return self.system, self.code
+
+    @property
+    def versioned_key(self) -> tuple[str, str, str]:
+        return self.system, self.version or "", self.code
 
     @cached_property
     def searchable(self) -> str:
@@ -283,6 +290,8 @@ class Member:
 
     def as_contains(self, names: Names | None = None) -> dict[str, Any]:
         entry: dict[str, Any] = {"system": self.system}
+        if self.version_shown and self.version:
+            entry["version"] = self.version
         if self.abstract:
             entry["abstract"] = True
         if self.inactive:
@@ -552,6 +561,16 @@ def _include_part(
     return [m for m in sets[0] if m.key in keys]
 
 
+def _overloaded(compose: dict[str, Any]) -> set[str]:
+    """The code systems a compose names in several versions: their concepts are listed per
+    version, each with its version."""
+    stated: dict[str, set[str | None]] = {}
+    for part in compose.get("include", []) + compose.get("exclude", []):
+        if part.get("system"):
+            stated.setdefault(part["system"], set()).add(part.get("version"))
+    return {system for system, versions in stated.items() if len(versions) > 1}
+
+
 def _members(
     value_set: dict[str, Any], terms: Terminologies, used: list[str], seen: tuple[str, ...] = ()
 ) -> list[Member]:
@@ -562,14 +581,23 @@ def _members(
         # already listed, kept per index; the common type-ahead case skips the merging.
         members = _include_part(parts[0], terms, used, seen)
         return [m for m in members if not m.inactive] if compose.get("inactive") is False else members
-    included: dict[tuple[str, str], Member] = {}
+    overloaded = _overloaded(compose)
+    included: dict[tuple[str, ...], Member] = {}
     for part in compose.get("include", []):
         for member in _include_part(part, terms, used, seen):
-            included.setdefault(member.key, member)
-    excluded: set[tuple[str, str]] = set()
+            if member.system in overloaded:  # each version's concept is a member of its own
+                member = replace(member, version_shown=True)
+            included.setdefault(member.versioned_key if member.version_shown else member.key, member)
+    versions = {(m.system, m.version) for m in included.values()}
+    strict = _compose_parameter(value_set, "versionsMatch") in (False, "false")
+    excluded: set[tuple[str, ...]] = set()
     for part in compose.get("exclude", []):
-        excluded |= {m.key for m in _include_part(part, terms, [], seen)}
-    members = [m for k, m in included.items() if k not in excluded]
+        for member in _include_part(part, terms, [], seen):
+            # an exclusion of an included version removes that version's concept; of another
+            # version, the same code in every version (unless versionsMatch is false)
+            exact = strict or (member.system, member.version) in versions
+            excluded.add(member.versioned_key if exact else member.key)
+    members = [m for m in included.values() if m.key not in excluded and m.versioned_key not in excluded]
     if compose.get("inactive") is False:
         members = [m for m in members if not m.inactive]
     return members
@@ -752,14 +780,15 @@ def _tidy_languages(text: str) -> str:
 
 def _nested(members: list[Member], names: Names | None = None) -> list[dict[str, Any]]:
     """Members under their parent when it is in the expansion too (the hierarchy shown)."""
-    entries = {m.key: m.as_contains(names) for m in members}
+    entries = {m.versioned_key: m.as_contains(names) for m in members}
     roots: list[dict[str, Any]] = []
     for member in members:
-        parent = next((p for p in member.parents if (member.system, p) in entries), None)
+        at = member.versioned_key
+        parent = next((p for p in member.parents if (at[0], at[1], p) in entries), None)
         if parent is None:
-            roots.append(entries[member.key])
+            roots.append(entries[at])
         else:
-            entries[(member.system, parent)].setdefault("contains", []).append(entries[member.key])
+            entries[(at[0], at[1], parent)].setdefault("contains", []).append(entries[at])
     return roots
 
 

@@ -200,3 +200,30 @@ def test_check_system_version_refuses_the_version_an_include_resolves_to() -> No
     refused = validate_in_value_set(value_set, terms, {"system": "urn:v", "code": "c"}, Where())
     assert not refused.result and refused.issues[0].message_id == "VALUESET_VERSION_CHECK"
     assert "The version '1.2.0' is not allowed" in refused.issues[0].text
+
+
+def test_a_coding_version_that_fits_a_wildcard_is_the_one_read() -> None:
+    older = check("1.x", {"system": "urn:v", "version": "1.0.0", "code": "c"})
+    assert older.result and (older.version, older.display) == ("1.0.0", "C (1.0.0)")
+
+
+def test_a_coding_naming_a_version_nobody_has_says_so_besides_the_mismatch() -> None:
+    unknown = check("1.2.0", {"system": "urn:v", "version": "9.9", "code": "c"})
+    assert [i.message_id for i in unknown.issues] == ["VALUESET_VALUE_MISMATCH", "UNKNOWN_CODESYSTEM_VERSION"]
+    assert unknown.unknown_system and unknown.caused_by == "urn:v|9.9"
+    assert unknown.message is not None and unknown.message.startswith("A definition for CodeSystem")  # sorted
+
+
+def test_a_compose_naming_two_versions_lists_each_versions_concepts() -> None:
+    terms = Terminologies([versioned("1.0.0"), versioned("2.0.0")])
+    both = {"resourceType": "ValueSet", "url": "urn:vs", "compose": {"include": [
+        {"system": "urn:v", "version": "1.0.0"}, {"system": "urn:v", "version": "2.0.0"}]}}  # fmt: skip
+    listed = expand(both, terms)["expansion"]["contains"]
+    assert [(c["code"], c["version"], c["display"]) for c in listed] == [
+        ("c", "1.0.0", "C (1.0.0)"), ("c", "2.0.0", "C (2.0.0)")]  # fmt: skip
+    one = {"resourceType": "ValueSet", "url": "urn:vs", "compose": {"include": [{"system": "urn:v"}]}}
+    assert "version" not in expand(one, terms)["expansion"]["contains"][0]  # one version: not said
+    without_old = {"resourceType": "ValueSet", "url": "urn:vs", "compose": {
+        "include": [{"system": "urn:v", "version": "1.0.0"}, {"system": "urn:v", "version": "2.0.0"}],
+        "exclude": [{"system": "urn:v", "version": "1.0.0", "concept": [{"code": "c"}]}]}}  # fmt: skip
+    assert [c["version"] for c in expand(without_old, terms)["expansion"]["contains"]] == ["2.0.0"]
