@@ -844,16 +844,46 @@ def _unknown_version(
     return Validation(False, code, url, latest, issues=(issue,), unknown_system=True, caused_by=missing)
 
 
+def _stated_version(value_set: dict[str, Any], system_url: str) -> tuple[bool, str | None]:
+    """Whether the value set includes ``system_url`` exactly once, and the version it states."""
+    parts = [p for p in value_set.get("compose", {}).get("include", []) if p.get("system") == system_url]
+    return (True, parts[0].get("version")) if len(parts) == 1 else (False, None)
+
+
+def _mismatch_issue(
+    value_set: dict[str, Any], terms: Terminologies, system_url: str, pinned: str, given: str, where: Where
+) -> Issue:
+    """Which version the include meant, said the way the reference servers say it: as the value
+    set states it, as a request's version rule changed it, or as a versionless include read it."""
+    single, stated = _stated_version(value_set, system_url)
+    applied = replace(terms.versions, wanted={}).apply(system_url, stated) if single else pinned
+    meant, message_id = f"version '{pinned}'", "VALUESET_VALUE_MISMATCH"
+    if single and applied is not None and applied != stated:
+        meant = f"version '{applied}' resulting from the version '{stated or ''}'"
+        message_id = "VALUESET_VALUE_MISMATCH_CHANGED"
+    elif single and stated is None:
+        meant, message_id = (
+            f"version '{pinned}' for the versionless include",
+            "VALUESET_VALUE_MISMATCH_DEFAULT",
+        )
+    text = (
+        f"The code system '{system_url}' {meant} in the ValueSet include is different to the"
+        f" one in the value ('{given}')"
+    )
+    return Issue("error", "invalid", "vs-invalid", text, where.of("version"), message_id)
+
+
 def _version_mismatch(
-    terms: Terminologies, coding: dict[str, Any], system_url: str, pinned: str, where: Where
+    value_set: dict[str, Any],
+    terms: Terminologies,
+    coding: dict[str, Any],
+    system_url: str,
+    pinned: str,
+    where: Where,
 ) -> Validation:
     """The coding names one version of its code system, the value set draws on another: the
     code is not validated against a version the value set does not mean."""
-    text = (
-        f"The code system '{system_url}' version '{pinned}' in the ValueSet include is different to the"
-        f" one in the value ('{coding['version']}')"
-    )
-    issues = [Issue("error", "invalid", "vs-invalid", text, where.of("version"), "VALUESET_VALUE_MISMATCH")]
+    issues = [_mismatch_issue(value_set, terms, system_url, pinned, str(coding["version"]), where)]
     missing = _missing_version(terms, system_url, str(coding["version"]), where)
     if missing is not None:  # and the version the coding names does not exist either
         issues.append(missing[0])
@@ -965,7 +995,7 @@ def validate_in_value_set(
         system_url = next(iter(systems)) if len(systems) == 1 else ""
     pinned = _version_in(members, system_url, str(code))
     if coding.get("version") and pinned and coding["version"] != pinned:
-        return _version_mismatch(terms, coding, system_url, pinned, where)
+        return _version_mismatch(value_set, terms, coding, system_url, pinned, where)
     version = coding.get("version") or pinned
     try:
         system = terms.code_system(system_url, version)

@@ -227,3 +227,18 @@ def test_a_compose_naming_two_versions_lists_each_versions_concepts() -> None:
         "include": [{"system": "urn:v", "version": "1.0.0"}, {"system": "urn:v", "version": "2.0.0"}],
         "exclude": [{"system": "urn:v", "version": "1.0.0", "concept": [{"code": "c"}]}]}}  # fmt: skip
     assert [c["version"] for c in expand(without_old, terms)["expansion"]["contains"]] == ["2.0.0"]
+
+
+def test_a_mismatch_says_how_the_include_came_to_its_version() -> None:
+    from terminology.publication.valueset import VersionRules
+
+    terms = Terminologies([versioned("1.0.0"), versioned("1.2.0")])
+    free = {"resourceType": "ValueSet", "url": "urn:vs", "compose": {"include": [{"system": "urn:v"}]}}
+    coding = {"system": "urn:v", "version": "1.0.0", "code": "c"}
+    versionless = validate_in_value_set(free, terms, coding, Where("Coding")).issues[0]
+    assert versionless.message_id == "VALUESET_VALUE_MISMATCH_DEFAULT"
+    assert "version '1.2.0' for the versionless include" in versionless.text
+    terms.versions = VersionRules.of(force_system_version=["urn:v|1.2.x"])
+    forced = validate_in_value_set(free, terms, coding, Where("Coding")).issues[0]
+    assert forced.message_id == "VALUESET_VALUE_MISMATCH_CHANGED"
+    assert "version '1.2.x' resulting from the version ''" in forced.text
