@@ -147,12 +147,31 @@ class VersionRules:
         >>> rules.apply("urn:c", "1.x"), rules.apply("urn:c", "2.x"), rules.apply("urn:c", "1.1")
         ('1.0', '2.x', '1.1')
         """
-        if url in self.force:
+        rule = self.deciding(url, given)
+        if rule == "force-system-version":
             return self.force[url]
+        if rule == "wanted":
+            return self.wanted[url]
+        if rule == "system-version":
+            return self.default[url]
+        if rule == "check-system-version":  # a versionless include reads the latest that passes
+            return self.check[url]
+        return given
+
+    def deciding(self, url: str, given: str | None) -> str | None:
+        """Which rule decides the version an include of ``url`` stating ``given`` reads (None:
+        the include itself). A versionless include reads the request's ``system-version``,
+        else the latest version its ``check-system-version`` allows."""
+        if url in self.force:
+            return "force-system-version"
         wanted = self.wanted.get(url)
         if wanted is not None and is_wildcard(given) and matches_wildcard(str(given), wanted):
-            return wanted
-        return given if given is not None else self.default.get(url)
+            return "wanted"
+        if given is None and url in self.default:
+            return "system-version"
+        if given is None and url in self.check:
+            return "check-system-version"
+        return None
 
     def verify(self, url: str, version: str | None) -> None:
         """``check-system-version``: the version an include resolved to must fit."""
@@ -191,9 +210,15 @@ class Terminologies:
     stored_value_set: Callable[[str, str | None], dict[str, Any] | None] = lambda url, version: None
     budget: Budget = field(default_factory=Budget)
     versions: VersionRules = field(default_factory=lambda: VersionRules())
+    rules_used: set[str] = field(default_factory=set)
+    """The request's version parameters that decided an include's version."""
 
     def include_version(self, url: str, given: str | None) -> str | None:
-        """The version of ``url`` an include reads, after the request's version rules."""
+        """The version of ``url`` an include reads, after the request's version rules (the
+        rules that decided one are noted: the expansion echoes those)."""
+        rule = self.versions.deciding(url, given)
+        if rule in URI_PARAMETERS:
+            self.rules_used.add(str(rule))
         return self.versions.apply(url, given)
 
     def code_system(self, url: str, version: str | None = None) -> CodeSystemIndex:
@@ -658,8 +683,11 @@ def expand(
     page = members[offset : offset + count if count is not None else None]
     terms.budget.check_listed(len(page), len(members))
     echoed = [
-        {"name": name, _echo_key(name, asked[name]): asked[name]} for name in ECHOED if name in asked
-    ]  # displayLanguage is a code (R4 ValueSet-expand), the others as they were given
+        {"name": name, _echo_key(name, asked[name]): asked[name]}
+        for name in ECHOED
+        if name in asked and (name not in URI_PARAMETERS or name in terms.rules_used)
+    ]  # displayLanguage is a code (R4 ValueSet-expand), the others as they were given; a version
+    # rule only when it decided a version
     echoed += [{"name": "designation", "valueString": wanted} for wanted in names.only]
     echoed += [{"name": "used-codesystem", "valueUri": canonical} for canonical in found.used]
     expansion: dict[str, Any] = {

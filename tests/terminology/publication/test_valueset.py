@@ -191,15 +191,23 @@ def test_a_coding_of_another_version_than_the_value_set_draws_on_is_not_valid() 
     assert check("1.x", {"system": "urn:v", "version": "1.2.0", "code": "c"}).result
 
 
-def test_check_system_version_refuses_the_version_an_include_resolves_to() -> None:
+def test_check_system_version_refuses_a_pinned_version_and_guides_a_versionless_include() -> None:
     from terminology.publication.valueset import VersionRules
 
     terms = Terminologies([versioned("1.0.0"), versioned("1.2.0")])
     terms.versions = VersionRules.of(check_system_version=["urn:v|1.0.x"])
-    value_set = {"resourceType": "ValueSet", "url": "urn:vs", "compose": {"include": [{"system": "urn:v"}]}}
-    refused = validate_in_value_set(value_set, terms, {"system": "urn:v", "code": "c"}, Where())
+    pinned = {"resourceType": "ValueSet", "url": "urn:vs",
+              "compose": {"include": [{"system": "urn:v", "version": "1.2.0"}]}}  # fmt: skip
+    refused = validate_in_value_set(pinned, terms, {"system": "urn:v", "code": "c"}, Where())
     assert not refused.result and refused.issues[0].message_id == "VALUESET_VERSION_CHECK"
     assert "The version '1.2.0' is not allowed" in refused.issues[0].text
+    free = {"resourceType": "ValueSet", "url": "urn:vs", "compose": {"include": [{"system": "urn:v"}]}}
+    guided = validate_in_value_set(free, terms, {"system": "urn:v", "code": "c"}, Where())
+    assert guided.result and guided.version == "1.0.0"  # the latest version the check allows
+    parameters = expand(free, terms)["expansion"]["parameter"]
+    assert {"name": "check-system-version", "valueUri": "urn:v|1.0.x"} not in parameters  # not asked here
+    echoed = expand(free, terms, parameters=[("check-system-version", "urn:v|1.0.x")])["expansion"]
+    assert {"name": "check-system-version", "valueUri": "urn:v|1.0.x"} in echoed["parameter"]  # it decided
 
 
 def test_a_coding_version_that_fits_a_wildcard_is_the_one_read() -> None:
