@@ -22,6 +22,11 @@ class ConcordanceError(Exception):
     http_status = 400
     fhir_issue = "processing"
     """The FHIR ``IssueType`` of the OperationOutcome a ``/fhir`` route answers with."""
+    tx_issue: str | None = None
+    """The terminology ecosystem's finer ``tx-issue-type`` code (default: ``fhir_issue``)."""
+    message_id: str | None = None
+    """The reference servers' message id for the same finding, when there is one: clients
+    that compare answers across servers match on it."""
 
 
 class SourceFileError(ConcordanceError):

@@ -25,18 +25,22 @@ class FhirError(ConcordanceError):
 TX_ISSUE_TYPE = "http://hl7.org/fhir/tools/CodeSystem/tx-issue-type"
 
 
-def operation_outcome(code: str, text: str, severity: str = "error") -> dict[str, Any]:
-    """One issue, its message in ``details.text`` as terminology servers give it."""
-    return {
-        "resourceType": "OperationOutcome",
-        "issue": [
-            {
-                "severity": severity,
-                "code": code,
-                "details": {"coding": [{"system": TX_ISSUE_TYPE, "code": code}], "text": text},
-            }
-        ],
+MESSAGE_ID = "http://hl7.org/fhir/StructureDefinition/operationoutcome-message-id"
+
+
+def operation_outcome(
+    code: str, text: str, severity: str = "error", *, kind: str | None = None, message_id: str | None = None
+) -> dict[str, Any]:
+    """One issue, its message in ``details.text`` as terminology servers give it (``kind``: the
+    ``tx-issue-type``, default ``code``; ``message_id``: the reference servers' id)."""
+    issue: dict[str, Any] = {
+        "severity": severity,
+        "code": code,
+        "details": {"coding": [{"system": TX_ISSUE_TYPE, "code": kind or code}], "text": text},
     }
+    if message_id:
+        issue = {"extension": [{"url": MESSAGE_ID, "valueString": message_id}], **issue}
+    return {"resourceType": "OperationOutcome", "issue": [issue]}
 
 
 def fhir_response(body: dict[str, Any], status: int = 200) -> JSONResponse:
@@ -47,7 +51,10 @@ def render_fhir_error(error: Exception) -> JSONResponse:
     """Every error of a ``/fhir`` route, as an OperationOutcome with the status and issue
     type the error catalogue gives its class (:mod:`terminology.errors`)."""
     if isinstance(error, ConcordanceError):
-        answer = fhir_response(operation_outcome(error.fhir_issue, str(error)), error.http_status)
+        outcome = operation_outcome(
+            error.fhir_issue, str(error), kind=error.tx_issue, message_id=error.message_id
+        )
+        answer = fhir_response(outcome, error.http_status)
         if isinstance(error, ThrottledError):
             answer.headers["Retry-After"] = "5"
         return answer

@@ -64,6 +64,14 @@ class InvalidValueSetError(ConcordanceError):
     fhir_issue = "invalid"
 
 
+class CircularValueSetError(InvalidValueSetError):
+    """A value set imports itself, directly or through others."""
+
+    fhir_issue = "processing"
+    tx_issue = "vs-invalid"
+    message_id = "VALUESET_CIRCULAR_REFERENCE"
+
+
 class TooCostlyError(ConcordanceError):
     """The operation would cost more than the server allows one request (FHIR ``too-costly``)."""
 
@@ -192,6 +200,8 @@ class VersionCheckError(ConcordanceError):
     code = "version-check"
     http_status = 400
     fhir_issue = "exception"
+    tx_issue = "version-error"
+    message_id = "VALUESET_VERSION_CHECK"
 
     def __init__(self, message: str, *, system: str = "", version: str | None = None) -> None:
         super().__init__(message)
@@ -575,7 +585,7 @@ def _include_part(
             sets.append(_filtered_system(system, part.get("filter", []), terms.budget))
     for reference in part.get("valueSet", []):
         if reference in seen:
-            raise InvalidValueSetError(f"The value set {reference} imports itself")
+            raise CircularValueSetError(f"The value set {reference} imports itself")
         imported = terms.value_set(reference)
         sets.append(_members(imported, terms, used, (*seen, reference)))
     if not sets:

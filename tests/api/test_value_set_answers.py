@@ -1,7 +1,9 @@
-"""``$expand`` names concepts in the language asked (``displayLanguage``, the value set's own
-expansion parameter, else the ``Accept-Language`` header), lists the other names with
+"""ValueSet operations on a stored bilingual code system, answered as the reference servers
+answer: ``$expand`` names concepts in the language asked (``displayLanguage``, the value set's
+own expansion parameter, else the ``Accept-Language`` header), lists the other names with
 ``includeDesignations`` and keeps only some with ``designation``; ``$validate-code`` of a
-CodeableConcept judges the concept on all its codings."""
+CodeableConcept judges the concept on all its codings, a display in the languages asked;
+refusals carry the reference servers' message ids."""
 
 from __future__ import annotations
 
@@ -177,3 +179,23 @@ def test_a_display_is_judged_in_the_languages_asked(client: TestClient) -> None:
     status, refused = validate_display(client, FLU, displayLanguage="-")
     assert status == 400 and refused["resourceType"] == "OperationOutcome"
     assert "Invalid displayLanguage: '-'" in refused["issue"][0]["details"]["text"]
+
+
+def test_refusals_carry_the_reference_message_ids(client: TestClient) -> None:
+    pinned = {"resourceType": "ValueSet", "url": "urn:test:pinned",
+              "compose": {"include": [{"system": URL, "version": "1"}]}}  # fmt: skip
+    body = {"resourceType": "Parameters", "parameter": [
+        {"name": "valueSet", "resource": pinned},
+        {"name": "check-system-version", "valueUri": f"{URL}|2"}]}  # fmt: skip
+    refused = client.post("/fhir/ValueSet/$expand", json=body)
+    assert refused.status_code == 400
+    issue = refused.json()["issue"][0]
+    assert issue["extension"][0]["valueString"] == "VALUESET_VERSION_CHECK"
+    assert issue["details"]["coding"][0]["code"] == "version-error"
+    looping = {"resourceType": "ValueSet", "url": "urn:test:loop", "compose": {"include": [
+        {"valueSet": ["urn:test:loop"]}]}}  # fmt: skip
+    body = {"resourceType": "Parameters", "parameter": [
+        {"name": "url", "valueUri": "urn:test:loop"}, {"name": "tx-resource", "resource": looping}]}  # fmt: skip
+    circular = client.post("/fhir/ValueSet/$expand", json=body)
+    assert circular.status_code == 400
+    assert circular.json()["issue"][0]["extension"][0]["valueString"] == "VALUESET_CIRCULAR_REFERENCE"
