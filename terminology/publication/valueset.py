@@ -25,6 +25,7 @@ import re2
 from terminology.errors import CodeSystemNotFoundError, ConcordanceError
 from terminology.publication.lookup import CodeSystemIndex, display_in, only_languages_asked
 from terminology.publication.validate import (
+    STANDARDS_STATUS,
     DisplayRules,
     Issue,
     Validation,
@@ -222,6 +223,28 @@ class Terminologies:
     versions: VersionRules = field(default_factory=lambda: VersionRules())
     rules_used: set[str] = field(default_factory=set)
     """The request's version parameters that decided an include's version."""
+    notes: list[tuple[str, str]] = field(default_factory=list)
+    """What the expansion says it drew on: ``used-valueset`` and the ``warning-*`` of the
+    draft, experimental, deprecated or withdrawn resources among them (name, canonical)."""
+
+    def note(self, name: str, canonical: str) -> None:
+        if (name, canonical) not in self.notes:
+            self.notes.append((name, canonical))
+
+    def note_status(self, resource: dict[str, Any], canonical: str, *, drafts: bool = True) -> None:
+        """Warn of a code system or value set its publisher does not stand behind as final
+        (``drafts``: of a draft or experimental one too; the value set expanded was chosen by
+        the caller, who knows its status)."""
+        standards = next(
+            (e.get("valueCode") for e in resource.get("extension", []) if e.get("url") == STANDARDS_STATUS),
+            None,
+        )
+        if standards in ("deprecated", "withdrawn"):
+            self.note(f"warning-{standards}", canonical)
+        if drafts and resource.get("status") == "draft":
+            self.note("warning-draft", canonical)
+        if drafts and resource.get("experimental") is True:
+            self.note("warning-experimental", canonical)
 
     def include_version(self, url: str, given: str | None) -> str | None:
         """The version of ``url`` an include reads, after the request's version rules (the
@@ -570,6 +593,7 @@ def _include_part(
         terms.versions.verify(system.url, system.version)
         if system.canonical not in used:
             used.append(system.canonical)
+        terms.note_status(system.resource, system.canonical)
         if part.get("concept"):
             listed = [
                 (c["code"], c.get("display")) for c in part["concept"] if c.get("code") in system.concepts
@@ -587,6 +611,8 @@ def _include_part(
         if reference in seen:
             raise CircularValueSetError(f"The value set {reference} imports itself")
         imported = terms.value_set(reference)
+        terms.note("used-valueset", _canonical(imported))
+        terms.note_status(imported, _canonical(imported))
         sets.append(_members(imported, terms, used, (*seen, reference)))
     if not sets:
         return []
@@ -700,6 +726,8 @@ def expand(
     # rule only when it decided a version
     echoed += [{"name": "designation", "valueString": wanted} for wanted in names.only]
     echoed += [{"name": "used-codesystem", "valueUri": canonical} for canonical in found.used]
+    terms.note_status(value_set, _canonical(value_set), drafts=False)
+    echoed += [{"name": name, "valueUri": canonical} for name, canonical in terms.notes]
     expansion: dict[str, Any] = {
         "identifier": f"urn:uuid:{uuid.uuid4()}",
         "timestamp": datetime.now(UTC).isoformat(timespec="seconds"),

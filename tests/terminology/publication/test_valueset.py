@@ -250,3 +250,17 @@ def test_a_mismatch_says_how_the_include_came_to_its_version() -> None:
     forced = validate_in_value_set(free, terms, coding, Where("Coding")).issues[0]
     assert forced.message_id == "VALUESET_VALUE_MISMATCH_CHANGED"
     assert "version '1.2.x' resulting from the version ''" in forced.text
+
+
+def test_the_expansion_says_which_value_sets_it_used_and_warns_of_unfinished_ones() -> None:
+    draft = CodeSystemIndex({"url": "urn:d", "version": "1", "status": "draft", "concept": [{"code": "x"}]})
+    withdrawn = {"resourceType": "ValueSet", "url": "urn:inner", "version": "2", "extension": [
+        {"url": "http://hl7.org/fhir/StructureDefinition/structuredefinition-standards-status",
+         "valueCode": "withdrawn"}], "compose": {"include": [{"system": "urn:d"}]}}  # fmt: skip
+    outer = {"resourceType": "ValueSet", "url": "urn:outer", "status": "draft",
+             "compose": {"include": [{"valueSet": ["urn:inner"]}]}}  # fmt: skip
+    parameters = expand(outer, Terminologies([draft], value_sets=[withdrawn]))["expansion"]["parameter"]
+    said = [(p["name"], p["valueUri"]) for p in parameters]
+    assert ("used-valueset", "urn:inner|2") in said
+    assert ("warning-withdrawn", "urn:inner|2") in said and ("warning-draft", "urn:d|1") in said
+    assert not any(canonical == "urn:outer" for _, canonical in said)  # the one asked for is not warned of
