@@ -583,8 +583,22 @@ def _filtered_system(system: CodeSystemIndex, rules: list[dict[str, Any]], budge
     return found[1]
 
 
+def _contained(contained: list[dict[str, Any]], reference: str) -> dict[str, Any] | None:
+    """``#id``: a value set contained in the one being expanded."""
+    if not reference.startswith("#"):
+        return None
+    found = next((r for r in contained if r.get("id") == reference[1:]), None)
+    if found is None or found.get("resourceType") != "ValueSet":
+        raise UnknownValueSetError(f"A definition for the value Set '{reference}' could not be found")
+    return found
+
+
 def _include_part(
-    part: dict[str, Any], terms: Terminologies, used: list[str], seen: tuple[str, ...]
+    part: dict[str, Any],
+    terms: Terminologies,
+    used: list[str],
+    seen: tuple[str, ...],
+    contained: list[dict[str, Any]] = [],  # noqa: B006 - only read
 ) -> list[Member]:
     terms.budget.spend_part()
     sets: list[list[Member]] = []
@@ -610,9 +624,10 @@ def _include_part(
     for reference in part.get("valueSet", []):
         if reference in seen:
             raise CircularValueSetError(f"The value set {reference} imports itself")
-        imported = terms.value_set(reference)
-        terms.note("used-valueset", _canonical(imported))
-        terms.note_status(imported, _canonical(imported))
+        imported = _contained(contained, reference) or terms.value_set(reference)
+        if not reference.startswith("#"):
+            terms.note("used-valueset", _canonical(imported))
+            terms.note_status(imported, _canonical(imported))
         sets.append(_members(imported, terms, used, (*seen, reference)))
     if not sets:
         return []
@@ -640,12 +655,12 @@ def _members(
     if len(parts) == 1 and not compose.get("exclude") and not parts[0].get("concept"):
         # One rule over a system (a whole system, an is-a filter): its members are unique and
         # already listed, kept per index; the common type-ahead case skips the merging.
-        members = _include_part(parts[0], terms, used, seen)
+        members = _include_part(parts[0], terms, used, seen, value_set.get("contained", []))
         return [m for m in members if not m.inactive] if compose.get("inactive") is False else members
     overloaded = _overloaded(compose)
     included: dict[tuple[str, ...], Member] = {}
     for part in compose.get("include", []):
-        for member in _include_part(part, terms, used, seen):
+        for member in _include_part(part, terms, used, seen, value_set.get("contained", [])):
             if member.system in overloaded:  # each version's concept is a member of its own
                 member = replace(member, version_shown=True)
             included.setdefault(member.versioned_key if member.version_shown else member.key, member)
@@ -653,7 +668,7 @@ def _members(
     strict = _compose_parameter(value_set, "versionsMatch") in (False, "false")
     excluded: set[tuple[str, ...]] = set()
     for part in compose.get("exclude", []):
-        for member in _include_part(part, terms, [], seen):
+        for member in _include_part(part, terms, [], seen, value_set.get("contained", [])):
             # an exclusion of an included version removes that version's concept; of another
             # version, the same code in every version (unless versionsMatch is false)
             exact = strict or (member.system, member.version) in versions
@@ -715,7 +730,7 @@ def expand(
         members = filtered_for_typing(members, str(text))
     offset = _integer(asked.get("offset"), 0) or 0
     count = _integer(asked.get("count"), None)
-    paged = "offset" in asked or "count" in asked
+    paged = "offset" in asked or bool(count)  # count=0 asks for the total alone
     page = members[offset : offset + count if count is not None else None]
     terms.budget.check_listed(len(page), len(members))
     echoed = [
@@ -733,7 +748,7 @@ def expand(
         "timestamp": datetime.now(UTC).isoformat(timespec="seconds"),
         "total": len(members),
     }
-    if paged:
+    if "offset" in asked:
         expansion["offset"] = offset
     expansion["parameter"] = echoed
     nested = not paged and not _true(asked.get("excludeNested")) and not _enumerated(value_set)

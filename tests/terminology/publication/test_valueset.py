@@ -264,3 +264,22 @@ def test_the_expansion_says_which_value_sets_it_used_and_warns_of_unfinished_one
     assert ("used-valueset", "urn:inner|2") in said
     assert ("warning-withdrawn", "urn:inner|2") in said and ("warning-draft", "urn:d|1") in said
     assert not any(canonical == "urn:outer" for _, canonical in said)  # the one asked for is not warned of
+
+
+def test_a_contained_value_set_is_imported_by_its_local_reference() -> None:
+    outer = {"resourceType": "ValueSet", "status": "active",
+             "contained": [{"resourceType": "ValueSet", "id": "part",
+                            "compose": {"include": [{"system": "urn:cs", "concept": [{"code": "B"}]}]}}],
+             "compose": {"include": [{"valueSet": ["#part"]}]}}  # fmt: skip
+    expansion = expand(outer, Terminologies([SYSTEM]))["expansion"]
+    assert [c["code"] for c in expansion["contains"]] == ["B"]
+    assert not any(p["name"] == "used-valueset" for p in expansion["parameter"])
+    outer["compose"] = {"include": [{"valueSet": ["#elsewhere"]}]}
+    with pytest.raises(UnknownValueSetError, match="#elsewhere"):
+        expand(outer, Terminologies([SYSTEM]))
+
+
+def test_count_zero_asks_for_the_total_alone() -> None:
+    value_set = {"resourceType": "ValueSet", "url": "urn:vs", "compose": including()}
+    expansion = expand(value_set, Terminologies([SYSTEM]), parameters=[("count", 0)])["expansion"]
+    assert expansion["total"] == 6 and "contains" not in expansion and "offset" not in expansion
