@@ -227,11 +227,29 @@ class Terminologies:
     """What the expansion says it drew on: ``used-valueset`` and the ``warning-*`` of the
     draft, experimental, deprecated or withdrawn resources among them (name, canonical)."""
 
-    def note(self, name: str, canonical: str) -> None:
+    kinds: dict[str, str] = field(default_factory=dict)
+    """The resource type of each canonical noted (``CodeSystem``, ``ValueSet``)."""
+
+    def note(self, name: str, canonical: str, kind: str = "ValueSet") -> None:
+        self.kinds.setdefault(canonical, kind)
         if (name, canonical) not in self.notes:
             self.notes.append((name, canonical))
 
-    def note_status(self, resource: dict[str, Any], canonical: str, *, drafts: bool = True) -> None:
+    def status_issues(self) -> list[Issue]:
+        """The ``warning-*`` notes as a ``$validate-code`` says them: information, not errors."""
+        issues = []
+        for name, canonical in self.notes:
+            status = name.removeprefix("warning-")
+            if status != name:
+                text = f"Reference to {status} {self.kinds.get(canonical, 'ValueSet')} {canonical}"
+                issues.append(
+                    Issue("information", "business-rule", "status-check", text, "", f"MSG_{status.upper()}")
+                )
+        return issues
+
+    def note_status(
+        self, resource: dict[str, Any], canonical: str, *, drafts: bool = True, kind: str = "ValueSet"
+    ) -> None:
         """Warn of a code system or value set its publisher does not stand behind as final
         (``drafts``: of a draft or experimental one too; the value set expanded was chosen by
         the caller, who knows its status)."""
@@ -240,11 +258,11 @@ class Terminologies:
             None,
         )
         if standards in ("deprecated", "withdrawn"):
-            self.note(f"warning-{standards}", canonical)
+            self.note(f"warning-{standards}", canonical, kind)
         if drafts and resource.get("status") == "draft":
-            self.note("warning-draft", canonical)
+            self.note("warning-draft", canonical, kind)
         if drafts and resource.get("experimental") is True:
-            self.note("warning-experimental", canonical)
+            self.note("warning-experimental", canonical, kind)
 
     def include_version(self, url: str, given: str | None) -> str | None:
         """The version of ``url`` an include reads, after the request's version rules (the
@@ -607,7 +625,7 @@ def _include_part(
         terms.versions.verify(system.url, system.version)
         if system.canonical not in used:
             used.append(system.canonical)
-        terms.note_status(system.resource, system.canonical)
+        terms.note_status(system.resource, system.canonical, kind="CodeSystem")
         if part.get("concept"):
             listed = [
                 (c["code"], c.get("display")) for c in part["concept"] if c.get("code") in system.concepts
@@ -991,6 +1009,7 @@ def _missing_version(terms: Terminologies, url: str, version: str, where: Where)
 
 
 NOT_IN_VALUE_SET = "None_of_the_provided_codes_are_in_the_value_set_one"
+UNRESOLVED_VALUE_SET = "Unable_to_resolve_value_Set_"
 SEVERITY_ORDER = {"fatal": 0, "error": 1, "warning": 2, "information": 3}
 
 
@@ -1029,8 +1048,11 @@ def concept_in_value_set(value_set: dict[str, Any], results: list[Validation]) -
     The answer names the coding found in the value set (code, system, version, display);
     with none, it names no coding.
     """
+    unresolved = next((i for r in results for i in r.issues if i.message_id == UNRESOLVED_VALUE_SET), None)
+    if unresolved is not None:  # the value set itself cannot be read: nothing to say of the codings
+        return Validation(False, "", "", issues=(unresolved,))
     issues = sorted(
-        (_as_information(i) for result in results for i in result.issues),
+        dict.fromkeys(_as_information(i) for result in results for i in result.issues),  # once each
         key=lambda issue: SEVERITY_ORDER.get(issue.severity, 9),
     )
     members = [result for result in results if _in_value_set(result)]
@@ -1058,7 +1080,28 @@ def validate_in_value_set(
     where: Where,
     rules: DisplayRules | None = None,
 ) -> Validation:
-    """Is the coding in the value set (and right in its code system)?"""
+    """Is the coding in the value set (and right in its code system)? The answer also says,
+    as information, which of the code systems and value sets behind it are draft,
+    experimental, deprecated or withdrawn."""
+    try:
+        found = _validate_in_value_set(value_set, terms, coding, where, rules)
+    except UnknownValueSetError as error:  # an imported value set nobody has
+        issue = Issue("error", "not-found", "not-found", str(error), "", UNRESOLVED_VALUE_SET)
+        return Validation(
+            False, str(coding.get("code") or ""), str(coding.get("system") or ""), issues=(issue,)
+        )
+    terms.note_status(value_set, _canonical(value_set), drafts=False)
+    notes = tuple(i for i in terms.status_issues() if i not in found.issues)
+    return replace(found, issues=notes + found.issues) if notes else found
+
+
+def _validate_in_value_set(
+    value_set: dict[str, Any],
+    terms: Terminologies,
+    coding: dict[str, Any],
+    where: Where,
+    rules: DisplayRules | None = None,
+) -> Validation:
     system_url, code = coding.get("system"), coding.get("code")
     canonical = _canonical(value_set)
     if coding.get("version") and system_url:

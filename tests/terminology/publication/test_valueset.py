@@ -283,3 +283,16 @@ def test_count_zero_asks_for_the_total_alone() -> None:
     value_set = {"resourceType": "ValueSet", "url": "urn:vs", "compose": including()}
     expansion = expand(value_set, Terminologies([SYSTEM]), parameters=[("count", 0)])["expansion"]
     assert expansion["total"] == 6 and "contains" not in expansion and "offset" not in expansion
+
+
+def test_validation_says_which_resources_behind_it_are_unfinished_and_which_it_cannot_read() -> None:
+    draft = CodeSystemIndex({"url": "urn:d", "version": "1", "status": "draft", "concept": [{"code": "x"}]})
+    value_set = {"resourceType": "ValueSet", "url": "urn:vs", "compose": {"include": [{"system": "urn:d"}]}}
+    found = validate_in_value_set(value_set, Terminologies([draft]), {"system": "urn:d", "code": "x"}, Where())
+    assert found.result and found.message is None  # information only
+    assert [(i.severity, i.kind, i.text) for i in found.issues] == [
+        ("information", "status-check", "Reference to draft CodeSystem urn:d|1")]  # fmt: skip
+    broken = {"resourceType": "ValueSet", "url": "urn:vs", "compose": {"include": [{"valueSet": ["urn:gone"]}]}}
+    unread = validate_in_value_set(broken, Terminologies([draft]), {"system": "urn:d", "code": "x"}, Where())
+    assert not unread.result and unread.issues[0].message_id == "Unable_to_resolve_value_Set_"
+    assert "urn:gone" in unread.issues[0].text
