@@ -83,6 +83,9 @@ class Validation:
     issues: tuple[Issue, ...] = field(default_factory=tuple)
     caused_by: str | None = None
     """The missing ``url|version`` behind ``unknown_system`` (default: ``system``)."""
+    normalized_code: str | None = None
+    """The code as the code system writes it, when it was given in another case (a case
+    insensitive code system)."""
 
     @property
     def message(self) -> str | None:
@@ -111,6 +114,8 @@ class Validation:
             out.append({"name": "system", "valueUri": self.system})
         if self.version:
             out.append({"name": "version", "valueString": self.version})
+        if self.normalized_code:
+            out.append({"name": "normalized-code", "valueCode": self.normalized_code})
         if self.unknown_system:
             caused = self.caused_by or self.system
             out.append({"name": "x-caused-by-unknown-system", "valueCanonical": caused})
@@ -144,6 +149,22 @@ class DisplayRules:
 
     language: str | None = None
     lenient: bool = False
+
+
+def _differing_by_case(system: CodeSystemIndex, code: str) -> dict[str, Any] | None:
+    """The concept ``code`` names in another case, when the code system says case does not matter."""
+    if system.resource.get("caseSensitive") is not False:
+        return None
+    folded: dict[str, str] = system.memo.get("casefolded") or system.memo.setdefault(
+        "casefolded", {known.casefold(): known for known in system.concepts}
+    )
+    known = folded.get(code.casefold())
+    return system.concepts[known] if known is not None else None
+
+
+def _inactive_status(status: str | None) -> str:
+    """``retired and inactive``: the status the code system gives, and what it means here."""
+    return f"{status} and inactive" if status and status != "inactive" else "inactive"
 
 
 def _names(system: CodeSystemIndex, node: dict[str, Any]) -> list[tuple[str, str | None]]:
@@ -204,11 +225,14 @@ def _display_issue(
             f"for language(s) '{asked}'. Default display is '{node.get('display', '')}'",
             where.of("display"), "NO_VALID_DISPLAY_FOUND_NONE_FOR_LANG_ERR",
         )  # fmt: skip
+    spaced = " ".join(display.split()) in [" ".join(value.split()) for value, _ in fitting]
     return Issue(
         severity, "invalid", "invalid-display",
         f"Wrong Display Name '{display}' for {system.url}#{code}. {_choices(fitting)}"
         f" (for the language(s) '{asked}')",
-        where.of("display"), "Display_Name_for__should_be_one_of__instead_of",
+        where.of("display"),
+        "Display_Name_WS_for__should_be_one_of__instead_of" if spaced  # only the spaces differ
+        else "Display_Name_for__should_be_one_of__instead_of",
     )  # fmt: skip
 
 
@@ -242,7 +266,7 @@ def validate_code(
             "error", "invalid", "invalid-data", text, "Coding.system", "CODESYSTEM_CS_NO_SUPPLEMENT"
         )
         return Validation(False, code, system.url, issues=(issue,), unknown_system=True)
-    node = system.concepts.get(code)
+    node = system.concepts.get(code) or _differing_by_case(system, code)
     if node is None:
         in_version = f" version '{system.version}'" if system.version else ""
         text = f"Unknown code '{code}' in the CodeSystem '{system.url}'{in_version}"
@@ -251,6 +275,15 @@ def validate_code(
         )
         return Validation(False, code, system.url, system.version, issues=(issue,))
     issues: list[Issue] = []
+    normalized = node["code"] if node["code"] != code else None
+    if normalized:
+        issues.append(Issue(
+            "information", "business-rule", "code-rule",
+            f"The code '{code}' differs from the correct code '{normalized}' by case. Although the code"
+            f" system '{system.canonical}' is case insensitive, implementers are strongly encouraged to use"
+            " the correct case anyway",
+            where.of("code"), "CODE_CASE_DIFFERENCE",
+        ))  # fmt: skip
     status, inactive = concept_status(node)
     if status == "deprecated":
         issues.append(Issue(
@@ -261,7 +294,7 @@ def validate_code(
     elif inactive:
         issues.append(Issue(
             "warning", "business-rule", "code-comment",
-            f"The concept '{code}' has a status of {status or 'inactive'} and its use should be reviewed",
+            f"The concept '{code}' has a status of {_inactive_status(status)} and its use should be reviewed",
             where.whole, "INACTIVE_CONCEPT_FOUND",
         ))  # fmt: skip
     if display is not None:
@@ -277,6 +310,7 @@ def validate_code(
         status=status,
         inactive=inactive,
         issues=tuple(issues),
+        normalized_code=normalized,
     )
 
 

@@ -1132,7 +1132,8 @@ def _validate_in_value_set(
     checked = validate_code(
         system, str(code), display=coding.get("display"), where=where, rules=rules or DisplayRules()
     )
-    if any(m.system == system.url and m.code == code for m in members):
+    wanted = checked.normalized_code or code
+    if any(m.system == system.url and m.code == wanted for m in members):
         return checked
     not_in = _not_in_value_set(system.url, coding, canonical, where)
     return Validation(

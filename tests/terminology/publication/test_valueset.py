@@ -288,11 +288,47 @@ def test_count_zero_asks_for_the_total_alone() -> None:
 def test_validation_says_which_resources_behind_it_are_unfinished_and_which_it_cannot_read() -> None:
     draft = CodeSystemIndex({"url": "urn:d", "version": "1", "status": "draft", "concept": [{"code": "x"}]})
     value_set = {"resourceType": "ValueSet", "url": "urn:vs", "compose": {"include": [{"system": "urn:d"}]}}
-    found = validate_in_value_set(value_set, Terminologies([draft]), {"system": "urn:d", "code": "x"}, Where())
+    found = validate_in_value_set(
+        value_set, Terminologies([draft]), {"system": "urn:d", "code": "x"}, Where()
+    )
     assert found.result and found.message is None  # information only
     assert [(i.severity, i.kind, i.text) for i in found.issues] == [
         ("information", "status-check", "Reference to draft CodeSystem urn:d|1")]  # fmt: skip
-    broken = {"resourceType": "ValueSet", "url": "urn:vs", "compose": {"include": [{"valueSet": ["urn:gone"]}]}}
+    broken = {
+        "resourceType": "ValueSet",
+        "url": "urn:vs",
+        "compose": {"include": [{"valueSet": ["urn:gone"]}]},
+    }
     unread = validate_in_value_set(broken, Terminologies([draft]), {"system": "urn:d", "code": "x"}, Where())
     assert not unread.result and unread.issues[0].message_id == "Unable_to_resolve_value_Set_"
     assert "urn:gone" in unread.issues[0].text
+
+
+def test_a_case_insensitive_code_system_accepts_another_case_and_says_the_right_one() -> None:
+    from terminology.publication.validate import validate_code
+
+    loose = CodeSystemIndex({"url": "urn:ci", "version": "1", "caseSensitive": False,
+                             "concept": [{"code": "code1", "display": "One"}]})  # fmt: skip
+    found = validate_code(loose, "CODE1")
+    assert found.result and found.normalized_code == "code1" and found.code == "CODE1"
+    assert found.issues[0].message_id == "CODE_CASE_DIFFERENCE" and found.issues[0].severity == "information"
+    assert {"name": "normalized-code", "valueCode": "code1"} in found.parameters()
+    strict = CodeSystemIndex({"url": "urn:cs", "caseSensitive": True, "concept": [{"code": "code1"}]})
+    assert not validate_code(strict, "CODE1").result
+    value_set = {"resourceType": "ValueSet", "url": "urn:vs", "compose": {"include": [{"system": "urn:ci"}]}}
+    assert validate_in_value_set(
+        value_set, Terminologies([loose]), {"system": "urn:ci", "code": "Code1"}, Where()
+    ).result
+
+
+def test_display_findings_name_what_differs() -> None:
+    from terminology.publication.validate import validate_code
+
+    system = CodeSystemIndex({"url": "urn:s", "concept": [
+        {"code": "r", "display": "Old one", "property": [{"code": "status", "valueCode": "retired"}]}]})  # fmt: skip
+    retired = validate_code(system, "r")
+    assert "has a status of retired and inactive" in retired.issues[0].text
+    spaced = validate_code(system, "r", display="Old  one")
+    assert spaced.issues[-1].message_id == "Display_Name_WS_for__should_be_one_of__instead_of"
+    wrong = validate_code(system, "r", display="New one")
+    assert wrong.issues[-1].message_id == "Display_Name_for__should_be_one_of__instead_of"
