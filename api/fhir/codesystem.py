@@ -29,7 +29,7 @@ from api.fhir.parameters import (
 from api.fhir.router import router
 from terminology.errors import CodeSystemNotFoundError
 from terminology.publication.conceptmap import implicit_value_set
-from terminology.publication.validate import DisplayRules, Where
+from terminology.publication.validate import ValidationOptions, Where
 from terminology.publication.valueset import TooCostlyError
 from terminology.services.operations import Sent, lookup_code, validate_in_code_system
 from terminology.storage.store import SqlStore
@@ -125,7 +125,7 @@ def too_many_codings(count: int, most: int) -> None:
 LANGUAGE_RANGE = re.compile(r"^(\*|[A-Za-z]{1,8}(-[A-Za-z0-9]{1,8})*)$")
 
 
-def display_rules(found: dict[str, list[Any]], accept_language: str | None) -> DisplayRules:
+def validation_options(found: dict[str, list[Any]], accept_language: str | None) -> ValidationOptions:
     """How the request wants displays judged: ``displayLanguage`` (else the Accept-Language
     header) and ``lenient-display-validation``; a language that is no language tag is refused."""
     language = one(found, "displayLanguage") or accept_language
@@ -133,8 +133,16 @@ def display_rules(found: dict[str, list[Any]], accept_language: str | None) -> D
         tag = item.partition(";")[0].strip()
         if language and not LANGUAGE_RANGE.match(tag):
             raise FhirError(400, "processing", f"Invalid displayLanguage: '{tag}'")
-    lenient = str(one(found, "lenient-display-validation")).lower() == "true"
-    return DisplayRules(str(language) if language else None, lenient=lenient)
+
+    def asked(name: str) -> bool:
+        return str(one(found, name)).lower() == "true"
+
+    return ValidationOptions(
+        str(language) if language else None,
+        lenient=asked("lenient-display-validation"),
+        membership_only=asked("valueset-membership-only"),
+        active_only=asked("activeOnly"),
+    )
 
 
 def _validate(
@@ -149,7 +157,7 @@ def _validate(
             raise FhirError(
                 400, "required", "a code to validate needs its code system (url, or Coding.system)"
             )
-    rules = display_rules(found, accept_language)
+    rules = validation_options(found, accept_language)
     chosen = validate_in_code_system(store, sent, codings, default_system=url, rules=rules)
     return fhir_response({"resourceType": "Parameters", "parameter": chosen.parameters()})
 

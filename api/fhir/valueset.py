@@ -14,7 +14,7 @@ from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from api.fhir import openapi
-from api.fhir.codesystem import codings_to_validate, display_rules, gather
+from api.fhir.codesystem import codings_to_validate, gather, validation_options
 from api.fhir.outcome import FhirError, fhir_response
 from api.fhir.parameters import body_pairs, one, query_pairs
 from api.fhir.router import router
@@ -73,7 +73,7 @@ def _validate(request: Request, pairs: Iterable[tuple[str, Any]], deadline: floa
     asked = codings_to_validate(
         found, system_of_code=one(found, "system"), most=request.app.state.settings.max_codings
     )
-    rules = display_rules(found, request.headers.get("accept-language"))
+    rules = validation_options(found, request.headers.get("accept-language"))
     chosen = validate_codings(value_set, asked, rules=rules)
     output = chosen.parameters()
     concept = one(found, "codeableConcept")

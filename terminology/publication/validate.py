@@ -83,6 +83,8 @@ class Validation:
     issues: tuple[Issue, ...] = field(default_factory=tuple)
     caused_by: str | None = None
     """The missing ``url|version`` behind ``unknown_system`` (default: ``system``)."""
+    in_fragment: bool = False
+    """The code is unknown to a code system that is only a fragment: it may still be right."""
     normalized_code: str | None = None
     """The code as the code system writes it, when it was given in another case (a case
     insensitive code system)."""
@@ -142,13 +144,16 @@ def concept_status(node: dict[str, Any]) -> tuple[str | None, bool]:
 
 
 @dataclass(frozen=True)
-class DisplayRules:
-    """How a display given with a code is judged: in which languages (``displayLanguage``,
-    Accept-Language style) and whether a wrong one is only a warning
-    (``lenient-display-validation``)."""
+class ValidationOptions:
+    """What a ``$validate-code`` request asks checked: displays in which languages
+    (``displayLanguage``, Accept-Language style), a wrong display only a warning
+    (``lenient-display-validation``), membership alone (``valueset-membership-only``: the code
+    system's own rules unchecked), active concepts only (``activeOnly``)."""
 
     language: str | None = None
     lenient: bool = False
+    membership_only: bool = False
+    active_only: bool = False
 
 
 def _differing_by_case(system: CodeSystemIndex, code: str) -> dict[str, Any] | None:
@@ -186,7 +191,7 @@ def _choices(names: list[tuple[str, str | None]]) -> str:
 
 
 def _display_issue(
-    system: CodeSystemIndex, node: dict[str, Any], display: str, where: Where, rules: DisplayRules
+    system: CodeSystemIndex, node: dict[str, Any], display: str, where: Where, rules: ValidationOptions
 ) -> Issue | None:
     """None when ``display`` is one of the concept's current names in the languages asked
     (any language when none is asked; a name of no stated language fits every one)."""
@@ -242,7 +247,7 @@ def validate_code(
     *,
     display: str | None = None,
     where: Where = Where(),
-    rules: DisplayRules = DisplayRules(),
+    rules: ValidationOptions = ValidationOptions(),
 ) -> Validation:
     """Check ``code`` (and ``display`` when given) against one code system version.
 
@@ -267,6 +272,15 @@ def validate_code(
         )
         return Validation(False, code, system.url, issues=(issue,), unknown_system=True)
     node = system.concepts.get(code) or _differing_by_case(system, code)
+    if node is None and system.resource.get("content") == "fragment":
+        text = (
+            f"Unknown Code '{code}' in the CodeSystem '{system.url}' version '{system.version}' - note that"
+            " the code system is labeled as a fragment, so the code may be valid in some other fragment"
+        )
+        issue = Issue(
+            "warning", "code-invalid", "invalid-code", text, where.of("code"), "UNKNOWN_CODE_IN_FRAGMENT"
+        )
+        return Validation(True, code, system.url, system.version, issues=(issue,), in_fragment=True)
     if node is None:
         in_version = f" version '{system.version}'" if system.version else ""
         text = f"Unknown code '{code}' in the CodeSystem '{system.url}'{in_version}"

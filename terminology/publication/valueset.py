@@ -26,9 +26,9 @@ from terminology.errors import CodeSystemNotFoundError, ConcordanceError
 from terminology.publication.lookup import CodeSystemIndex, display_in, only_languages_asked
 from terminology.publication.validate import (
     STANDARDS_STATUS,
-    DisplayRules,
     Issue,
     Validation,
+    ValidationOptions,
     Where,
     concept_status,
     validate_code,
@@ -1017,6 +1017,16 @@ def _canonical(value_set: dict[str, Any]) -> str:
     return str(value_set.get("url", "")) + (f"|{value_set['version']}" if value_set.get("version") else "")
 
 
+def _inactive_refused(
+    checked: Validation, system_url: str, coding: dict[str, Any], canonical: str, where: Where
+) -> Validation:
+    """``activeOnly``: an inactive concept is valid in its code system but not in the value set."""
+    text = f"The concept '{checked.code}' is valid but is not active"
+    refused = Issue("error", "business-rule", "code-rule", text, where.of("code"), "STATUS_CODE_WARNING_CODE")
+    not_in = _not_in_value_set(system_url, coding, canonical, where)
+    return replace(checked, result=False, issues=(refused, not_in, *checked.issues))
+
+
 def _not_in_value_set(system_url: str, coding: dict[str, Any], canonical: str, where: Where) -> Issue:
     shown = f"{system_url}#{coding.get('code')}" + (
         f" ('{coding['display']}')" if coding.get("display") else ""
@@ -1078,7 +1088,7 @@ def validate_in_value_set(
     terms: Terminologies,
     coding: dict[str, Any],
     where: Where,
-    rules: DisplayRules | None = None,
+    rules: ValidationOptions | None = None,
 ) -> Validation:
     """Is the coding in the value set (and right in its code system)? The answer also says,
     as information, which of the code systems and value sets behind it are draft,
@@ -1100,7 +1110,7 @@ def _validate_in_value_set(
     terms: Terminologies,
     coding: dict[str, Any],
     where: Where,
-    rules: DisplayRules | None = None,
+    rules: ValidationOptions | None = None,
 ) -> Validation:
     system_url, code = coding.get("system"), coding.get("code")
     canonical = _canonical(value_set)
@@ -1129,11 +1139,15 @@ def _validate_in_value_set(
         return Validation(
             False, str(code), system_url, coding.get("version"), issues=(issue,), unknown_system=True
         )
-    checked = validate_code(
-        system, str(code), display=coding.get("display"), where=where, rules=rules or DisplayRules()
-    )
+    rules = rules or ValidationOptions()
+    checked = validate_code(system, str(code), display=coding.get("display"), where=where, rules=rules)
     wanted = checked.normalized_code or code
-    if any(m.system == system.url and m.code == wanted for m in members):
+    member = any(m.system == system.url and m.code == wanted for m in members)
+    if rules.membership_only:  # the code system's own findings are not asked for
+        checked = replace(checked, result=member, issues=(), display=checked.display if member else None)
+    if member or checked.in_fragment:
+        if rules.active_only and checked.inactive:
+            return _inactive_refused(checked, system.url, coding, canonical, where)
         return checked
     not_in = _not_in_value_set(system.url, coding, canonical, where)
     return Validation(

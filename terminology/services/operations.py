@@ -23,8 +23,8 @@ from terminology.errors import CodeSystemNotFoundError
 from terminology.models import CodeSystem, DesignationUse
 from terminology.publication.lookup import PREFERRED, CodeSystemIndex, lookup
 from terminology.publication.validate import (
-    DisplayRules,
     Validation,
+    ValidationOptions,
     Where,
     unknown_code_system,
     validate_code,
@@ -142,13 +142,13 @@ def validate_in_code_system(
     codings: Sequence[tuple[dict[str, Any], Where]],
     *,
     default_system: str | None,
-    rules: DisplayRules | None = None,
+    rules: ValidationOptions | None = None,
 ) -> Validation:
     """CodeSystem ``$validate-code`` of one coding, or of a CodeableConcept's codings (valid
     when one of them is: the answer speaks of that one)."""
     return _first_valid(
         [
-            _validate_one(store, sent, coding, where, default_system, rules or DisplayRules())
+            _validate_one(store, sent, coding, where, default_system, rules or ValidationOptions())
             for coding, where in codings
         ]
     )
@@ -160,7 +160,7 @@ def _validate_one(
     coding: dict[str, Any],
     where: Where,
     default_system: str | None,
-    rules: DisplayRules,
+    rules: ValidationOptions,
 ) -> Validation:
     system, version = split_canonical(str(coding.get("system") or default_system), coding.get("version"))
     code = str(coding["code"])
@@ -228,7 +228,7 @@ def validate_codings(
     request: ValueSetRequest,
     codings: Sequence[tuple[dict[str, Any], Where]],
     *,
-    rules: DisplayRules | None = None,
+    rules: ValidationOptions | None = None,
 ) -> Validation:
     """ValueSet ``$validate-code`` of one coding or a CodeableConcept's codings (``rules``:
     the displays' language, leniency)."""

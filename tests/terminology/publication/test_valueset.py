@@ -332,3 +332,34 @@ def test_display_findings_name_what_differs() -> None:
     assert spaced.issues[-1].message_id == "Display_Name_WS_for__should_be_one_of__instead_of"
     wrong = validate_code(system, "r", display="New one")
     assert wrong.issues[-1].message_id == "Display_Name_for__should_be_one_of__instead_of"
+
+
+def test_options_ask_for_membership_alone_or_active_concepts_only() -> None:
+    from terminology.publication.validate import ValidationOptions
+
+    value_set = {"resourceType": "ValueSet", "url": "urn:vs", "compose": including()}
+    terms = Terminologies([SYSTEM])
+    wrong_display = {"system": "urn:cs", "code": "A", "display": "Not alpha"}
+    assert not validate_in_value_set(value_set, terms, wrong_display, Where()).result
+    only_member = validate_in_value_set(
+        value_set, terms, wrong_display, Where(), ValidationOptions(membership_only=True)
+    )
+    assert only_member.result and only_member.issues == ()
+    retired = {"system": "urn:cs", "code": "A2"}
+    assert validate_in_value_set(value_set, terms, retired, Where()).result  # a warning only
+    active = validate_in_value_set(value_set, terms, retired, Where(), ValidationOptions(active_only=True))
+    assert not active.result
+    assert [i.message_id for i in active.issues][:2] == [
+        "STATUS_CODE_WARNING_CODE", "None_of_the_provided_codes_are_in_the_value_set_one"]  # fmt: skip
+
+
+def test_an_unknown_code_of_a_fragment_may_be_right() -> None:
+    fragment = CodeSystemIndex(
+        {"url": "urn:f", "version": "1", "content": "fragment", "concept": [{"code": "a"}]}
+    )
+    value_set = {"resourceType": "ValueSet", "url": "urn:vs", "compose": {"include": [{"system": "urn:f"}]}}
+    found = validate_in_value_set(
+        value_set, Terminologies([fragment]), {"system": "urn:f", "code": "zz"}, Where()
+    )
+    assert found.result and found.issues[0].message_id == "UNKNOWN_CODE_IN_FRAGMENT"
+    assert found.issues[0].severity == "warning"
