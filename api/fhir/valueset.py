@@ -43,6 +43,7 @@ def _value_set_request(request: Request, found: dict[str, list[Any]], deadline: 
         value_set=sent_value_set if isinstance(sent_value_set, dict) else None,
         url=str(url) if url else None,
         version=str(version) if version else None,
+        supplements=[str(url) for url in found.get("useSupplement", [])],
         versions=VersionRules.of(
             system_version=found.get("system-version", []),
             force_system_version=found.get("force-system-version", []),

@@ -73,6 +73,33 @@ class CircularValueSetError(InvalidValueSetError):
     message_id = "VALUESET_CIRCULAR_REFERENCE"
 
 
+class SupplementMissingError(ConcordanceError):
+    """A supplement the request or the value set requires is not available."""
+
+    code = "not-found"
+    http_status = 404
+    fhir_issue = "not-found"
+    message_id = "VALUESET_SUPPLEMENT_MISSING"
+
+
+SUPPLEMENT_EXTENSION = "http://hl7.org/fhir/StructureDefinition/valueset-supplement"
+
+
+def require_supplements(value_set: dict[str, Any], terms: Terminologies, asked: Iterable[str] = ()) -> None:
+    """Every supplement asked for (``useSupplement``) or that the value set requires
+    (``valueset-supplement``) must be at hand: an answer without it would be silently wrong."""
+    required = [str(url) for url in asked] + [
+        str(e.get("valueCanonical"))
+        for e in value_set.get("extension", [])
+        if e.get("url") == SUPPLEMENT_EXTENSION
+    ]
+    for wanted in required:
+        url, _, version = wanted.partition("|")
+        sent = [cs for cs in terms.code_systems if cs.url == url and (not version or cs.version == version)]
+        if not sent and terms.stored_code_system(url, version or None) is None:
+            raise SupplementMissingError(f"Required supplement not found: {wanted}")
+
+
 class TooCostlyError(ConcordanceError):
     """The operation would cost more than the server allows one request (FHIR ``too-costly``)."""
 

@@ -35,6 +35,7 @@ from terminology.publication.valueset import (
     VersionRules,
     concept_in_value_set,
     expand,
+    require_supplements,
     validate_in_value_set,
 )
 from terminology.services.value_sets import stored_value_set
@@ -197,9 +198,11 @@ def value_set_request(
     url: str | None = None,
     version: str | None = None,
     versions: VersionRules | None = None,
+    supplements: Sequence[str] = (),
 ) -> ValueSetRequest:
     """The value set sent (``valueSet``) or named (``url``, ``valueSetVersion``) among those
-    the request carries, with the code systems it may draw on."""
+    the request carries, with the code systems it may draw on (``supplements``: those the
+    request requires, ``useSupplement``)."""
     terms = Terminologies(
         code_systems=list(sent.code_systems),
         value_sets=list(sent.value_sets),
@@ -211,6 +214,7 @@ def value_set_request(
     if value_set is None:
         assert url is not None, "the API asks for a url or a valueSet"
         value_set = terms.value_set(url, version)
+    require_supplements(value_set, terms, supplements)
     return ValueSetRequest(value_set, terms)
 
 

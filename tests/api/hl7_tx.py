@@ -23,6 +23,7 @@ REQUIRED = ("translate", "lookup", "cs-validate-code")
 """Operations whose every general-mode case must pass; the others are reported."""
 REPORTED = ("validate-code", "expand")
 PLACEHOLDERS = {
+    "$$": r"(?s).*",  # anything
     "$string$": r".+",
     "$uuid$": r"(urn:uuid:)?[0-9a-fA-F-]{36}",  # a UUID, bare or as the URI an identifier holds
     "$instant$": r"\d{4}-\d\d-\d\dT.+",
@@ -87,6 +88,9 @@ def differences(want: Any, got: Any, where: str = "") -> list[str]:
     if isinstance(want, str) and isinstance(got, str):
         if want.startswith("$external") or want in ("$optional$",):
             return []
+        if want.startswith("$fragments:") and want.endswith("$"):  # every fragment, in any case
+            missing = [f for f in want[len("$fragments:") : -1].split("|") if f.lower() not in got.lower()]
+            return [f"{where}: {got!r} lacks {missing}"] if missing else []
         if want.startswith("$choice:") and want.endswith("$"):
             options = want[len("$choice:") : -1].split("|")
             return [] if got in options else [f"{where}: {got!r} is none of {options}"]

@@ -199,3 +199,14 @@ def test_refusals_carry_the_reference_message_ids(client: TestClient) -> None:
     circular = client.post("/fhir/ValueSet/$expand", json=body)
     assert circular.status_code == 400
     assert circular.json()["issue"][0]["extension"][0]["valueString"] == "VALUESET_CIRCULAR_REFERENCE"
+
+
+def test_a_supplement_required_but_missing_is_refused(client: TestClient) -> None:
+    body = {"resourceType": "Parameters", "parameter": [
+        {"name": "url", "valueUri": f"{URL}?fhir_vs"},
+        {"name": "useSupplement", "valueCanonical": "urn:test:supplement-nobody-has"}]}  # fmt: skip
+    refused = client.post("/fhir/ValueSet/$expand", json=body)
+    assert refused.status_code == 404
+    issue = refused.json()["issue"][0]
+    assert issue["extension"][0]["valueString"] == "VALUESET_SUPPLEMENT_MISSING"
+    assert issue["details"]["text"] == "Required supplement not found: urn:test:supplement-nobody-has"
