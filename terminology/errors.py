@@ -27,6 +27,8 @@ class ConcordanceError(Exception):
     message_id: str | None = None
     """The reference servers' message id for the same finding, when there is one: clients
     that compare answers across servers match on it."""
+    expression: str | None = None
+    """Where in the request's resources the fault lies (FHIRPath), when it is known."""
 
 
 class SourceFileError(ConcordanceError):

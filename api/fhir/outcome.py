@@ -29,10 +29,17 @@ MESSAGE_ID = "http://hl7.org/fhir/StructureDefinition/operationoutcome-message-i
 
 
 def operation_outcome(
-    code: str, text: str, severity: str = "error", *, kind: str | None = None, message_id: str | None = None
+    code: str,
+    text: str,
+    severity: str = "error",
+    *,
+    kind: str | None = None,
+    message_id: str | None = None,
+    expression: str | None = None,
 ) -> dict[str, Any]:
     """One issue, its message in ``details.text`` as terminology servers give it (``kind``: the
-    ``tx-issue-type``, default ``code``; ``message_id``: the reference servers' id)."""
+    ``tx-issue-type``, default ``code``; ``message_id``: the reference servers' id;
+    ``expression``: where the fault lies)."""
     issue: dict[str, Any] = {
         "severity": severity,
         "code": code,
@@ -40,6 +47,8 @@ def operation_outcome(
     }
     if message_id:
         issue = {"extension": [{"url": MESSAGE_ID, "valueString": message_id}], **issue}
+    if expression:  # location too: R4 has it, and clients of the reference servers read it
+        issue["location"], issue["expression"] = [expression], [expression]
     return {"resourceType": "OperationOutcome", "issue": [issue]}
 
 
@@ -52,7 +61,11 @@ def render_fhir_error(error: Exception) -> JSONResponse:
     type the error catalogue gives its class (:mod:`terminology.errors`)."""
     if isinstance(error, ConcordanceError):
         outcome = operation_outcome(
-            error.fhir_issue, str(error), kind=error.tx_issue, message_id=error.message_id
+            error.fhir_issue,
+            str(error),
+            kind=error.tx_issue,
+            message_id=error.message_id,
+            expression=error.expression,
         )
         answer = fhir_response(outcome, error.http_status)
         if isinstance(error, ThrottledError):

@@ -65,6 +65,24 @@ class InvalidValueSetError(ConcordanceError):
     fhir_issue = "invalid"
 
 
+class FilterWithoutValueError(InvalidValueSetError):
+    """A compose filter (other than ``exists``) without the value it filters by."""
+
+    tx_issue = "vs-invalid"
+    message_id = "UNABLE_TO_HANDLE_SYSTEM_FILTER_WITH_NO_VALUE"
+
+    def __init__(self, message: str, rule: dict[str, Any]) -> None:
+        super().__init__(message)
+        self.rule = rule
+
+    def locate(self, value_set: dict[str, Any]) -> None:
+        """Point ``expression`` at the filter in the value set that holds it."""
+        for i, part in enumerate(value_set.get("compose", {}).get("include", [])):
+            for j, rule in enumerate(part.get("filter", [])):
+                if rule is self.rule:
+                    self.expression = f"ValueSet.compose.include[{i}].filter[{j}]"
+
+
 class CircularValueSetError(InvalidValueSetError):
     """A value set imports itself, directly or through others."""
 
@@ -542,8 +560,8 @@ def _property_value(node: dict[str, Any], name: str) -> str | None:
 def _filtered(system: CodeSystemIndex, codes: list[str], rule: dict[str, Any]) -> list[str]:
     name, op, value = rule.get("property", ""), rule.get("op", ""), rule.get("value")
     if value is None and op != "exists":
-        raise InvalidValueSetError(
-            f"The system {system.url} filter with property = {name}, op = {op} has no value"
+        raise FilterWithoutValueError(
+            f"The system {system.url} filter with property = {name}, op = {op} has no value", rule
         )
     value = str(value) if value is not None else ""
     if name in CONCEPT_PROPERTIES:
@@ -727,6 +745,14 @@ def _members(
 def expansion_members(value_set: dict[str, Any], terms: Terminologies) -> Expansion:
     """The concepts of a value set (compose evaluated; an existing expansion used as is)."""
     used: list[str] = []
+    try:
+        return _expansion_members(value_set, terms, used)
+    except FilterWithoutValueError as error:
+        error.locate(value_set)
+        raise
+
+
+def _expansion_members(value_set: dict[str, Any], terms: Terminologies, used: list[str]) -> Expansion:
     if not value_set.get("compose") and value_set.get("expansion"):
         members = [Member(c.get("system", ""), c["code"], c.get("display"), c.get("version"),
                           c.get("abstract", False), c.get("inactive", False))

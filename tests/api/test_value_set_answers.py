@@ -210,3 +210,14 @@ def test_a_supplement_required_but_missing_is_refused(client: TestClient) -> Non
     issue = refused.json()["issue"][0]
     assert issue["extension"][0]["valueString"] == "VALUESET_SUPPLEMENT_MISSING"
     assert issue["details"]["text"] == "Required supplement not found: urn:test:supplement-nobody-has"
+
+
+def test_a_filter_without_value_is_refused_pointing_at_it(client: TestClient) -> None:
+    broken = {"resourceType": "ValueSet", "url": "urn:test:broken", "compose": {"include": [
+        {"system": URL, "filter": [{"property": "concept", "op": "is-a"}]}]}}  # fmt: skip
+    body = {"resourceType": "Parameters", "parameter": [{"name": "valueSet", "resource": broken}]}
+    refused = client.post("/fhir/ValueSet/$expand", json=body)
+    assert refused.status_code == 400
+    issue = refused.json()["issue"][0]
+    assert issue["extension"][0]["valueString"] == "UNABLE_TO_HANDLE_SYSTEM_FILTER_WITH_NO_VALUE"
+    assert issue["expression"] == ["ValueSet.compose.include[0].filter[0]"]
