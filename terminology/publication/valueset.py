@@ -516,12 +516,29 @@ def _new_member(system: CodeSystemIndex, node: dict[str, Any], display: str | No
         code=node["code"],
         display=display or node.get("display"),
         version=system.version,
-        abstract=properties.get("notSelectable", {}).get("valueBoolean") is True,
+        abstract=_is_abstract(system, properties),
         inactive=inactive,
         parents=tuple(system.parents.get(node["code"], [])),
         language=system.resource.get("language"),
         designations=tuple(node.get("designation", [])),
     )
+
+
+NOT_SELECTABLE = "http://hl7.org/fhir/concept-properties#notSelectable"
+
+
+def _not_selectable(system: CodeSystemIndex) -> tuple[str, ...]:
+    """The property codes that mean ``notSelectable`` in this code system: its own name for the
+    standard property (by ``uri``), and ``notSelectable`` itself."""
+    names: tuple[str, ...] | None = system.memo.get("not-selectable")
+    if names is None:
+        declared = [p["code"] for p in system.resource.get("property", []) if p.get("uri") == NOT_SELECTABLE]
+        names = system.memo["not-selectable"] = tuple(dict.fromkeys(["notSelectable", *declared]))
+    return names
+
+
+def _is_abstract(system: CodeSystemIndex, properties: dict[str, dict[str, Any]]) -> bool:
+    return any(properties.get(name, {}).get("valueBoolean") is True for name in _not_selectable(system))
 
 
 def _descendants(system: CodeSystemIndex, code: str) -> list[str]:

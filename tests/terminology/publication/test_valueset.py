@@ -363,3 +363,12 @@ def test_an_unknown_code_of_a_fragment_may_be_right() -> None:
     )
     assert found.result and found.issues[0].message_id == "UNKNOWN_CODE_IN_FRAGMENT"
     assert found.issues[0].severity == "warning"
+
+
+def test_not_selectable_is_read_by_the_property_uri_the_code_system_declares() -> None:
+    renamed = CodeSystemIndex({"url": "urn:r", "property": [
+        {"code": "not-selectable", "uri": "http://hl7.org/fhir/concept-properties#notSelectable", "type": "boolean"}],
+        "concept": [{"code": "g", "property": [{"code": "not-selectable", "valueBoolean": True}]}, {"code": "s"}]})  # fmt: skip
+    value_set = {"resourceType": "ValueSet", "url": "urn:vs", "compose": {"include": [{"system": "urn:r"}]}}
+    contains = expand(value_set, Terminologies([renamed]))["expansion"]["contains"]
+    assert [(c["code"], c.get("abstract", False)) for c in contains] == [("g", True), ("s", False)]
