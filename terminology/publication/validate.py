@@ -321,7 +321,7 @@ def validate_code(
         system=system.url,
         version=system.version,
         display=display_in(node, system.resource.get("language"), rules.language) or node.get("display"),
-        status=status,
+        status=status if inactive or status == "deprecated" else None,  # a status that warns
         inactive=inactive,
         issues=tuple(issues),
         normalized_code=normalized,
