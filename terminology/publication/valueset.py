@@ -457,6 +457,8 @@ class Names:
 
     def of(self, member: Member) -> tuple[str | None, list[dict[str, Any]]]:
         """The display and the designations to show for ``member``."""
+        if not self.language and not self.designations:  # the common case, type-ahead among them
+            return member.display, []
         others = [_designation(d) for d in member.designations]
         display = member.display
         if self.language:
