@@ -14,7 +14,7 @@ import threading
 import time
 import uuid
 from collections import OrderedDict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from functools import cached_property
@@ -389,7 +389,6 @@ class Member:
     parents: tuple[str, ...] = ()
     language: str | None = None
     """The language of the code system, hence of ``display``."""
-    designations: tuple[dict[str, Any], ...] = ()
 
     version_shown: bool = False
     """The expansion lists several versions of the system: this entry says which."""
@@ -441,28 +440,35 @@ class Names:
     ``includeDesignations`` lists the other names, ``designation`` (``urn:ietf:bcp:47|fr``
     or a use ``system|code``) keeps only some of them.
 
-    >>> member = Member("urn:s", "1", "Flu", language="en", designations=(
-    ...     {"language": "fr", "value": "Grippe"}, {"language": "es", "value": "Gripe"}))
-    >>> Names("fr", designations=True).of(member)
+    A member holds no designations of its own (a stored version's members live as long as
+    the process: every container they held would be one more object each full garbage
+    collection walks, and type-ahead latency showed it); ``names_of`` fetches them when asked.
+
+    >>> names = {"1": ({"language": "fr", "value": "Grippe"}, {"language": "es", "value": "Gripe"})}
+    >>> member, of = Member("urn:s", "1", "Flu", language="en"), lambda m: names[m.code]
+    >>> Names("fr", designations=True, names_of=of).of(member)
     ('Grippe', [{'language': 'en', 'use': {...}, 'value': 'Flu'}, {'language': 'es', 'value': 'Gripe'}])
-    >>> Names("de").of(member), Names("de, *; q=0").of(member)
+    >>> Names("de", names_of=of).of(member), Names("de, *; q=0", names_of=of).of(member)
     (('Flu', []), (None, []))
-    >>> Names(None, designations=True, only=("urn:ietf:bcp:47|es",)).of(member)
+    >>> Names(None, designations=True, only=("urn:ietf:bcp:47|es",), names_of=of).of(member)
     ('Flu', [{'language': 'es', 'value': 'Gripe'}])
     """
 
     language: str | None = None
     designations: bool = False
     only: tuple[str, ...] = ()
+    names_of: Callable[[Member], Sequence[dict[str, Any]]] = lambda member: ()
+    """The concept's designations, as its code system gives them."""
 
     def of(self, member: Member) -> tuple[str | None, list[dict[str, Any]]]:
         """The display and the designations to show for ``member``."""
         if not self.language and not self.designations:  # the common case, type-ahead among them
             return member.display, []
-        others = [_designation(d) for d in member.designations]
+        given = self.names_of(member)
+        others = [_designation(d) for d in given]
         display = member.display
         if self.language:
-            node = {"display": member.display, "designation": list(member.designations)}
+            node = {"display": member.display, "designation": list(given)}
             chosen = display_in(node, member.language, self.language)
             if chosen is None and only_languages_asked(self.language):
                 display = None
@@ -487,6 +493,16 @@ class Names:
             if system != BCP_47 and use.get("code") == code and use.get("system", system) == system:
                 return True
         return False
+
+
+def _designations_of(terms: Terminologies, member: Member) -> Sequence[dict[str, Any]]:
+    """The member's designations in its code system (none when that is not at hand)."""
+    try:
+        system = terms.code_system(member.system, member.version)
+    except UnknownCodeSystemError:
+        return ()
+    found: Sequence[dict[str, Any]] = system.concepts.get(member.code, {}).get("designation", ())
+    return found
 
 
 def _designation(entry: dict[str, Any]) -> dict[str, Any]:
@@ -522,7 +538,6 @@ def _new_member(system: CodeSystemIndex, node: dict[str, Any], display: str | No
         inactive=inactive,
         parents=tuple(system.parents.get(node["code"], [])),
         language=system.resource.get("language"),
-        designations=tuple(node.get("designation", [])),
     )
 
 
@@ -810,6 +825,7 @@ def expand(
         asked.get("displayLanguage"),
         designations=_true(asked.get("includeDesignations")),
         only=tuple(str(w) for w in (wanted if isinstance(wanted, list) else [wanted])),
+        names_of=lambda member: _designations_of(terms, member),
     )
     found = expansion_members(value_set, terms)
     members = found.members
