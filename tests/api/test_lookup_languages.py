@@ -10,31 +10,14 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
-from terminology.importers import importer_class
-from terminology.importing import import_code_system
-from terminology.models import CodeSystemMetadata
 from terminology.settings import Settings
 from terminology.storage.store import SqlStore
-
-URL = "urn:test:cim10-bilingual"
+from tests.api.bilingual import URL, import_bilingual
 
 
 @pytest.fixture
 def client(store: SqlStore, database_url: str, tmp_path: Path) -> Iterator[TestClient]:
-    source = tmp_path / "cim10.csv"
-    source.write_text(
-        "code,label_fr,label_en,parent_code\n"
-        "J10-J18,Grippe et pneumopathie,Influenza and pneumonia,\n"
-        "J10,Grippe à virus grippal identifié,Influenza due to identified influenza virus,J10-J18\n",
-        encoding="utf-8",
-    )
-    options = {"display_column": "label_fr", "parent_column": "parent_code", "language_columns": "en=label_en"}
-    import_code_system(
-        store,
-        importer_class("csv").with_options(options),
-        source,
-        overrides=CodeSystemMetadata(url=URL, version="1", language="fr", name="CIM10"),
-    )
+    import_bilingual(store, tmp_path)
     with TestClient(create_app(Settings(database_url=database_url))) as served:
         yield served
 
@@ -56,7 +39,9 @@ def test_display_language_chooses_the_display(client: TestClient) -> None:
         "Influenza due to identified influenza virus"
     )
     assert display(lookup(client, displayLanguage="de, fr;q=0.8")) == "Grippe à virus grippal identifié"
-    assert display(lookup(client, displayLanguage="de")) == "Grippe à virus grippal identifié"  # none in German
+    assert (
+        display(lookup(client, displayLanguage="de")) == "Grippe à virus grippal identifié"
+    )  # none in German
 
 
 def test_designations_use_standard_codings(client: TestClient) -> None:

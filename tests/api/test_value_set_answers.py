@@ -15,38 +15,14 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
-from terminology.importers import importer_class
-from terminology.importing import import_code_system
-from terminology.models import CodeSystemMetadata
 from terminology.settings import Settings
 from terminology.storage.store import SqlStore
-
-URL = "urn:test:cim10-bilingual"
-FLU = "Grippe à virus grippal identifié"
-FLU_EN = "Influenza due to identified influenza virus"
+from tests.api.bilingual import FLU, FLU_EN, URL, import_bilingual
 
 
 @pytest.fixture
 def client(store: SqlStore, database_url: str, tmp_path: Path) -> Iterator[TestClient]:
-    source = tmp_path / "cim10.csv"
-    source.write_text(
-        "code,label_fr,label_en,parent_code\n"
-        "J10-J18,Grippe et pneumopathie,Influenza and pneumonia,\n"
-        f"J10,{FLU},{FLU_EN},J10-J18\n"
-        "J12,Pneumopathie virale,,J10-J18\n",
-        encoding="utf-8",
-    )
-    options = {
-        "display_column": "label_fr",
-        "parent_column": "parent_code",
-        "language_columns": "en=label_en",
-    }
-    import_code_system(
-        store,
-        importer_class("csv").with_options(options),
-        source,
-        overrides=CodeSystemMetadata(url=URL, version="1", language="fr", name="CIM10"),
-    )
+    import_bilingual(store, tmp_path, extra_rows="J12,Pneumopathie virale,,J10-J18\n")
     with TestClient(create_app(Settings(database_url=database_url))) as served:
         yield served
 
