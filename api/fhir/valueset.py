@@ -44,6 +44,7 @@ def _value_set_request(request: Request, found: dict[str, list[Any]], deadline: 
         url=str(url) if url else None,
         version=str(version) if version else None,
         supplements=[str(url) for url in found.get("useSupplement", [])],
+        value_set_versions=[str(v) for v in found.get("default-valueset-version", [])],
         versions=VersionRules.of(
             system_version=found.get("system-version", []),
             force_system_version=found.get("force-system-version", []),
@@ -106,8 +107,24 @@ EXPAND = (
     "offset",
     "excludeNested",
     "displayLanguage",
+    "includeDesignations",
+    "designation",
+    "useSupplement",
+    "default-valueset-version",
 )
-VALIDATE = ("url", "valueSetVersion", "system", "systemVersion", "code", "display", "coding")
+VALIDATE = (
+    "url",
+    "valueSetVersion",
+    "system",
+    "systemVersion",
+    "code",
+    "display",
+    "coding",
+    "displayLanguage",
+    "lenient-display-validation",
+    "valueset-membership-only",
+    "activeOnly",
+)
 
 
 @router.get("/ValueSet/$expand", summary="Expand a value set", openapi_extra=openapi.query(EXPAND))

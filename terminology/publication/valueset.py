@@ -37,7 +37,13 @@ from terminology.text import fold
 from terminology.versions import is_wildcard, matches_wildcard, pick_version, version_key
 
 CONCEPT_PROPERTIES = {"concept", "code"}
-URI_PARAMETERS = ("system-version", "force-system-version", "check-system-version")
+URI_PARAMETERS = (
+    "system-version",
+    "force-system-version",
+    "check-system-version",
+    "default-valueset-version",
+)
+"""Parameters given as ``url|version`` and echoed only when they decided a version."""
 EXPANSION_PARAMETER = "http://hl7.org/fhir/StructureDefinition/valueset-expansion-parameter"
 ECHOED = (*URI_PARAMETERS, "excludeNested", "activeOnly", "includeDesignations", "includeDefinition",
           "displayLanguage", "count", "offset", "filter", "excludeNotForUI",
@@ -265,6 +271,8 @@ class Terminologies:
     stored_code_system: Callable[[str, str | None], CodeSystemIndex | None] = lambda url, version: None
     stored_value_set: Callable[[str, str | None], dict[str, Any] | None] = lambda url, version: None
     budget: Budget = field(default_factory=Budget)
+    value_set_versions: dict[str, str] = field(default_factory=dict)
+    """``default-valueset-version``: the version an import naming a value set without one reads."""
     versions: VersionRules = field(default_factory=lambda: VersionRules())
     rules_used: set[str] = field(default_factory=set)
     """The request's version parameters that decided an include's version."""
@@ -690,6 +698,21 @@ def _contained(contained: list[dict[str, Any]], reference: str) -> dict[str, Any
     return found
 
 
+def _imported(terms: Terminologies, reference: str) -> dict[str, Any]:
+    """The value set an import names; without a version, the request's
+    ``default-valueset-version`` for it, if any (a version nobody has is then refused)."""
+    url, _, version = reference.partition("|")
+    default = terms.value_set_versions.get(url) if not version else None
+    if default is None:
+        return terms.value_set(reference)
+    terms.rules_used.add("default-valueset-version")
+    try:
+        return terms.value_set(url, default)
+    except UnknownValueSetError as error:
+        error.message_id = "VS_EXP_IMPORT_UNK_PINNED"
+        raise
+
+
 def _include_part(
     part: dict[str, Any],
     terms: Terminologies,
@@ -721,7 +744,7 @@ def _include_part(
     for reference in part.get("valueSet", []):
         if reference in seen:
             raise CircularValueSetError(f"The value set {reference} imports itself")
-        imported = _contained(contained, reference) or terms.value_set(reference)
+        imported = _contained(contained, reference) or _imported(terms, reference)
         if not reference.startswith("#"):
             terms.note("used-valueset", _canonical(imported))
             terms.note_status(imported, _canonical(imported))

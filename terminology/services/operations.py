@@ -199,10 +199,12 @@ def value_set_request(
     version: str | None = None,
     versions: VersionRules | None = None,
     supplements: Sequence[str] = (),
+    value_set_versions: Sequence[str] = (),
 ) -> ValueSetRequest:
     """The value set sent (``valueSet``) or named (``url``, ``valueSetVersion``) among those
     the request carries, with the code systems it may draw on (``supplements``: those the
-    request requires, ``useSupplement``)."""
+    request requires, ``useSupplement``; ``value_set_versions``: ``default-valueset-version``
+    values, ``url|version``)."""
     terms = Terminologies(
         code_systems=list(sent.code_systems),
         value_sets=list(sent.value_sets),
@@ -210,6 +212,7 @@ def value_set_request(
         stored_value_set=lambda wanted, version: stored_value_set(stored.store, wanted, version),
         budget=budget,
         versions=versions or VersionRules(),
+        value_set_versions=dict(str(v).partition("|")[::2] for v in value_set_versions if "|" in str(v)),
     )
     if value_set is None:
         assert url is not None, "the API asks for a url or a valueSet"

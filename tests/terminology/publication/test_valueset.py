@@ -386,3 +386,27 @@ def test_members_stay_out_of_the_garbage_collectors_way() -> None:
     assert all(m.searchable for m in members)  # the cached folded label is set, as in a search
     gc.collect()
     assert not any(gc.is_tracked(vars(m)) for m in members)
+
+
+def test_default_valueset_version_pins_an_import_that_names_none() -> None:
+    def inner(version: str, code: str) -> dict[str, Any]:
+        return {"resourceType": "ValueSet", "url": "urn:inner", "version": version,
+                "compose": {"include": [{"system": "urn:cs", "concept": [{"code": code}]}]}}  # fmt: skip
+
+    outer = {
+        "resourceType": "ValueSet",
+        "url": "urn:outer",
+        "compose": {"include": [{"valueSet": ["urn:inner"]}]},
+    }
+    terms = Terminologies([SYSTEM], value_sets=[inner("1", "A"), inner("2", "B")])
+    assert [c["code"] for c in expand(outer, terms)["expansion"]["contains"]] == ["B"]  # the latest
+    terms = Terminologies(
+        [SYSTEM], value_sets=[inner("1", "A"), inner("2", "B")], value_set_versions={"urn:inner": "1"}
+    )
+    expansion = expand(outer, terms, parameters=[("default-valueset-version", "urn:inner|1")])["expansion"]
+    assert [c["code"] for c in expansion["contains"]] == ["A"]
+    assert {"name": "default-valueset-version", "valueUri": "urn:inner|1"} in expansion["parameter"]
+    terms = Terminologies([SYSTEM], value_sets=[inner("1", "A")], value_set_versions={"urn:inner": "3"})
+    with pytest.raises(UnknownValueSetError, match=r"urn:inner\|3") as refused:
+        expand(outer, terms)
+    assert refused.value.message_id == "VS_EXP_IMPORT_UNK_PINNED"
