@@ -503,14 +503,25 @@ class Names:
         return False
 
 
-def _designations_of(terms: Terminologies, member: Member) -> Sequence[dict[str, Any]]:
-    """The member's designations in its code system (none when that is not at hand)."""
-    try:
-        system = terms.code_system(member.system, member.version)
-    except UnknownCodeSystemError:
-        return ()
-    found: Sequence[dict[str, Any]] = system.concepts.get(member.code, {}).get("designation", ())
-    return found
+def _designations_reader(terms: Terminologies) -> Callable[[Member], Sequence[dict[str, Any]]]:
+    """Reads a member's designations in its code system (none when that is not at hand),
+    each code system version looked up once per expansion, not once per member."""
+    systems: dict[tuple[str, str | None], CodeSystemIndex | None] = {}
+
+    def designations_of(member: Member) -> Sequence[dict[str, Any]]:
+        key = (member.system, member.version)
+        if key not in systems:
+            try:
+                systems[key] = terms.code_system(*key)
+            except UnknownCodeSystemError:
+                systems[key] = None
+        system = systems[key]
+        found: Sequence[dict[str, Any]] = (
+            system.concepts.get(member.code, {}).get("designation", ()) if system else ()
+        )
+        return found
+
+    return designations_of
 
 
 def _designation(entry: dict[str, Any]) -> dict[str, Any]:
@@ -848,7 +859,7 @@ def expand(
         asked.get("displayLanguage"),
         designations=_true(asked.get("includeDesignations")),
         only=tuple(str(w) for w in (wanted if isinstance(wanted, list) else [wanted])),
-        names_of=lambda member: _designations_of(terms, member),
+        names_of=_designations_reader(terms),
     )
     found = expansion_members(value_set, terms)
     members = found.members
@@ -1205,7 +1216,7 @@ def validate_in_value_set(
     as information, which of the code systems and value sets behind it are draft,
     experimental, deprecated or withdrawn."""
     try:
-        found = _validate_in_value_set(value_set, terms, coding, where, rules)
+        found = _membership(value_set, terms, coding, where, rules or ValidationOptions())
     except UnknownValueSetError as error:  # an imported value set nobody has
         issue = Issue("error", "not-found", "not-found", str(error), "", UNRESOLVED_VALUE_SET)
         return Validation(
@@ -1216,13 +1227,9 @@ def validate_in_value_set(
     return replace(found, issues=notes + found.issues) if notes else found
 
 
-def _validate_in_value_set(
-    value_set: dict[str, Any],
-    terms: Terminologies,
-    coding: dict[str, Any],
-    where: Where,
-    rules: ValidationOptions | None = None,
-) -> Validation:
+def _membership(value_set: dict[str, Any], terms: Terminologies, coding: dict[str, Any], where: Where,
+                rules: ValidationOptions) -> Validation:  # fmt: skip
+    """The coding checked against the value set's members and its code system."""
     system_url, code = coding.get("system"), coding.get("code")
     canonical = _canonical(value_set)
     if coding.get("version") and system_url:
@@ -1250,7 +1257,6 @@ def _validate_in_value_set(
         return Validation(
             False, str(code), system_url, coding.get("version"), issues=(issue,), unknown_system=True
         )
-    rules = rules or ValidationOptions()
     checked = validate_code(system, str(code), display=coding.get("display"), where=where, rules=rules)
     wanted = checked.normalized_code or code
     member = any(m.system == system.url and m.code == wanted for m in members)
