@@ -23,6 +23,7 @@ from typing import Any
 import re2
 
 from terminology.errors import CodeSystemNotFoundError, ConcordanceError
+from terminology.publication.expansion_details import Details
 from terminology.publication.lookup import CodeSystemIndex, display_in, only_languages_asked
 from terminology.publication.validate import (
     STANDARDS_STATUS,
@@ -109,19 +110,64 @@ class SupplementMissingError(ConcordanceError):
 SUPPLEMENT_EXTENSION = "http://hl7.org/fhir/StructureDefinition/valueset-supplement"
 
 
-def require_supplements(value_set: dict[str, Any], terms: Terminologies, asked: Iterable[str] = ()) -> None:
-    """Every supplement asked for (``useSupplement``) or that the value set requires
-    (``valueset-supplement``) must be at hand: an answer without it would be silently wrong."""
+def require_supplements(
+    value_set: dict[str, Any], terms: Terminologies, asked: Iterable[str] = ()
+) -> list[CodeSystemIndex]:
+    """The supplements asked for (``useSupplement``) or that the value set requires
+    (``valueset-supplement``), every one of which must be at hand: an answer without it
+    would be silently wrong."""
     required = [str(url) for url in asked] + [
         str(e.get("valueCanonical"))
         for e in value_set.get("extension", [])
         if e.get("url") == SUPPLEMENT_EXTENSION
     ]
+    found: list[CodeSystemIndex] = []
     for wanted in required:
         url, _, version = wanted.partition("|")
         sent = [cs for cs in terms.code_systems if cs.url == url and (not version or cs.version == version)]
-        if not sent and terms.stored_code_system(url, version or None) is None:
+        supplement = sent[-1] if sent else terms.stored_code_system(url, version or None)
+        if supplement is None:
             raise SupplementMissingError(f"Required supplement not found: {wanted}")
+        if supplement not in found:
+            found.append(supplement)
+    return found
+
+
+def supplemented(system: CodeSystemIndex, supplements: Sequence[CodeSystemIndex]) -> CodeSystemIndex:
+    """``system`` with what its ``supplements`` add to its concepts (designations, properties,
+    extensions: labels, weights, rendering) and the properties they declare.
+
+    >>> base = CodeSystemIndex({"url": "urn:c", "concept": [{"code": "a", "display": "A"}]})
+    >>> extra = CodeSystemIndex({"url": "urn:s", "content": "supplement", "supplements": "urn:c",
+    ...     "concept": [{"code": "a", "designation": [{"language": "nl", "value": "Aa"}]}]})
+    >>> supplemented(base, [extra]).concepts["a"]
+    {'code': 'a', 'display': 'A', 'designation': [{'language': 'nl', 'value': 'Aa'}]}
+    """
+    declared = list(system.resource.get("property", []))
+    for supplement in supplements:
+        codes = {p.get("code") for p in declared}
+        declared += [p for p in supplement.resource.get("property", []) if p.get("code") not in codes]
+
+    def merged(node: dict[str, Any]) -> dict[str, Any]:
+        copy = dict(node)
+        for supplement in supplements:
+            extra = supplement.concepts.get(node["code"], {})
+            for key in ("designation", "property", "extension"):
+                if extra.get(key):
+                    copy[key] = [*copy.get(key, []), *extra[key]]
+        if node.get("concept"):
+            copy["concept"] = [merged(child) for child in node["concept"]]
+        return copy
+
+    resource = {**system.resource, "concept": [merged(n) for n in system.resource.get("concept", [])]}
+    if declared:
+        resource["property"] = declared
+    return CodeSystemIndex(resource)
+
+
+def _supplements(supplement: CodeSystemIndex, system: CodeSystemIndex) -> bool:
+    url, _, version = str(supplement.resource.get("supplements", "")).partition("|")
+    return url == system.url and (not version or version == system.version)
 
 
 class TooCostlyError(ConcordanceError):
@@ -282,6 +328,10 @@ class Terminologies:
 
     kinds: dict[str, str] = field(default_factory=dict)
     """The resource type of each canonical noted (``CodeSystem``, ``ValueSet``)."""
+    supplements: list[CodeSystemIndex] = field(default_factory=list)
+    """The supplements in force (``useSupplement``, ``valueset-supplement``): the code systems
+    they supplement are read with what they add."""
+    _supplemented: dict[tuple[str, str | None], CodeSystemIndex] = field(default_factory=dict)
 
     def note(self, name: str, canonical: str, kind: str = "ValueSet") -> None:
         self.kinds.setdefault(canonical, kind)
@@ -331,16 +381,27 @@ class Terminologies:
         ]
         chosen = pick_version(sent, version, version_of=lambda cs: cs.version)
         if chosen is not None:
-            return chosen
+            return self._with_supplements(chosen)
         stored = self.stored_code_system(url, version)
         if stored is not None:
-            return stored
+            return self._with_supplements(stored)
         known = sorted({cs.version for cs in sent if cs.version}, key=version_key)
         asked = f"'{url}' version '{version}'" if version else f"'{url}'"
         text = f"A definition for CodeSystem {asked} could not be found, so the value set cannot be expanded"
         error = UnknownCodeSystemError(text + (f". Valid versions: {' or '.join(known)}" if known else ""))
         error.system = f"{url}|{version}" if version else url
         raise error
+
+    def _with_supplements(self, system: CodeSystemIndex) -> CodeSystemIndex:
+        applying = [s for s in self.supplements if _supplements(s, system)]
+        if not applying:
+            return system
+        key = (system.url, system.version)
+        if key not in self._supplemented:
+            self._supplemented[key] = supplemented(system, applying)
+            for supplement in applying:
+                self.note("used-supplement", supplement.canonical, "CodeSystem")
+        return self._supplemented[key]
 
     def value_set(self, url: str, version: str | None = None) -> dict[str, Any]:
         url, _, pinned = url.partition("|")
@@ -503,12 +564,16 @@ class Names:
         return False
 
 
-def _designations_reader(terms: Terminologies) -> Callable[[Member], Sequence[dict[str, Any]]]:
-    """Reads a member's designations in its code system (none when that is not at hand),
-    each code system version looked up once per expansion, not once per member."""
+ConceptOf = Callable[["Member"], tuple[CodeSystemIndex | None, dict[str, Any]]]
+"""A member's code system version and concept node (empty when not at hand)."""
+
+
+def _concept_reader(terms: Terminologies) -> ConceptOf:
+    """Reads a member's concept in its code system (nothing when that is not at hand), each
+    code system version looked up once per expansion, not once per member."""
     systems: dict[tuple[str, str | None], CodeSystemIndex | None] = {}
 
-    def designations_of(member: Member) -> Sequence[dict[str, Any]]:
+    def concept_of(member: Member) -> tuple[CodeSystemIndex | None, dict[str, Any]]:
         key = (member.system, member.version)
         if key not in systems:
             try:
@@ -516,16 +581,37 @@ def _designations_reader(terms: Terminologies) -> Callable[[Member], Sequence[di
             except UnknownCodeSystemError:
                 systems[key] = None
         system = systems[key]
-        found: Sequence[dict[str, Any]] = (
-            system.concepts.get(member.code, {}).get("designation", ()) if system else ()
-        )
-        return found
+        return system, (system.concepts.get(member.code, {}) if system else {})
+
+    return concept_of
+
+
+def _designations_reader(
+    concept_of: ConceptOf,
+    listed: dict[tuple[str, str], dict[str, Any]],
+) -> Callable[[Member], Sequence[dict[str, Any]]]:
+    """A member's designations: its code system's, then those the value set adds where it
+    lists the concept."""
+
+    def designations_of(member: Member) -> Sequence[dict[str, Any]]:
+        found: Sequence[dict[str, Any]] = concept_of(member)[1].get("designation", ())
+        added = listed.get(member.key, {}).get("designation")
+        return [*found, *added] if added else found
 
     return designations_of
 
 
+DESIGNATION_EXTENSIONS = (
+    "http://hl7.org/fhir/StructureDefinition/coding-sctdescid",
+    STANDARDS_STATUS,
+)
+"""Extensions of a designation an expansion repeats; others are not understood, so not vouched for."""
+
+
 def _designation(entry: dict[str, Any]) -> dict[str, Any]:
-    return {k: entry[k] for k in ("language", "use", "value") if k in entry}
+    shown: dict[str, Any] = {k: entry[k] for k in ("language", "use", "value") if k in entry}
+    known = [e for e in entry.get("extension", ()) if e.get("url") in DESIGNATION_EXTENSIONS]
+    return {"extension": known, **shown} if known else shown
 
 
 @dataclass
@@ -739,6 +825,8 @@ def _include_part(
         if system.canonical not in used:
             used.append(system.canonical)
         terms.note_status(system.resource, system.canonical, kind="CodeSystem")
+        if system.resource.get("content") == "fragment":  # the expansion may miss codes
+            terms.note("used-fragment", system.canonical, "CodeSystem")
         if part.get("concept"):
             listed = [
                 (c["code"], c.get("display")) for c in part["concept"] if c.get("code") in system.concepts
@@ -859,8 +947,11 @@ def expand(
         asked.get("displayLanguage"),
         designations=_true(asked.get("includeDesignations")),
         only=tuple(str(w) for w in (wanted if isinstance(wanted, list) else [wanted])),
-        names_of=_designations_reader(terms),
+        names_of=_designations_reader(
+            concept_of := _concept_reader(terms), listed := _listed_concepts(value_set)
+        ),
     )
+    details = Details(asked=_listed(asked.get("property")), listed=listed)
     found = expansion_members(value_set, terms)
     members = found.members
     if _true(asked.get("activeOnly")):
@@ -891,8 +982,24 @@ def expand(
     if "offset" in asked:
         expansion["offset"] = offset
     expansion["parameter"] = echoed
-    nested = not paged and not _true(asked.get("excludeNested")) and not _enumerated(value_set)
-    contains = _nested(page, names) if nested else [m.as_contains(names) for m in page]
+    expansion_extensions = _unclosed(terms)
+    nested = not (paged or _true(asked.get("excludeNested")) or _enumerated(value_set) or _imports(value_set))
+
+    def entry_of(member: Member) -> dict[str, Any]:
+        entry = member.as_contains(names)
+        if details.asked or member.versioned_key[:2] not in plain:
+            system, node = concept_of(member)
+            if system is None or not details.wanted(system):
+                plain.add(member.versioned_key[:2])
+            elif node:
+                details.add_to(entry, system, node)
+        return entry
+
+    plain: set[tuple[str, str]] = set()  # code system versions whose concepts show only names
+    contains = _nested(page, entry_of) if nested else [entry_of(m) for m in page]
+    expansion_extensions += details.declared()
+    if expansion_extensions:
+        expansion["extension"] = expansion_extensions
     if contains:
         expansion["contains"] = contains
     # compose is left out: the expansion is the answer, and its rules may name private systems
@@ -975,6 +1082,40 @@ def _search_text(members: list[Member]) -> SearchText:
     return built
 
 
+def _listed_concepts(value_set: dict[str, Any]) -> dict[tuple[str, str], dict[str, Any]]:
+    """The concepts the value set lists with something to say of them (extensions,
+    designations), by (system, code)."""
+    return {
+        (include["system"], concept["code"]): concept
+        for include in value_set.get("compose", {}).get("include", [])
+        if include.get("system")
+        for concept in include.get("concept", [])
+        if concept.get("code") and (concept.get("extension") or concept.get("designation"))
+    }
+
+
+UNCLOSED = "http://hl7.org/fhir/StructureDefinition/valueset-unclosed"
+
+
+def _unclosed(terms: Terminologies) -> list[dict[str, Any]]:
+    """``valueset-unclosed`` when the expansion read a code system known only in part (a
+    ``fragment``): codes it does not list may still belong to the value set."""
+    fragments = [canonical for name, canonical in terms.notes if name == "used-fragment"]
+    if not fragments:
+        return []
+    reasons = "; ".join(
+        f"This extension is based on a fragment of the code system {canonical.partition('|')[0]}"
+        for canonical in fragments
+    )
+    return [{"url": UNCLOSED, "valueBoolean": True}, {"url": UNCLOSED + "-reason", "valueString": reasons}]
+
+
+def _imports(value_set: dict[str, Any]) -> bool:
+    """A value set drawing on others lists their concepts flat, as the reference servers do:
+    the hierarchy is shown for what the value set takes from code systems directly."""
+    return any(include.get("valueSet") for include in value_set.get("compose", {}).get("include", []))
+
+
 def _enumerated(value_set: dict[str, Any]) -> bool:
     """A value set listing its codes is shown as listed, flat: its author chose that order."""
     return any(include.get("concept") for include in value_set.get("compose", {}).get("include", []))
@@ -999,9 +1140,9 @@ def _tidy_languages(text: str) -> str:
     return ", ".join(part.strip().replace(";q=", "; q=") for part in text.split(","))
 
 
-def _nested(members: list[Member], names: Names | None = None) -> list[dict[str, Any]]:
+def _nested(members: list[Member], entry_of: Callable[[Member], dict[str, Any]]) -> list[dict[str, Any]]:
     """Members under their parent when it is in the expansion too (the hierarchy shown)."""
-    entries = {m.versioned_key: m.as_contains(names) for m in members}
+    entries = {m.versioned_key: entry_of(m) for m in members}
     roots: list[dict[str, Any]] = []
     for member in members:
         at = member.versioned_key
@@ -1011,6 +1152,13 @@ def _nested(members: list[Member], names: Names | None = None) -> list[dict[str,
         else:
             entries[(at[0], at[1], parent)].setdefault("contains", []).append(entries[at])
     return roots
+
+
+def _listed(value: Any) -> tuple[str, ...]:
+    """A repeatable parameter's values (``property``), one or many as given."""
+    if value is None:
+        return ()
+    return tuple(str(v) for v in (value if isinstance(value, list) else [value]))
 
 
 def _true(value: Any) -> bool:

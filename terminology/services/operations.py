@@ -217,7 +217,7 @@ def value_set_request(
     if value_set is None:
         assert url is not None, "the API asks for a url or a valueSet"
         value_set = terms.value_set(url, version)
-    require_supplements(value_set, terms, supplements)
+    terms.supplements = require_supplements(value_set, terms, supplements)
     return ValueSetRequest(value_set, terms)
 
 

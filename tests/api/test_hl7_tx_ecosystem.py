@@ -42,7 +42,7 @@ def test_general_required_case(client: TestClient, case: dict) -> None:
     )
     wanted_class = case.get("http-code", "2xx")[0]
     assert str(answer.status_code)[0] == wanted_class, answer.text
-    assert hl7_tx.differences(hl7_tx.expected(case), answer.json()) == []
+    assert hl7_tx.differences(hl7_tx.expected(case), hl7_tx.as_compared(answer.json())) == []
 
 
 def test_reported_cases_get_fhir_answers_and_the_report_counts_them(client: TestClient) -> None:
