@@ -126,8 +126,10 @@ LANGUAGE_RANGE = re.compile(r"^(\*|[A-Za-z]{1,8}(-[A-Za-z0-9]{1,8})*)$")
 
 
 def validation_options(found: dict[str, list[Any]], accept_language: str | None) -> ValidationOptions:
-    """How the request wants displays judged: ``displayLanguage`` (else the Accept-Language
-    header) and ``lenient-display-validation``; a language that is no language tag is refused."""
+    """How the request wants codes judged: displays in ``displayLanguage`` (else the
+    Accept-Language header; a language that is no language tag is refused),
+    ``lenient-display-validation``, ``valueset-membership-only``, ``activeOnly``, and
+    ``abstract=false`` (an abstract concept is not allowed where the code is used)."""
     language = one(found, "displayLanguage") or accept_language
     for item in str(language or "").split(","):
         tag = item.partition(";")[0].strip()
@@ -142,6 +144,7 @@ def validation_options(found: dict[str, list[Any]], accept_language: str | None)
         lenient=asked("lenient-display-validation"),
         membership_only=asked("valueset-membership-only"),
         active_only=asked("activeOnly"),
+        abstract_allowed=str(one(found, "abstract")).lower() != "false",
     )
 
 

@@ -85,16 +85,24 @@ class Validation:
     """The missing ``url|version`` behind ``unknown_system`` (default: ``system``)."""
     in_fragment: bool = False
     """The code is unknown to a code system that is only a fragment: it may still be right."""
+    unknown_parameter: str = "x-caused-by-unknown-system"
+    """How the answer names the missing code system: ``x-caused-by-unknown-system`` when what
+    was checked needed it, ``x-unknown-system`` when only the coding names it."""
+    version_unread: bool = False
+    """The version of the code system the value set draws on is missing: the code was checked
+    against nothing (a CodeableConcept's answer then names no coding)."""
     normalized_code: str | None = None
     """The code as the code system writes it, when it was given in another case (a case
     insensitive code system)."""
 
     @property
     def message(self) -> str | None:
-        """What a user should read: every error and concept warning (display comments are not),
+        """What a user should read: every error, wrong display and concept warning (display
+        comments are not, nor a value set's own deprecation of a concept),
         in alphabetical order as the reference servers give them, whatever order they were found in."""
-        texts = [i.text for i in self.issues if i.severity == "error" or i.kind == "code-comment"
-                 or i.message_id.startswith("NO_VALID_DISPLAY_FOUND")]  # fmt: skip
+        texts = [i.text for i in self.issues if i.severity == "error" or i.kind == "invalid-display"
+                 or i.message_id.startswith("NO_VALID_DISPLAY_FOUND") or (i.kind == "code-comment"
+                 and i.message_id != "CONCEPT_DEPRECATED_IN_VALUESET")]  # fmt: skip
         return "; ".join(sorted(texts)) or None
 
     def parameters(self) -> list[dict[str, Any]]:
@@ -120,7 +128,7 @@ class Validation:
             out.append({"name": "normalized-code", "valueCode": self.normalized_code})
         if self.unknown_system:
             caused = self.caused_by or self.system
-            out.append({"name": "x-caused-by-unknown-system", "valueCanonical": caused})
+            out.append({"name": self.unknown_parameter, "valueCanonical": caused})
         return out
 
 
@@ -148,12 +156,15 @@ class ValidationOptions:
     """What a ``$validate-code`` request asks checked: displays in which languages
     (``displayLanguage``, Accept-Language style), a wrong display only a warning
     (``lenient-display-validation``), membership alone (``valueset-membership-only``: the code
-    system's own rules unchecked), active concepts only (``activeOnly``)."""
+    system's own rules unchecked), active concepts only (``activeOnly``), selectable ones only
+    (``abstract=false``)."""
 
     language: str | None = None
     lenient: bool = False
     membership_only: bool = False
     active_only: bool = False
+    abstract_allowed: bool = True
+    """``abstract=false``: a concept that is abstract (notSelectable) is not valid here."""
 
 
 def _differing_by_case(system: CodeSystemIndex, code: str) -> dict[str, Any] | None:

@@ -10,6 +10,7 @@ request (``tx-resource``, as the HL7 test runner sends them) or from the stored 
 from __future__ import annotations
 
 import bisect
+import re
 import threading
 import time
 import uuid
@@ -1198,19 +1199,136 @@ def _version_in(members: list[Member], system_url: str, code: str) -> str | None
 
 
 def _unknown_version(
-    error: UnknownCodeSystemError, terms: Terminologies, code: str, system_url: str | None, where: Where
-) -> Validation:
+    value_set: dict[str, Any], error: UnknownCodeSystemError, terms: Terminologies, coding: dict[str, Any],
+    where: Where,
+) -> Validation:  # fmt: skip
     """The value set draws on a code system version nobody has: the code cannot be
-    validated (a ``result=false`` answer naming it, not a refusal of the request)."""
+    validated (a ``result=false`` answer naming it, not a refusal of the request). The answer
+    names the version the request meant (the coding's, a version rule's, else the latest), and
+    a coding version other than the include's is a mismatch too."""
     text = str(error).replace("value set cannot be expanded", "code cannot be validated")
+    system_url, code = coding.get("system"), str(coding.get("code"))
     missing = error.system or str(system_url or "")
-    url = system_url or missing.partition("|")[0]
+    url, _, stated = missing.partition("|")
+    url = system_url or url
+    missing_id = UNKNOWN_VERSION if "|" in missing else "UNKNOWN_CODESYSTEM"
+    issues = [Issue("error", "not-found", "not-found", text, where.of("system"), missing_id)]
+    given = str(coding["version"]) if coding.get("version") else None
+    if given and stated and given != stated:
+        issues.insert(0, _mismatch_issue(value_set, terms, url, stated, given, where))
+    meant = _meant_version(terms, url, given)
+    return Validation(
+        False, code, url, meant.version if meant else None, issues=tuple(issues), unknown_system=True,
+        caused_by=missing, display=meant.concepts.get(code, {}).get("display") if meant else None,
+        version_unread=True,
+    )  # fmt: skip
+
+
+def _meant_version(terms: Terminologies, url: str, given: str | None) -> CodeSystemIndex | None:
+    """The version of ``url`` a request means when the value set's own is missing: the
+    coding's, else the one a version rule asks for, else the latest."""
+    ruled = replace(terms.versions, wanted={}).apply(url, None)
+    for wanted in [v for v in (given, ruled) if v] + [None]:
+        try:
+            return terms.code_system(url, wanted)
+        except UnknownCodeSystemError:
+            continue
+    return None
+
+
+ABSOLUTE_URI = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:")
+"""A uri with a scheme; anything else in ``Coding.system`` is a local reference."""
+
+
+def _deprecated_in_value_set(
+    value_set: dict[str, Any], system_url: str, code: str, where: Where
+) -> Issue | None:
+    """A warning when the value set lists the concept as deprecated (``valueset-deprecated``,
+    or a deprecated or withdrawn standards status on the listed concept): valid, to review."""
+    listed = _listed_concepts(value_set).get((system_url, code), {})
+    for extension in listed.get("extension", ()):
+        url, value = extension.get("url"), extension.get("valueBoolean", extension.get("valueCode"))
+        if (url == VALUESET_DEPRECATED and value in (True, "true")) or (
+            url == STANDARDS_STATUS and value in ("deprecated", "withdrawn")
+        ):
+            text = (
+                f"The presence of the concept '{code}' in the system '{system_url}' in the value set"
+                f" {_canonical(value_set)} is marked with a status of deprecated and its use should"
+                " be reviewed"
+            )
+            return Issue("warning", "business-rule", "code-comment", text, where.of("code"),
+                         CONCEPT_DEPRECATED_IN_VALUE_SET)  # fmt: skip
+    return None
+
+
+VALUESET_DEPRECATED = "http://hl7.org/fhir/StructureDefinition/valueset-deprecated"
+CONCEPT_DEPRECATED_IN_VALUE_SET = "CONCEPT_DEPRECATED_IN_VALUESET"
+
+
+def _outside_value_set(
+    terms: Terminologies, coding: dict[str, Any], canonical: str, where: Where
+) -> Validation:
+    """A coding whose code system the value set does not draw on and nobody here has: not in
+    the value set, and its system unknown (or a local reference, or a value set's url), said
+    as the reference servers say it."""
+    url, code, version = str(coding.get("system")), str(coding.get("code")), coding.get("version")
+    named = f"{url}|{version}" if version else url
+    issues = [_not_in_value_set(named, coding, canonical, where)]
+    if not ABSOLUTE_URI.match(url):
+        text = f"{where.of('system')} must be an absolute reference, not a local reference"
+        issues.append(Issue("error", "invalid", "invalid-data", text, where.of("system"),
+                            "Terminology_TX_System_Relative"))  # fmt: skip
     try:
-        latest: str | None = terms.code_system(url).version
+        terms.value_set(url)
+    except (UnknownValueSetError, InvalidValueSetError):
+        issues.append(_unknown_coding_system(terms, url, version, where))
+    else:
+        text = f"The Coding references a value set, not a code system ('{url}')"
+        issues.append(Issue("error", "invalid", "invalid-data", text, where.of("system"),
+                            "Terminology_TX_System_ValueSet2"))  # fmt: skip
+        return Validation(False, code, url, issues=tuple(issues))
+    return Validation(
+        False, code, url, issues=tuple(issues), unknown_system=True, caused_by=url,
+        unknown_parameter="x-unknown-system",
+    )  # fmt: skip
+
+
+def _unknown_coding_system(terms: Terminologies, url: str, version: str | None, where: Where) -> Issue:
+    """A coding's code system nobody has (or not in the version it names)."""
+    if not version:
+        shown = url if ABSOLUTE_URI.match(url) else f"'{url}'"
+        text = f"A definition for CodeSystem {shown} could not be found, so the code cannot be validated"
+        return Issue("error", "not-found", "not-found", text, where.of("system"), "UNKNOWN_CODESYSTEM")
+    known = sorted({cs.version for cs in terms.code_systems if cs.url == url and cs.version}, key=version_key)
+    text = (
+        f"A definition for CodeSystem '{url}' version '{version}' could not be found, so the code"
+        " cannot be validated"
+    )
+    if known:
+        text += ". Valid versions: " + " or ".join(known)
+        return Issue("error", "not-found", "not-found", text, where.of("system"), UNKNOWN_VERSION)
+    text += ". No versions of this code system are known"
+    return Issue("error", "not-found", "not-found", text, where.of("system"), UNKNOWN_VERSION + "_NONE")
+
+
+def _version_refused(
+    value_set: dict[str, Any], terms: Terminologies, coding: dict[str, Any], error: VersionCheckError,
+    where: Where,
+) -> Validation:  # fmt: skip
+    """``check-system-version`` refuses the version the value set draws on: the answer names
+    that version's concept, and a coding naming another version is a mismatch as well."""
+    code, given = str(coding.get("code")), coding.get("version")
+    text = str(error)
+    issues = [
+        Issue("error", "exception", "version-error", text, where.of("version"), "VALUESET_VERSION_CHECK")
+    ]
+    if given and error.version and given != error.version:
+        issues.append(_mismatch_issue(value_set, terms, error.system, error.version, str(given), where))
+    try:
+        display = terms.code_system(error.system, error.version).concepts.get(code, {}).get("display")
     except UnknownCodeSystemError:
-        latest = None
-    issue = Issue("error", "not-found", "not-found", text, where.of("system"), "UNKNOWN_CODESYSTEM_VERSION")
-    return Validation(False, code, url, latest, issues=(issue,), unknown_system=True, caused_by=missing)
+        display = None
+    return Validation(False, code, error.system, error.version, display=display, issues=tuple(issues))
 
 
 def _stated_version(value_set: dict[str, Any], system_url: str) -> tuple[bool, str | None]:
@@ -1255,6 +1373,8 @@ def _version_mismatch(
     issues = [_mismatch_issue(value_set, terms, system_url, pinned, str(coding["version"]), where)]
     missing = _missing_version(terms, system_url, str(coding["version"]), where)
     if missing is not None:  # and the version the coding names does not exist either
+        if issues[0].message_id.endswith("_DEFAULT"):  # a versionless include took any version:
+            issues[0] = replace(issues[0], severity="warning")  # the unknown one is the error
         issues.append(missing[0])
     system = terms.code_system(system_url, pinned)
     node = system.concepts.get(str(coding.get("code")), {})
@@ -1272,13 +1392,14 @@ def _missing_version(terms: Terminologies, url: str, version: str, where: Where)
     except UnknownCodeSystemError as error:
         text = str(error).replace("value set cannot be expanded", "code cannot be validated")
         issue = Issue(
-            "error", "not-found", "not-found", text, where.of("system"), "UNKNOWN_CODESYSTEM_VERSION"
+            "error", "not-found", "not-found", text, where.of("system"), UNKNOWN_VERSION
         )
         return issue, error.system or f"{url}|{version}"
     return None
 
 
 NOT_IN_VALUE_SET = "None_of_the_provided_codes_are_in_the_value_set_one"
+UNKNOWN_VERSION = "UNKNOWN_CODESYSTEM_VERSION"
 UNRESOLVED_VALUE_SET = "Unable_to_resolve_value_Set_"
 SEVERITY_ORDER = {"fatal": 0, "error": 1, "warning": 2, "information": 3}
 
@@ -1293,6 +1414,18 @@ def _inactive_refused(
     """``activeOnly``: an inactive concept is valid in its code system but not in the value set."""
     text = f"The concept '{checked.code}' is valid but is not active"
     refused = Issue("error", "business-rule", "code-rule", text, where.of("code"), "STATUS_CODE_WARNING_CODE")
+    not_in = _not_in_value_set(system_url, coding, canonical, where)
+    return replace(checked, result=False, issues=(refused, not_in, *checked.issues))
+
+
+def _abstract_refused(
+    checked: Validation, system_url: str, coding: dict[str, Any], canonical: str, where: Where
+) -> Validation:
+    """``abstract=false``: an abstract concept is in the value set but not usable where asked."""
+    text = f"Code '{system_url}#{checked.code}' is abstract, and not allowed in this context"
+    refused = Issue(
+        "error", "business-rule", "code-rule", text, where.of("code"), "ABSTRACT_CODE_NOT_ALLOWED"
+    )
     not_in = _not_in_value_set(system_url, coding, canonical, where)
     return replace(checked, result=False, issues=(refused, not_in, *checked.issues))
 
@@ -1338,18 +1471,27 @@ def concept_in_value_set(value_set: dict[str, Any], results: list[Validation]) -
     members = [result for result in results if _in_value_set(result)]
     chosen = next((r for r in members if r.result), members[0] if members else None)
     unknown = next((r for r in results if r.unknown_system), None)
+    missing = next((r for r in results if any(i.message_id == UNKNOWN_VERSION for i in r.issues)), None)
+    if chosen is None and missing is not None and len(results) == 1:
+        # the one coding could not be checked (a version nobody has): its own answer stands,
+        # naming the concept only when the value set's version of it was read
+        read = not missing.version_unread
+        return replace(missing, issues=tuple(issues), code=missing.code if read else "",
+                       system=missing.system if read else "")  # fmt: skip
     if chosen is None:
         text = f"No valid coding was found for the value set '{_canonical(value_set)}'"
         general = Issue("error", "code-invalid", "not-in-vs", text, "", "TX_GENERAL_CC_ERROR_MESSAGE")
         return Validation(
             False, "", "", issues=(general, *issues), unknown_system=unknown is not None,
             caused_by=(unknown.caused_by or unknown.system) if unknown else None,
+            unknown_parameter=unknown.unknown_parameter if unknown else "x-caused-by-unknown-system",
         )  # fmt: skip
     return Validation(
         result=not any(i.severity in ("error", "fatal") for i in issues), code=chosen.code,
         system=chosen.system, version=chosen.version, display=chosen.display, status=chosen.status,
         inactive=chosen.inactive, issues=tuple(issues), unknown_system=unknown is not None,
         caused_by=(unknown.caused_by or unknown.system) if unknown else None,
+        unknown_parameter=unknown.unknown_parameter if unknown else "x-caused-by-unknown-system",
     )  # fmt: skip
 
 
@@ -1386,10 +1528,11 @@ def _membership(value_set: dict[str, Any], terms: Terminologies, coding: dict[st
     try:
         members = expansion_members(value_set, terms).members
     except UnknownCodeSystemError as error:  # the value set names a version nobody has
-        return _unknown_version(error, terms, str(code), system_url, where)
+        if system_url and str(error.system).partition("|")[0] != system_url:  # and another system
+            return _outside_value_set(terms, coding, canonical, where)
+        return _unknown_version(value_set, error, terms, coding, where)
     except VersionCheckError as error:  # the request's check-system-version refuses it
-        issue = Issue("error", "exception", "version-error", str(error), "version", "VALUESET_VERSION_CHECK")
-        return Validation(False, str(code), error.system, error.version, issues=(issue,))
+        return _version_refused(value_set, terms, coding, error, where)
     if not system_url:  # a code alone: the value set's only system, when there is one
         systems = {m.system for m in members}
         system_url = next(iter(systems)) if len(systems) == 1 else ""
@@ -1399,21 +1542,24 @@ def _membership(value_set: dict[str, Any], terms: Terminologies, coding: dict[st
     version = coding.get("version") or pinned
     try:
         system = terms.code_system(system_url, version)
-    except UnknownCodeSystemError as error:
-        issue = Issue("error", "not-found", "not-found", str(error).replace("value set cannot be expanded",
-                      "code cannot be validated"), where.of("system"), "UNKNOWN_CODESYSTEM")  # fmt: skip
-        return Validation(
-            False, str(code), system_url, coding.get("version"), issues=(issue,), unknown_system=True
-        )
+    except UnknownCodeSystemError:  # a system the value set does not draw on, and nobody has
+        return _outside_value_set(terms, coding, canonical, where)
     checked = validate_code(system, str(code), display=coding.get("display"), where=where, rules=rules)
     wanted = checked.normalized_code or code
     member = any(m.system == system.url and m.code == wanted for m in members)
     if rules.membership_only:  # the code system's own findings are not asked for
         checked = replace(checked, result=member, issues=(), display=checked.display if member else None)
+    if member and not rules.abstract_allowed and any(
+        m.abstract for m in members if m.system == system.url and m.code == wanted
+    ):
+        return _abstract_refused(checked, system.url, coding, canonical, where)
     if member or checked.in_fragment:
         if rules.active_only and checked.inactive:
             return _inactive_refused(checked, system.url, coding, canonical, where)
-        return checked
+        deprecated = _deprecated_in_value_set(value_set, system.url, str(wanted), where)
+        return replace(checked, issues=(*checked.issues, deprecated)) if deprecated else checked
+    if checked.inactive and (value_set.get("compose") or {}).get("inactive") is False:
+        return _inactive_refused(checked, system.url, coding, canonical, where)  # the value set says so
     not_in = _not_in_value_set(system.url, coding, canonical, where)
     return Validation(
         result=False, code=str(code), system=system.url, version=system.version, display=checked.display,

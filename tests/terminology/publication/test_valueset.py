@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from terminology.publication.lookup import CodeSystemIndex
-from terminology.publication.validate import Where
+from terminology.publication.validate import ValidationOptions, Where
 from terminology.publication.valueset import (
     InvalidValueSetError,
     Terminologies,
@@ -335,7 +335,6 @@ def test_display_findings_name_what_differs() -> None:
 
 
 def test_options_ask_for_membership_alone_or_active_concepts_only() -> None:
-    from terminology.publication.validate import ValidationOptions
 
     value_set = {"resourceType": "ValueSet", "url": "urn:vs", "compose": including()}
     terms = Terminologies([SYSTEM])
@@ -410,3 +409,94 @@ def test_default_valueset_version_pins_an_import_that_names_none() -> None:
     with pytest.raises(UnknownValueSetError, match=r"urn:inner\|3") as refused:
         expand(outer, terms)
     assert refused.value.message_id == "VS_EXP_IMPORT_UNK_PINNED"
+
+
+def test_a_missing_include_version_is_named_with_the_codings_own_version_and_their_mismatch() -> None:
+    missing = check("1", {"system": "urn:v", "version": "1.0.0", "code": "c"})
+    ids = [i.message_id for i in missing.issues]
+    assert ids == ["VALUESET_VALUE_MISMATCH", "UNKNOWN_CODESYSTEM_VERSION"]
+    assert (missing.version, missing.display, missing.caused_by) == ("1.0.0", "C (1.0.0)", "urn:v|1")
+    versionless = check("1", {"system": "urn:v", "code": "c"})  # nothing asked: the latest is named
+    assert versionless.version == "2.0.0" and len(versionless.issues) == 1
+
+
+def test_a_versionless_include_differing_from_an_unknown_coding_version_only_warns_of_it() -> None:
+    terms = Terminologies([versioned("1.0.0")])
+    free = {"resourceType": "ValueSet", "url": "urn:vs", "compose": {"include": [{"system": "urn:v"}]}}
+    found = validate_in_value_set(free, terms, {"system": "urn:v", "version": "3", "code": "c"}, Where())
+    assert [(i.severity, i.message_id) for i in found.issues] == [
+        ("warning", "VALUESET_VALUE_MISMATCH_DEFAULT"),
+        ("error", "UNKNOWN_CODESYSTEM_VERSION"),
+    ]
+    assert found.message is not None and "different to the one" not in found.message  # errors only
+
+
+def test_a_coding_of_a_system_the_value_set_does_not_draw_on_and_nobody_has() -> None:
+    value_set = {"resourceType": "ValueSet", "url": "urn:vs", "version": "1", "compose": {"include": [
+        {"system": "urn:cs"}]}}  # fmt: skip
+    terms = Terminologies([SYSTEM], [value_set])
+    unknown = validate_in_value_set(value_set, terms, {"system": "urn:other", "code": "A"}, Where("Coding"))
+    assert [i.message_id for i in unknown.issues] == [
+        "None_of_the_provided_codes_are_in_the_value_set_one",
+        "UNKNOWN_CODESYSTEM",
+    ]
+    assert unknown.unknown_system and unknown.unknown_parameter == "x-unknown-system"
+    assert unknown.issues[1].text.startswith("A definition for CodeSystem urn:other could not be found")
+    local = validate_in_value_set(value_set, terms, {"system": "Location1", "code": "A"}, Where("Coding"))
+    assert "Terminology_TX_System_Relative" in [i.message_id for i in local.issues]
+    assert "'Location1'" in local.issues[-1].text
+    versioned_too = validate_in_value_set(
+        value_set, terms, {"system": "urn:other", "version": "2", "code": "A"}, Where("Coding")
+    )
+    assert versioned_too.issues[-1].message_id == "UNKNOWN_CODESYSTEM_VERSION_NONE"
+    assert "urn:other|2#A" in versioned_too.issues[0].text
+    a_value_set = validate_in_value_set(value_set, terms, {"system": "urn:vs", "code": "A"}, Where("Coding"))
+    assert a_value_set.issues[-1].message_id == "Terminology_TX_System_ValueSet2"
+    assert not a_value_set.unknown_system
+
+
+def test_a_value_set_may_deprecate_a_concept_it_lists() -> None:
+    listing = {"resourceType": "ValueSet", "url": "urn:vs", "version": "1", "compose": {"include": [
+        {"system": "urn:cs", "concept": [{"code": "A", "extension": [
+            {"url": "http://hl7.org/fhir/StructureDefinition/valueset-deprecated", "valueBoolean": True}]},
+            {"code": "B"}]}]}}  # fmt: skip
+    terms = Terminologies([SYSTEM])
+    deprecated = validate_in_value_set(listing, terms, {"system": "urn:cs", "code": "A"}, Where("Coding"))
+    assert deprecated.result and deprecated.message is None  # valid, a warning to review
+    assert [(i.severity, i.message_id) for i in deprecated.issues] == [
+        ("warning", "CONCEPT_DEPRECATED_IN_VALUESET")
+    ]
+    assert not validate_in_value_set(listing, terms, {"system": "urn:cs", "code": "B"}, Where()).issues
+
+
+def test_abstract_concepts_refused_when_asked_and_inactive_ones_when_the_value_set_says() -> None:
+    whole = {"resourceType": "ValueSet", "url": "urn:vs", "compose": {"include": [{"system": "urn:cs"}]}}
+    terms = Terminologies([SYSTEM])
+    abstract = {"system": "urn:cs", "code": "B"}  # notSelectable
+    assert validate_in_value_set(whole, terms, abstract, Where()).result
+    refused = validate_in_value_set(
+        whole, terms, abstract, Where(), ValidationOptions(abstract_allowed=False)
+    )
+    assert not refused.result
+    assert [i.message_id for i in refused.issues][:2] == [
+        "ABSTRACT_CODE_NOT_ALLOWED",
+        "None_of_the_provided_codes_are_in_the_value_set_one",
+    ]
+    active_only = {**whole, "compose": {**whole["compose"], "inactive": False}}
+    retired = validate_in_value_set(active_only, terms, {"system": "urn:cs", "code": "A2"}, Where())
+    assert not retired.result and retired.issues[0].message_id == "STATUS_CODE_WARNING_CODE"
+
+
+def test_a_refused_version_names_its_concept_and_the_codings_mismatch() -> None:
+    from terminology.publication.valueset import VersionRules
+
+    terms = Terminologies([versioned("1.0.0"), versioned("1.2.0")])
+    terms.versions = VersionRules.of(check_system_version=["urn:v|1.0.x"])
+    pinned = {"resourceType": "ValueSet", "url": "urn:vs", "compose": {"include": [
+        {"system": "urn:v", "version": "1.2.0"}]}}  # fmt: skip
+    refused = validate_in_value_set(
+        pinned, terms, {"system": "urn:v", "version": "1.0.0", "code": "c"}, Where()
+    )
+    assert [i.message_id for i in refused.issues] == ["VALUESET_VERSION_CHECK", "VALUESET_VALUE_MISMATCH"]
+    assert (refused.version, refused.display) == ("1.2.0", "C (1.2.0)")
+    assert refused.issues[0].expression == "version"
