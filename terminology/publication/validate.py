@@ -26,6 +26,8 @@ TX_ISSUE_TYPE = "http://hl7.org/fhir/tools/CodeSystem/tx-issue-type"
 MESSAGE_ID = "http://hl7.org/fhir/StructureDefinition/operationoutcome-message-id"
 STANDARDS_STATUS = "http://hl7.org/fhir/StructureDefinition/structuredefinition-standards-status"
 WITHDRAWN = {"withdrawn", "deprecated", "retired"}
+SAID_IN_MESSAGE = ("invalid-display", "invalid-data")
+"""Kinds of warning an answer's ``message`` repeats (a display or data to correct)."""
 
 
 @dataclass(frozen=True)
@@ -97,10 +99,10 @@ class Validation:
 
     @property
     def message(self) -> str | None:
-        """What a user should read: every error, wrong display and concept warning (display
-        comments are not, nor a value set's own deprecation of a concept),
+        """What a user should read: every error, wrong display, invalid data and concept warning
+        (display comments are not, nor a value set's own deprecation of a concept),
         in alphabetical order as the reference servers give them, whatever order they were found in."""
-        texts = [i.text for i in self.issues if i.severity == "error" or i.kind == "invalid-display"
+        texts = [i.text for i in self.issues if i.severity == "error" or i.kind in SAID_IN_MESSAGE
                  or i.message_id.startswith("NO_VALID_DISPLAY_FOUND") or (i.kind == "code-comment"
                  and i.message_id != "CONCEPT_DEPRECATED_IN_VALUESET")]  # fmt: skip
         return "; ".join(sorted(texts)) or None

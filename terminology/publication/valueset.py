@@ -1240,6 +1240,37 @@ ABSOLUTE_URI = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:")
 """A uri with a scheme; anything else in ``Coding.system`` is a local reference."""
 
 
+def _without_system(coding: dict[str, Any], canonical: str, where: Where) -> Validation:
+    """A Coding with a code and no system: no defined meaning, so never in a value set."""
+    text = (
+        "Coding has no system. A code with no system has no defined meaning, and it cannot be validated."
+        " A system should be provided"
+    )
+    warning = Issue(
+        "warning", "invalid", "invalid-data", text, where.whole, "Coding_has_no_system__cannot_validate"
+    )
+    not_in = _not_in_value_set("", coding, canonical, where)
+    return Validation(False, str(coding.get("code")), "", issues=(not_in, warning))
+
+
+def _inferred_system(members: list[Member], code: str, canonical: str, where: Where) -> str | Validation:
+    """The system of a ``code`` sent alone (``inferSystem``): the one system of the value set's
+    concepts with that code; none or several is an answer saying so."""
+    systems = sorted({m.system for m in members if m.code == code})
+    if len(systems) == 1:
+        return systems[0]
+    text = f"The System URI could not be determined for the code '{code}' in the ValueSet '{canonical}'"
+    if systems:
+        text += f": value set expansion has multiple matches: [{', '.join(systems)}]"
+        message_id = "Unable_to_resolve_system__value_set_has_multiple_matches"
+    else:
+        text += ": no concept of the value set has that code"
+        message_id = "UNABLE_TO_INFER_CODESYSTEM"
+    cannot = Issue("error", "not-found", "cannot-infer", text, where.of("code"), message_id)
+    not_in = _not_in_value_set("", {"code": code}, canonical, where)
+    return Validation(False, code, "", issues=(not_in, cannot))
+
+
 def _deprecated_in_value_set(
     value_set: dict[str, Any], system_url: str, code: str, where: Where
 ) -> Issue | None:
@@ -1434,7 +1465,7 @@ def _not_in_value_set(system_url: str, coding: dict[str, Any], canonical: str, w
     shown = f"{system_url}#{coding.get('code')}" + (
         f" ('{coding['display']}')" if coding.get("display") else ""
     )
-    text = f"The provided code '{shown}' was not found in the value set '{canonical}'"
+    text = f"The provided code '{shown}' was not found in the value set '{canonical or '(unidentified)'}'"
     return Issue("error", "code-invalid", "not-in-vs", text, where.of("code"), NOT_IN_VALUE_SET)
 
 
@@ -1533,9 +1564,13 @@ def _membership(value_set: dict[str, Any], terms: Terminologies, coding: dict[st
         return _unknown_version(value_set, error, terms, coding, where)
     except VersionCheckError as error:  # the request's check-system-version refuses it
         return _version_refused(value_set, terms, coding, error, where)
-    if not system_url:  # a code alone: the value set's only system, when there is one
-        systems = {m.system for m in members}
-        system_url = next(iter(systems)) if len(systems) == 1 else ""
+    if not system_url and where.prefix:  # a Coding without system means nothing to check
+        return _without_system(coding, canonical, where)
+    if not system_url:  # a code alone: the system of the value set's concept with that code
+        inferred = _inferred_system(members, str(code), canonical, where)
+        if isinstance(inferred, Validation):
+            return inferred
+        system_url = inferred
     pinned = _version_in(members, system_url, str(code))
     if coding.get("version") and pinned and coding["version"] != pinned:
         return _version_mismatch(value_set, terms, coding, system_url, pinned, where)

@@ -500,3 +500,22 @@ def test_a_refused_version_names_its_concept_and_the_codings_mismatch() -> None:
     assert [i.message_id for i in refused.issues] == ["VALUESET_VERSION_CHECK", "VALUESET_VALUE_MISMATCH"]
     assert (refused.version, refused.display) == ("1.2.0", "C (1.2.0)")
     assert refused.issues[0].expression == "version"
+
+
+def test_a_code_alone_takes_the_one_system_that_has_it_and_a_coding_needs_its_system() -> None:
+    twins = [
+        CodeSystemIndex({"url": f"urn:{n}", "concept": [{"code": "x"}, {"code": n}]}) for n in ("p", "q")
+    ]
+    both = {"resourceType": "ValueSet", "url": "urn:vs", "compose": {"include": [
+        {"system": "urn:p"}, {"system": "urn:q"}]}}  # fmt: skip
+    terms = Terminologies(twins)
+    assert validate_in_value_set(both, terms, {"code": "q"}, Where()).system == "urn:q"
+    ambiguous = validate_in_value_set(both, terms, {"code": "x"}, Where())
+    assert not ambiguous.result
+    assert ambiguous.issues[1].message_id == "Unable_to_resolve_system__value_set_has_multiple_matches"
+    assert "[urn:p, urn:q]" in ambiguous.issues[1].text
+    nowhere = validate_in_value_set(both, terms, {"code": "zz"}, Where())
+    assert nowhere.issues[1].message_id == "UNABLE_TO_INFER_CODESYSTEM"
+    bare = validate_in_value_set(both, terms, {"code": "q"}, Where("Coding"))
+    assert not bare.result and bare.issues[1].message_id == "Coding_has_no_system__cannot_validate"
+    assert bare.message is not None and bare.message.startswith("Coding has no system")
