@@ -6,7 +6,6 @@ or from the stored versions.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from typing import Any
 
@@ -29,7 +28,7 @@ from api.fhir.parameters import (
 from api.fhir.router import router
 from terminology.errors import CodeSystemNotFoundError
 from terminology.publication.conceptmap import implicit_value_set
-from terminology.publication.validate import ValidationOptions, Where
+from terminology.publication.validate import ValidationOptions, Where, checked_languages
 from terminology.publication.valueset import TooCostlyError
 from terminology.services.operations import Sent, lookup_code, validate_in_code_system
 from terminology.storage.store import SqlStore
@@ -122,7 +121,6 @@ def too_many_codings(count: int, most: int) -> None:
         raise TooCostlyError(f"the request asks about {count} codings; at most {most} are answered at once")
 
 
-LANGUAGE_RANGE = re.compile(r"^(\*|[A-Za-z]{1,8}(-[A-Za-z0-9]{1,8})*)$")
 
 
 def validation_options(found: dict[str, list[Any]], accept_language: str | None) -> ValidationOptions:
@@ -130,11 +128,7 @@ def validation_options(found: dict[str, list[Any]], accept_language: str | None)
     Accept-Language header; a language that is no language tag is refused),
     ``lenient-display-validation``, ``valueset-membership-only``, ``activeOnly``, and
     ``abstract=false`` (an abstract concept is not allowed where the code is used)."""
-    language = one(found, "displayLanguage") or accept_language
-    for item in str(language or "").split(","):
-        tag = item.partition(";")[0].strip()
-        if language and not LANGUAGE_RANGE.match(tag):
-            raise FhirError(400, "processing", f"Invalid displayLanguage: '{tag}'")
+    language = checked_languages(one(found, "displayLanguage") or accept_language)
 
     def asked(name: str) -> bool:
         return str(one(found, name)).lower() == "true"

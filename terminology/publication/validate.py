@@ -11,9 +11,11 @@ unknown code is an error.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from terminology.errors import ConcordanceError
 from terminology.publication.lookup import (
     INACTIVE_STATUSES,
     CodeSystemIndex,
@@ -151,6 +153,36 @@ def concept_status(node: dict[str, Any]) -> tuple[str | None, bool]:
         "deprecated"
     }
     return status, inactive
+
+
+class InvalidDisplayLanguageError(ConcordanceError):
+    """``displayLanguage`` (or the Accept-Language it stands for) is no language range."""
+
+    code = "invalid-display-language"
+    http_status = 400
+    fhir_issue = "processing"
+    tx_issue = "invalid-display"
+    message_id = "INVALID_DISPLAY_NAME"
+
+
+LANGUAGE_RANGE = re.compile(r"^(\*|[A-Za-z]{1,8}(-[A-Za-z0-9]{1,8})*)$")
+
+
+def checked_languages(asked: str | None) -> str | None:
+    """``asked`` (Accept-Language style: ``fr, en;q=0.5``) when every range is a language tag.
+
+    >>> checked_languages("fr-CA, *;q=0.1")
+    'fr-CA, *;q=0.1'
+    >>> checked_languages("-")
+    Traceback (most recent call last):
+    ...
+    terminology.publication.validate.InvalidDisplayLanguageError: Invalid displayLanguage: '-'
+    """
+    for item in str(asked or "").split(","):
+        tag = item.partition(";")[0].strip()
+        if asked and not LANGUAGE_RANGE.match(tag):
+            raise InvalidDisplayLanguageError(f"Invalid displayLanguage: '{tag}'")
+    return asked
 
 
 @dataclass(frozen=True)

@@ -1189,12 +1189,22 @@ def _value_key(value: Any) -> str:
     return "valueString"
 
 
-def _version_in(members: list[Member], system_url: str, code: str) -> str | None:
+def _version_in(members: list[Member], system_url: str, coding: dict[str, Any]) -> str | None:
     """The version of ``system_url`` the value set drew the code from (a coding without a
-    version is read in the version the value set pins), None when it does not say."""
-    versions = {m.version for m in members if m.system == system_url and m.code == code}
+    version is read in the version the value set pins), None when it does not say. A value set
+    drawing on several versions reads a coding in the version it names, else in the version
+    whose display it gives."""
+    code, given = str(coding.get("code")), coding.get("version")
+    drawn = {m.version for m in members if m.system == system_url}
+    if given and given in drawn and len(drawn) > 1:
+        return str(given)
+    having = [m for m in members if m.system == system_url and m.code == code]
+    versions = {m.version for m in having}
+    if len(versions) > 1 and coding.get("display"):
+        named = {m.version for m in having if m.display == coding["display"]}
+        versions = named if len(named) == 1 else versions
     if not versions:
-        versions = {m.version for m in members if m.system == system_url}
+        versions = drawn
     return next(iter(versions)) if len(versions) == 1 else None
 
 
@@ -1462,6 +1472,8 @@ def _abstract_refused(
 
 
 def _not_in_value_set(system_url: str, coding: dict[str, Any], canonical: str, where: Where) -> Issue:
+    if coding.get("version") and "|" not in system_url:  # the version the coding names
+        system_url = f"{system_url}|{coding['version']}"
     shown = f"{system_url}#{coding.get('code')}" + (
         f" ('{coding['display']}')" if coding.get("display") else ""
     )
@@ -1535,9 +1547,15 @@ def validate_in_value_set(
 ) -> Validation:
     """Is the coding in the value set (and right in its code system)? The answer also says,
     as information, which of the code systems and value sets behind it are draft,
-    experimental, deprecated or withdrawn."""
+    experimental, deprecated or withdrawn. Displays are judged in the language the request
+    asks, else the value set's own (its ``displayLanguage`` expansion parameter, its
+    ``language``)."""
+    rules = rules or ValidationOptions()
+    if rules.language is None:  # the value set's own language, when the request names none
+        own = _compose_parameter(value_set, "displayLanguage") or value_set.get("language")
+        rules = replace(rules, language=str(own)) if own else rules
     try:
-        found = _membership(value_set, terms, coding, where, rules or ValidationOptions())
+        found = _membership(value_set, terms, coding, where, rules)
     except UnknownValueSetError as error:  # an imported value set nobody has
         issue = Issue("error", "not-found", "not-found", str(error), "", UNRESOLVED_VALUE_SET)
         return Validation(
@@ -1571,7 +1589,7 @@ def _membership(value_set: dict[str, Any], terms: Terminologies, coding: dict[st
         if isinstance(inferred, Validation):
             return inferred
         system_url = inferred
-    pinned = _version_in(members, system_url, str(code))
+    pinned = _version_in(members, system_url, coding)
     if coding.get("version") and pinned and coding["version"] != pinned:
         return _version_mismatch(value_set, terms, coding, system_url, pinned, where)
     version = coding.get("version") or pinned
@@ -1581,7 +1599,11 @@ def _membership(value_set: dict[str, Any], terms: Terminologies, coding: dict[st
         return _outside_value_set(terms, coding, canonical, where)
     checked = validate_code(system, str(code), display=coding.get("display"), where=where, rules=rules)
     wanted = checked.normalized_code or code
-    member = any(m.system == system.url and m.code == wanted for m in members)
+    drawn = {m.version for m in members if m.system == system.url}
+    member = any(  # of the version read, when the value set draws on several
+        m.system == system.url and m.code == wanted and (len(drawn) < 2 or m.version == system.version)
+        for m in members
+    )
     if rules.membership_only:  # the code system's own findings are not asked for
         checked = replace(checked, result=member, issues=(), display=checked.display if member else None)
     if member and not rules.abstract_allowed and any(

@@ -155,6 +155,9 @@ def test_a_display_is_judged_in_the_languages_asked(client: TestClient) -> None:
     status, refused = validate_display(client, FLU, displayLanguage="-")
     assert status == 400 and refused["resourceType"] == "OperationOutcome"
     assert "Invalid displayLanguage: '-'" in refused["issue"][0]["details"]["text"]
+    assert refused["issue"][0]["details"]["coding"][0]["code"] == "invalid-display"
+    assert refused["issue"][0]["extension"][0]["valueString"] == "INVALID_DISPLAY_NAME"
+    assert lenient["message"].startswith("Wrong Display Name")  # a display to correct, said
 
 
 def test_refusals_carry_the_reference_message_ids(client: TestClient) -> None:

@@ -519,3 +519,28 @@ def test_a_code_alone_takes_the_one_system_that_has_it_and_a_coding_needs_its_sy
     bare = validate_in_value_set(both, terms, {"code": "q"}, Where("Coding"))
     assert not bare.result and bare.issues[1].message_id == "Coding_has_no_system__cannot_validate"
     assert bare.message is not None and bare.message.startswith("Coding has no system")
+
+
+def test_a_value_set_drawing_on_two_versions_reads_a_coding_in_the_version_it_names() -> None:
+    first = CodeSystemIndex({"url": "urn:o", "version": "1", "concept": [{"code": "a", "display": "A"}]})
+    second = CodeSystemIndex({"url": "urn:o", "version": "2", "concept": [
+        {"code": "a", "display": "A #2"}, {"code": "b", "display": "B"}]})  # fmt: skip
+    both = {"resourceType": "ValueSet", "url": "urn:vs", "compose": {"include": [
+        {"system": "urn:o", "version": "1"}, {"system": "urn:o", "version": "2"}]}}  # fmt: skip
+    terms = Terminologies([first, second])
+    missing = validate_in_value_set(both, terms, {"system": "urn:o", "version": "1", "code": "b"}, Where())
+    assert not missing.result and missing.version == "1"
+    assert "'urn:o|1#b' was not found in the value set" in missing.issues[0].text
+    by_display = validate_in_value_set(both, terms, {"system": "urn:o", "code": "a", "display": "A"}, Where())
+    assert by_display.result and by_display.version == "1"
+
+
+def test_displays_are_judged_in_the_value_sets_own_language_unless_the_request_names_one() -> None:
+    bilingual = CodeSystemIndex({"url": "urn:b", "language": "en", "concept": [
+        {"code": "1", "display": "Flu", "designation": [{"language": "fr", "value": "Grippe"}]}]})  # fmt: skip
+    english = {"resourceType": "ValueSet", "url": "urn:vs", "language": "en",
+               "compose": {"include": [{"system": "urn:b"}]}}  # fmt: skip
+    french = {"system": "urn:b", "code": "1", "display": "Grippe"}
+    assert not validate_in_value_set(english, Terminologies([bilingual]), french, Where()).result
+    asked = ValidationOptions(language="fr")
+    assert validate_in_value_set(english, Terminologies([bilingual]), french, Where(), asked).result
