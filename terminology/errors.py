@@ -23,7 +23,8 @@ class ConcordanceError(Exception):
     fhir_issue = "processing"
     """The FHIR ``IssueType`` of the OperationOutcome a ``/fhir`` route answers with."""
     tx_issue: str | None = None
-    """The terminology ecosystem's finer ``tx-issue-type`` code (default: ``fhir_issue``)."""
+    """The terminology ecosystem's finer ``tx-issue-type`` code (default: ``fhir_issue``; ``""``:
+    none, where the reference servers give none)."""
     message_id: str | None = None
     """The reference servers' message id for the same finding, when there is one: clients
     that compare answers across servers match on it."""

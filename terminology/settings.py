@@ -32,8 +32,9 @@ class Settings(BaseSettings):
     """``include`` + ``exclude`` parts one ValueSet operation may evaluate, imports counted."""
     max_codings: int = Field(default=100, ge=1)
     """Codings one ``$translate`` / ``$validate-code`` request may ask about."""
-    max_expansion: int = Field(default=10_000, ge=1)
-    """Concepts one ``$expand`` answer may list (page with ``count`` / ``offset`` beyond)."""
+    max_expansion: int = Field(default=1_000, ge=1)
+    """Concepts one ``$expand`` answer may list (page with ``count`` / ``offset`` beyond): the
+    reference servers' limit, which clients of terminology servers already page around."""
     operation_seconds: float = Field(default=20.0, gt=0)
     """Time one ValueSet operation may take, waiting for its turn included."""
     heavy_operations: int = Field(default=2, ge=1)

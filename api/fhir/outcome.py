@@ -38,13 +38,11 @@ def operation_outcome(
     expression: str | None = None,
 ) -> dict[str, Any]:
     """One issue, its message in ``details.text`` as terminology servers give it (``kind``: the
-    ``tx-issue-type``, default ``code``; ``message_id``: the reference servers' id;
+    ``tx-issue-type``, default ``code``, none when empty; ``message_id``: the reference servers' id;
     ``expression``: where the fault lies)."""
-    issue: dict[str, Any] = {
-        "severity": severity,
-        "code": code,
-        "details": {"coding": [{"system": TX_ISSUE_TYPE, "code": kind or code}], "text": text},
-    }
+    tx_issue = kind if kind is not None else code
+    details: dict[str, Any] = {"coding": [{"system": TX_ISSUE_TYPE, "code": tx_issue}]} if tx_issue else {}
+    issue: dict[str, Any] = {"severity": severity, "code": code, "details": {**details, "text": text}}
     if message_id:
         issue = {"extension": [{"url": MESSAGE_ID, "valueString": message_id}], **issue}
     if expression:  # location too: R4 has it, and clients of the reference servers read it

@@ -177,6 +177,8 @@ class TooCostlyError(ConcordanceError):
     code = "too-costly"
     http_status = 422
     fhir_issue = "too-costly"
+    tx_issue = ""  # the reference servers say too-costly alone
+    message_id = "VALUESET_TOO_COSTLY"
 
 
 @dataclass
@@ -329,6 +331,9 @@ class Terminologies:
 
     kinds: dict[str, str] = field(default_factory=dict)
     """The resource type of each canonical noted (``CodeSystem``, ``ValueSet``)."""
+    versions_matched: bool = False
+    """An exclusion of one version of a code system removed the same codes of another
+    (``versionsMatch``, true unless the value set says otherwise): the expansion says so."""
     supplements: list[CodeSystemIndex] = field(default_factory=list)
     """The supplements in force (``useSupplement``, ``valueset-supplement``): the code systems
     they supplement are read with what they add."""
@@ -888,11 +893,12 @@ def _members(
     strict = _compose_parameter(value_set, "versionsMatch") in (False, "false")
     excluded: set[tuple[str, ...]] = set()
     for part in compose.get("exclude", []):
-        for member in _include_part(part, terms, [], seen, value_set.get("contained", [])):
+        for member in _include_part(part, terms, used, seen, value_set.get("contained", [])):
             # an exclusion of an included version removes that version's concept; of another
             # version, the same code in every version (unless versionsMatch is false)
             exact = strict or (member.system, member.version) in versions
             excluded.add(member.versioned_key if exact else member.key)
+            terms.versions_matched |= not exact
     members = [m for m in included.values() if m.key not in excluded and m.versioned_key not in excluded]
     if compose.get("inactive") is False:
         members = [m for m in members if not m.inactive]
@@ -973,6 +979,8 @@ def expand(
     # rule only when it decided a version
     echoed += [{"name": "designation", "valueString": wanted} for wanted in names.only]
     echoed += [{"name": "used-codesystem", "valueUri": canonical} for canonical in found.used]
+    if terms.versions_matched:
+        echoed.append({"name": "versionsMatch", "valueBoolean": True})
     terms.note_status(value_set, _canonical(value_set), drafts=False)
     echoed += [{"name": name, "valueUri": canonical} for name, canonical in terms.notes]
     expansion: dict[str, Any] = {
@@ -1003,10 +1011,19 @@ def expand(
         expansion["extension"] = expansion_extensions
     if contains:
         expansion["contains"] = contains
-    # compose is left out: the expansion is the answer, and its rules may name private systems
-    result = {k: v for k, v in value_set.items() if k not in ("expansion", "text", "meta", "compose")}
+    # compose is left out: the expansion is the answer, and its rules may name private systems;
+    # so is the value set's descriptive metadata, as the reference servers do (what is expanded
+    # is named by url, version, name, title, status and date)
+    result = {k: v for k, v in value_set.items() if k not in NOT_IN_EXPANSION}
     result["expansion"] = expansion
     return result
+
+
+NOT_IN_EXPANSION = frozenset({
+    "expansion", "text", "meta", "compose", "publisher", "description", "contact", "copyright",
+    "purpose", "useContext", "jurisdiction",
+})  # fmt: skip
+"""What an expansion does not repeat of the value set it expands."""
 
 
 def filtered_for_typing(members: list[Member], text: str) -> list[Member]:

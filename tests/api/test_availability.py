@@ -166,7 +166,8 @@ def test_request_bodies_over_the_limit_are_refused_before_they_are_read(database
 
 
 def test_value_set_parts_codings_and_expansion_size_are_bounded(database_url: str) -> None:
-    settings = Settings(database_url=database_url, max_value_set_parts=4, max_codings=10, max_expansion=1_000)
+    assert Settings(database_url=database_url).max_expansion == 1_000  # the reference servers' limit
+    settings = Settings(database_url=database_url, max_value_set_parts=4, max_codings=10)
     app = create_app(settings)
     with serving(app) as url, httpx.Client(base_url=url, timeout=60) as client:
         parts = client.post("/fhir/ValueSet/$expand", json=expand_body(5), headers=FHIR)
@@ -176,6 +177,8 @@ def test_value_set_parts_codings_and_expansion_size_are_bounded(database_url: st
         whole = client.post("/fhir/ValueSet/$expand", json=expand_body(1, count=None), headers=FHIR)
         assert whole.status_code == 422 and outcome_code(whole) == "too-costly"
         assert "count" in whole.json()["issue"][0]["details"]["text"]
+        assert "coding" not in whole.json()["issue"][0]["details"]  # too-costly alone, as the reference says
+        assert whole.json()["issue"][0]["extension"][0]["valueString"] == "VALUESET_TOO_COSTLY"
         paged = client.post("/fhir/ValueSet/$expand", json=expand_body(1, count=1_000), headers=FHIR)
         assert paged.status_code == 200 and len(paged.json()["expansion"]["contains"]) == 1_000
         too_big_page = client.post("/fhir/ValueSet/$expand", json=expand_body(1, count=5_000), headers=FHIR)

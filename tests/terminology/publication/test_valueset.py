@@ -544,3 +544,12 @@ def test_displays_are_judged_in_the_value_sets_own_language_unless_the_request_n
     assert not validate_in_value_set(english, Terminologies([bilingual]), french, Where()).result
     asked = ValidationOptions(language="fr")
     assert validate_in_value_set(english, Terminologies([bilingual]), french, Where(), asked).result
+
+
+def test_an_expansion_names_the_value_set_without_its_descriptive_metadata() -> None:
+    value_set = {"resourceType": "ValueSet", "url": "urn:vs", "version": "3", "name": "Some", "status": "active",
+                 "publisher": "Someone", "description": "What it is for", "compose": including()}  # fmt: skip
+    expanded = expand(value_set, Terminologies([SYSTEM]))
+    assert {k: expanded[k] for k in ("url", "version", "name", "status")} == {
+        "url": "urn:vs", "version": "3", "name": "Some", "status": "active"}  # fmt: skip
+    assert not {"publisher", "description", "compose"} & expanded.keys()
