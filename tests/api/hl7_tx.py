@@ -76,14 +76,16 @@ CONTAINS_PROPERTY = (
 
 
 def as_compared(answer: Any) -> Any:
-    """The answer as the reference runner compares it: converted to R5, without ``text`` and
-    ``meta`` when a ValueSet or an OperationOutcome (its ``TxTesterScrubbers``; their
-    removal of extensions outside a list is for its loose mode: the expected files carry
-    extensions that list leaves out, ``valueset-unclosed`` among them, so they are compared
-    as the tight mode does)."""
+    """The answer as the reference runner compares it (its ``TxTesterScrubbers``): converted
+    to R5, without ``text`` and ``meta`` (``meta`` alone for Parameters). Its removal of
+    extensions outside a list is left out: that is its loose mode, and the expected files
+    carry extensions the list lacks (``valueset-unclosed`` among them), so they are compared
+    as its tight mode does."""
     converted = as_r5(answer)
     if isinstance(converted, dict) and converted.get("resourceType") in ("ValueSet", "OperationOutcome"):
         return {k: v for k, v in converted.items() if k not in ("text", "meta")}
+    if isinstance(converted, dict) and converted.get("resourceType") == "Parameters":
+        return {k: v for k, v in converted.items() if k != "meta"}
     return converted
 
 

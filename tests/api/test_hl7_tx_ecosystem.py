@@ -77,3 +77,26 @@ def test_the_comparison_catches_what_differs() -> None:
     assert hl7_tx.differences(want, no_equivalence)  # R4 must give equivalence
     extra = {**right, "parameter": [*right["parameter"], {"name": "message", "valueString": "x"}]}
     assert hl7_tx.differences(want, extra)  # what the expected answer does not have fails
+
+
+def test_answers_are_compared_as_the_reference_runner_reads_them() -> None:
+    """R4 cross-version extensions become the R5 elements the expected files hold; text and
+    meta are not compared; other extensions stay."""
+    rendering = {"url": "http://hl7.org/fhir/StructureDefinition/rendering-style", "valueString": "x"}
+    r4 = {"resourceType": "ValueSet", "text": {"div": "<div/>"}, "meta": {"versionId": "1"}, "expansion": {
+        "extension": [{"url": hl7_tx.EXPANSION_PROPERTY, "extension": [
+            {"url": "code", "valueCode": "status"}, {"url": "uri", "valueUri": "urn:p#status"}]}],
+        "contains": [{"code": "a", "extension": [rendering, {"url": hl7_tx.CONTAINS_PROPERTY, "extension": [
+            {"url": "code", "valueCode": "status"}, {"url": "value", "valueCode": "retired"}]}],
+            "contains": [{"code": "b", "extension": [{"url": hl7_tx.CONTAINS_PROPERTY, "extension": [
+                {"url": "code", "valueCode": "order"}, {"url": "value", "valueDecimal": 2}]}]}]}]}}  # fmt: skip
+    compared = hl7_tx.as_compared(r4)
+    assert "text" not in compared and "meta" not in compared
+    assert compared["expansion"]["property"] == [{"code": "status", "uri": "urn:p#status"}]
+    assert "extension" not in compared["expansion"]
+    (entry,) = compared["expansion"]["contains"]
+    assert entry["property"] == [{"code": "status", "valueCode": "retired"}]
+    assert entry["extension"] == [rendering]
+    assert entry["contains"][0]["property"] == [{"code": "order", "valueDecimal": 2}]
+    parameters = {"resourceType": "Parameters", "meta": {"versionId": "1"}, "parameter": []}
+    assert hl7_tx.as_compared(parameters) == {"resourceType": "Parameters", "parameter": []}

@@ -91,6 +91,19 @@ def test_designations_list_the_other_names_and_the_filter_keeps_some(client: Tes
     assert {"name": "designation", "valueString": "urn:ietf:bcp:47|en"} in only_english["parameter"]
 
 
+def test_typing_searches_the_names_in_the_language_shown(client: TestClient) -> None:
+    """Someone reading English displays types English: the filter searches what is shown."""
+    typed = {"name": "filter", "valueString": "influ"}
+    english = expand(
+        client, {"name": "displayLanguage", "valueCode": "en"}, typed, {"name": "count", "valueInteger": 10}
+    )
+    assert {c["code"] for c in english["contains"]} == {"J10-J18", "J10"}
+    assert english["total"] == 2
+    assert "contains" not in expand(client, typed)  # the French displays say "Grippe"
+    french = expand(client, {"name": "filter", "valueString": "grip"})
+    assert {c["code"] for c in french["contains"]} == {"J10-J18", "J10"}
+
+
 def validate(client: TestClient, *codings: dict[str, str]) -> dict[str, Any]:
     body = {
         "resourceType": "Parameters",
