@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from typing import Any
 
 import pytest
@@ -553,3 +554,26 @@ def test_an_expansion_names_the_value_set_without_its_descriptive_metadata() -> 
     assert {k: expanded[k] for k in ("url", "version", "name", "status")} == {
         "url": "urn:vs", "version": "3", "name": "Some", "status": "active"}  # fmt: skip
     assert not {"publisher", "description", "compose"} & expanded.keys()
+
+
+def test_a_long_list_is_searched_through_its_three_letter_pieces_with_the_same_answer() -> None:
+    from terminology.publication.valueset import TRIGRAMS_FROM, Member, SearchText, filtered_for_typing
+    from terminology.text import fold
+
+    words = ["grippe", "agrippé", "pneumopathie", "griffe", "virale", "aviaire", "gri gri"]
+    chooser = random.Random(7)
+    members = [
+        Member("urn:big", str(n), " ".join(chooser.choice(words) for _ in range(chooser.randint(1, 3))))
+        for n in range(TRIGRAMS_FROM + 500)
+    ]
+
+    def by_scan(text: str) -> list[str]:  # what one pass over the displays gives
+        wanted = " " + text
+        first = [m.code for m in members if m.searchable.startswith(wanted)]
+        word = [m.code for m in members if wanted in m.searchable and m.code not in first]
+        rest = [m.code for m in members if text in m.searchable and m.code not in first + word]
+        return first + word + rest
+
+    for typed in ("gri", "GRIPP", "pé", "ppe avi", "zzz", "e a"):
+        assert [m.code for m in filtered_for_typing(members, typed)] == by_scan(fold(typed)), typed
+    assert "gri" in SearchText(members).trigrams  # the index was there to be used
