@@ -72,7 +72,7 @@ def measure(base: str, texts_file: Path, seconds: int, connections: int) -> dict
         LUA % {"texts": texts_file, "url": quote(SYSTEM + "?fhir_vs", safe="")}, encoding="utf-8"
     )
     command = ["wrk", "-t2", f"-c{connections}", "-s", str(script), "--latency"]
-    subprocess.run([*command, "-d6s", base], check=True, capture_output=True)  # warm-up: the indexes are built
+    subprocess.run([*command, "-d6s", base], check=True, capture_output=True)  # warm-up: indexes built
     output = subprocess.run(
         [*command, f"-d{seconds}s", base], check=True, capture_output=True, text=True
     ).stdout
