@@ -103,8 +103,18 @@ def revoke_own_token(store: Store, user: Caller) -> Response:
 
 
 QueueSort = Literal[
-    "source_code", "-source_code", "score", "-score", "updated_at", "-updated_at", "frequency", "-frequency"
+    "source_code",
+    "-source_code",
+    "score",
+    "-score",
+    "updated_at",
+    "-updated_at",
+    "frequency",
+    "-frequency",
+    "useful",
 ]
+"""``useful``: most useful to decide next first (undecided rows whose best two candidates the
+model can least tell apart)."""
 
 
 def queue_query(

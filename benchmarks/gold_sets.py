@@ -14,10 +14,13 @@ ICD-10 mapping tables, which are kept for independent evaluation.
 * ``samu`` — the ANS-validated SAMU-Hub nomenclature correspondence 1.9 ↔ 2.3.
 * ``hl7`` — the FHIR R4 example ConceptMaps with a label on both sides.
 
-ICD sources are split in two halves by their three-character category (all codes of a
-category fall in one half): the shipped model is trained on half 0 only (and
-calibrated on a tenth of it), and every ICD figure is measured on half 1. SAMU-Hub and
-HL7 are never used in training.
+Every gold set is split in two halves: ICD sources by their three-character category
+(all codes of a category fall in one half), SAMU-Hub sources by their code, HL7 maps by
+their id (a map falls whole in one half). The shipped model is trained on half 0 of every
+set (each hierarchical ICD set also read flat, as local code lists come; HL7 and SAMU-Hub
+also with their rule files and mapping memory, so rule and memory evidence is learnt
+where it is not the gold), calibrated on a tenth of that half, and every figure is
+measured on half 1. :func:`variants` lists them for the training script and ``quality.py``.
 """
 
 from __future__ import annotations
@@ -72,6 +75,92 @@ def calibration_share(code: str) -> bool:
 
 def split(gold: Gold, which: int) -> Gold:
     return {code: value for code, value in gold.items() if half(code) == which}
+
+
+def code_half(code: str) -> int:
+    """The half of a flat code list's source (SAMU-Hub): by the whole code."""
+    return zlib.crc32(("code:" + code).encode()) % 2
+
+
+TRAINING_SOURCES = 3_000
+"""Sources of one variant's half 0 used in training at most (the first by a fixed hash), so
+the large ICD sets do not drown the small ones: each task teaches about as much."""
+
+
+SIMULATED_DECISIONS = 0.2
+"""Share of a variant's training sources taken as decided when its training pool is built,
+so the base model learns what a decided parent's or sibling's target says (the features of
+:mod:`terminology.matching.decided`); those sources are left out of its training rows."""
+
+
+def simulated_decisions(gold: Gold) -> dict[str, list[str]]:
+    """A fixed-hash :data:`SIMULATED_DECISIONS` of ``gold``'s sources, as curators' choices."""
+    return {
+        code: sorted(targets)
+        for code, (targets, _) in gold.items()
+        if hashlib.sha256(("decided:" + code).encode()).digest()[0] < SIMULATED_DECISIONS * 256
+    }
+
+
+def training_share(gold: Gold) -> Gold:
+    """At most :data:`TRAINING_SOURCES` sources of ``gold``, chosen by a fixed hash."""
+    ordered = sorted(gold, key=lambda code: hashlib.sha256(("train:" + code).encode()).digest())
+    return {code: gold[code] for code in sorted(ordered[:TRAINING_SOURCES])}
+
+
+@dataclass
+class Variant:
+    """One way a gold set is matched: its task, read with or without hierarchies, with or
+    without its rule files, and the sources it trains on and is scored on."""
+
+    gold_set: str
+    """The gold set it belongs to: leave-one-task-out leaves out all its variants."""
+    name: str
+    task: Task
+    train: Gold
+    score: Gold
+    hierarchies: bool = True
+    with_rules: bool = False
+
+
+def _icd(store: SqlStore, name: str, task: Task) -> list[Variant]:
+    train, score = split(task.gold, 0), split(task.gold, 1)
+    return [
+        Variant(name, name, task, train, score),
+        Variant(name, f"{name} (flat)", task, train, score, hierarchies=False),
+    ]
+
+
+def variants(store: SqlStore, workdir: Path, *, only: set[str] | None = None) -> list[Variant]:
+    """Every variant of every gold set (``only``: of those sets), in a fixed order."""
+    found: list[Variant] = []
+    wanted = only or {"cm_who", "who_cm", "cim10fr_who", "cim10fr_coarse", "samu", "hl7"}
+    if "cm_who" in wanted:
+        found += _icd(store, "cm_who", cm_who_task(store))
+    if "who_cm" in wanted:
+        found += _icd(store, "who_cm", who_cm_task(store))
+    if "cim10fr_who" in wanted:
+        found += _icd(store, "cim10fr_who", cim10fr_who_task(store))
+    if "cim10fr_coarse" in wanted:
+        found += _icd(store, "cim10fr_coarse", cim10fr_coarse_task(store, workdir))
+    if "samu" in wanted:
+        for task in samu_tasks(store):
+            train = {c: v for c, v in task.gold.items() if code_half(c) == 0}
+            score = {c: v for c, v in task.gold.items() if code_half(c) == 1}
+            found += [
+                Variant("samu", task.name, task, train, score),
+                Variant("samu", f"{task.name} +rules", task, train, score, with_rules=True),
+            ]
+    if "hl7" in wanted:
+        for task in hl7_tasks(store, workdir):
+            map_id = task.name.split()[-1]
+            scored = zlib.crc32(("map:" + map_id).encode()) % 2 == 1
+            train, score = ({}, task.gold) if scored else (task.gold, {})
+            found += [
+                Variant("hl7", task.name, task, train, score),
+                Variant("hl7", f"{task.name} +memory", task, train, score, with_rules=True),
+            ]
+    return found
 
 
 def load_csv(
@@ -153,13 +242,44 @@ def cim10fr_who_task(store: SqlStore) -> Task:
         display_column="label_fr",
         parent_column="parent_code",
         ignore_columns="label_fr_composed,label_en_gnuhealth,gnuhealth_id,label_en_who2019",
-        unknown_parents="drop",
     )
     shared = _codes(store, who) & set(
         store.labels_frame(french).filter(pl.col("label") != "").get_column("code").to_list()
     )
     gold: Gold = {code: ({code}, "equivalent") for code in sorted(shared) if _classified(code)}
     return Task("cim10fr_who", french, who, gold, [RULES / "icd10_editions.yaml"])
+
+
+def cim10fr_coarse_task(store: SqlStore, workdir: Path) -> Task:
+    """CIM-10 FR (French labels) → the same classification cut at its categories: the level
+    choice in French. A subcategory's gold is its category (``wider``: the target has
+    nothing as specific), a category's is itself; nothing but the bundled CIM-10 FR file is
+    read, and no rule says which is which. It teaches what the CIM-11 → CIM-10 upgrade asks
+    most — stop at the category when the look-alike child is too specific — in the language
+    of that task, without touching its (forbidden) correspondence table."""
+    french = cim10fr_who_task(store).source
+    concepts = pl.read_csv(DATA / "cim10_fr" / "cim10_fr_concepts.csv", infer_schema=False)
+    coarse = concepts.filter(pl.col("kind") != "subcategory")
+    path = workdir / "cim10_fr_categories.csv"
+    coarse.select("code", "parent_code", display="label_fr").write_csv(path)
+    target = load_csv(
+        store,
+        path,
+        "urn:concordance:codesystem:cim10-fr-categories",
+        "5.0.4",
+        "fr",
+        parent_column="parent_code",
+    )
+    categories = set(coarse.filter(pl.col("kind") == "category").get_column("code").to_list())
+    gold: Gold = {}
+    for code, kind, parent, label in concepts.select("code", "kind", "parent_code", "label_fr").iter_rows():
+        if not label:
+            continue
+        if kind == "category":
+            gold[code] = ({code}, "equivalent")
+        elif kind == "subcategory" and parent in categories:
+            gold[code] = ({parent}, "wider")
+    return Task("cim10fr_coarse", french, target, gold)
 
 
 def samu_tasks(store: SqlStore) -> Iterator[Task]:
@@ -191,7 +311,7 @@ def hl7_tasks(store: SqlStore, workdir: Path) -> Iterator[Task]:
     labelled = pairs.filter(
         pl.col("source_display").is_not_null()
         & pl.col("target_display").is_not_null()
-        & (pl.col("equivalence") != "unmatched")
+        & ~pl.col("equivalence").is_in(["unmatched", "disjoint"])  # not a mapping to a target
     )
     signatures = {
         str(map_id): _map_signature(rows)

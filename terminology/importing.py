@@ -32,7 +32,8 @@ from terminology.errors import (
     VersionConflictError,
 )
 from terminology.importers.base import Importer, ImportSource, ProgressCallback, no_progress
-from terminology.models import CodeSystemMetadata, ImportOutcome, ImportReport
+from terminology.models import CodeSystemMetadata, HierarchySummary, ImportOutcome, ImportReport
+from terminology.roots import HierarchyCheck, check_hierarchy
 from terminology.storage.store import SqlStore
 
 
@@ -59,6 +60,9 @@ class BatchCheck:
         self.path = path
         self.drop_unknown_parents = drop_unknown_parents
         self.dropped_links = 0
+        self.dropped = pl.DataFrame(schema={"code": pl.String, "parent": pl.String})
+        """The links to parents the file never defines (``code``, ``parent``), when dropped."""
+        self.chapters: list[pl.DataFrame] = []
         self.seen: list[pl.DataFrame] = []
         self.links: list[pl.DataFrame] = []
         self.count = 0
@@ -80,6 +84,18 @@ class BatchCheck:
             .drop_nulls("parent")
         )
         self.links.append(links)
+        kind = pl.col("properties").str.json_path_match("$.kind").str.to_lowercase()
+        self.chapters.append(batch.filter(kind == "chapter").select("code"))
+
+    def chapter_codes(self) -> pl.DataFrame | None:
+        """The codes the file calls chapters (a ``kind`` property), or None if it names none."""
+        chapters = pl.concat(self.chapters) if self.chapters else pl.DataFrame(schema={"code": pl.String})
+        return chapters if chapters.height else None
+
+    def hierarchy_check(self, kept: pl.DataFrame) -> HierarchyCheck:
+        """Missing parents, concepts cut from their root and orphan roots, once verified."""
+        codes = pl.concat(self.seen).select("code")
+        return check_hierarchy(codes, kept.rename({"child": "code"}), self.dropped, self.chapter_codes())
 
     def refuse_duplicates(self, codes: pl.DataFrame | None = None) -> None:
         """Raise for the first code that appears twice, naming both lines; by default over
@@ -126,6 +142,7 @@ class BatchCheck:
                 **_where(row),
             )
         self.dropped_links = unknown.height
+        self.dropped = unknown.select(pl.col("child").alias("code"), "parent")
         ranked = ranked.drop_nulls("parent_ordinal")
         # A parent that always precedes its child rules out cycles without walking the graph
         # (the usual order of real code lists); otherwise look for one.
@@ -315,8 +332,10 @@ def _store_new_version(
                 else:
                     # The links are written as read while verify() runs beside the write;
                     # if it fails, the transaction rolls back and nothing is kept.
-                    writer.put(partial(transaction.send, transaction.prepare_hierarchy(check.all_links())))
+                    links = check.all_links()
+                    writer.put(partial(transaction.send, transaction.prepare_hierarchy(links)))
                     check.verify()
+                hierarchy = check.hierarchy_check(links)
                 writer.put(partial(transaction.build_keys, "hierarchy_edge"))
             system = transaction.finish(languages, primary=metadata.language)
             designation_count, edge_count = transaction.designation_count, transaction.edge_count
@@ -332,10 +351,23 @@ def _store_new_version(
         designation_count=designation_count,
         edge_count=edge_count,
         dropped_parent_links=check.dropped_links,
+        hierarchy=hierarchy_summary(hierarchy),
         notes=tuple(source.notes),
         previous_version=previous.version if previous else None,
         changes=changes,
         seconds=time.perf_counter() - started,
+    )
+
+
+def hierarchy_summary(check: HierarchyCheck) -> HierarchySummary:
+    """The import report's record of what the hierarchy check found."""
+    return HierarchySummary(
+        concepts_missing_parent=check.concepts_missing_parent,
+        missing_parents=check.missing_parents,
+        cut_from_root=check.cut_from_root,
+        orphan_roots=check.orphan_roots,
+        under_orphan_roots=check.under_orphan_roots,
+        warnings=tuple(check.warnings()),
     )
 
 

@@ -127,6 +127,18 @@ class ImportOutcome(StrEnum):
     UNCHANGED = "unchanged"
 
 
+class HierarchySummary(Frozen):
+    """What an import did to the hierarchy (:class:`terminology.roots.HierarchyCheck`)."""
+
+    concepts_missing_parent: int = 0
+    missing_parents: tuple[str, ...] = ()
+    cut_from_root: int = 0
+    orphan_roots: tuple[str, ...] = ()
+    under_orphan_roots: int = 0
+    warnings: tuple[str, ...] = ()
+    """What the import summary says loudly (empty: the hierarchy is whole)."""
+
+
 class ImportReport(Frozen):
     """What one import did, for the command line and for audit."""
 
@@ -135,6 +147,7 @@ class ImportReport(Frozen):
     designation_count: int = 0
     edge_count: int = 0
     dropped_parent_links: int = 0
+    hierarchy: HierarchySummary = HierarchySummary()
     notes: tuple[str, ...] = ()
     """What the importer skipped and why (e.g. an ``owl:imports`` it did not fetch)."""
     previous_version: str | None = None
@@ -155,6 +168,8 @@ class MatchMethod(StrEnum):
     """A code rule of the project's rule files."""
     MEMORY = "memory"
     """A pair curators validated before (mapping memory)."""
+    DECIDED_NEIGHBOUR = "decided-neighbour"
+    """Near the target a curator chose for the source's parent or sibling."""
 
 
 class Candidate(Frozen):

@@ -24,7 +24,7 @@ from terminology.importers import importer_class
 from terminology.importing import import_code_system
 from terminology.models import CodeSystem
 from terminology.services import curation as service
-from terminology.services.code_systems import read_manifest
+from terminology.services.code_systems import hierarchy_roots, read_manifest
 from terminology.services.translation import MapCache, MapChoice, choose_maps, translator
 from terminology.settings import Settings, get_settings
 from terminology.storage import conceptmaps, curation, migrate, projects
@@ -152,6 +152,26 @@ class Concordance:
             frame.join(depth, on="code", how="left")
             .select("code", "display", "active", "parents", "depth")
             .sort("code")
+        )
+
+    def roots(self, reference: str, version: str | None = None) -> pl.DataFrame:
+        """The roots of a version's hierarchy: code, display, concepts (the root and all
+        below it) and chapter (whether it is one; null when the version does not say), chapters
+        first. A classification with roots that are not chapters has concepts cut from
+        their chapter — which matching would read as unplaced.
+
+        >>> import tempfile
+        >>> c = Concordance.open(f"sqlite:///{tempfile.mkdtemp()}/doc.db")
+        >>> _ = c.load(only=["CIM10FR"])
+        >>> roots = c.roots("urn:concordance:codesystem:cim10-fr-gnuhealth")
+        >>> roots.height, roots["chapter"].all(), roots["concepts"].sum()
+        (22, True, 14715)
+        """
+        report = hierarchy_roots(self.store, self.system(reference, version))
+        return pl.DataFrame(
+            [(r.code, r.display, r.concepts, r.chapter) for r in report.roots],
+            schema={"code": pl.String, "display": pl.String, "concepts": pl.Int64, "chapter": pl.Boolean},
+            orient="row",
         )
 
     # ------------------------------------------------------------------ matching

@@ -121,8 +121,6 @@ def too_many_codings(count: int, most: int) -> None:
         raise TooCostlyError(f"the request asks about {count} codings; at most {most} are answered at once")
 
 
-
-
 def validation_options(found: dict[str, list[Any]], accept_language: str | None) -> ValidationOptions:
     """How the request wants codes judged: displays in ``displayLanguage`` (else the
     Accept-Language header; a language that is no language tag is refused),

@@ -20,6 +20,7 @@ const TEXT = {
     "all-chapters": "Tous les chapitres", "flagged": "Signalées", "commented": "Commentées",
     "sort-code": "Tri : code", "sort-score-desc": "Tri : score ↓", "sort-score": "Tri : score ↑",
     "sort-frequency": "Tri : fréquence d'usage ↓", "sort-updated": "Tri : dernière modification ↓",
+    "sort-useful": "Tri : le plus utile à décider",
     "rows": "lignes", "of": "sur", "within": "Sous-arbre : {code}", "clear": "retirer",
     "decision": "Décision", "candidates": "Candidats", "target": "Cible", "reason": "Raison", "history": "Historique",
     "none": "aucune", "no-map": "pas de correspondance", "pick": "choisir", "add": "ajouter", "remove": "retirer",
@@ -61,6 +62,7 @@ const TEXT = {
     "all-chapters": "All chapters", "flagged": "Flagged", "commented": "Commented",
     "sort-code": "Sort: code", "sort-score-desc": "Sort: score ↓", "sort-score": "Sort: score ↑",
     "sort-frequency": "Sort: usage frequency ↓", "sort-updated": "Sort: last change ↓",
+    "sort-useful": "Sort: most useful to decide next",
     "rows": "rows", "of": "of", "within": "Subtree: {code}", "clear": "clear",
     "decision": "Decision", "candidates": "Candidates", "target": "Target", "reason": "Reason", "history": "History",
     "none": "none", "no-map": "no map", "pick": "pick", "add": "add", "remove": "remove",
@@ -99,7 +101,8 @@ const TEXT = {
 const BANDS = { "": [null, null], "high": [0.9, null], "mid": [0.7, 0.9], "low": [0.5, 0.7], "poor": [null, 0.5] };
 const BAND_LABELS = { "high": "≥ 0.9", "mid": "0.7 – 0.9", "low": "0.5 – 0.7", "poor": "< 0.5" };
 const SORTS = [["source_code", "sort-code"], ["-score", "sort-score-desc"], ["score", "sort-score"],
-               ["-frequency", "sort-frequency"], ["-updated_at", "sort-updated"]];
+               ["-frequency", "sort-frequency"], ["-updated_at", "sort-updated"],
+               ["useful", "sort-useful"]];
 
 // ---------------------------------------------------------------------------- state
 

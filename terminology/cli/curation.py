@@ -11,9 +11,10 @@ import typer
 from terminology.cli.store import open_store
 from terminology.errors import ConcordanceError
 from terminology.review.decision_files import DecisionFormat
-from terminology.review.workflow import Role
+from terminology.review.workflow import Role, Status
 from terminology.services import curation as service
 from terminology.storage import projects, users
+from terminology.storage.curation import RowQuery
 from terminology.storage.store import SqlStore
 
 users_app = typer.Typer(help="People and interfaces that call the API.", no_args_is_help=True)
@@ -121,8 +122,14 @@ def _share(part: int, whole: int) -> str:
 
 
 @projects_app.command("show")
-def show_project(project: Annotated[str, typer.Argument(help="Project name or number.")]) -> None:
-    """A project's progress: per status, per curator and per chapter."""
+def show_project(
+    project: Annotated[str, typer.Argument(help="Project name or number.")],
+    next_rows: Annotated[
+        int, typer.Option("--next", min=0, max=1000, help="Undecided rows listed, most useful first.")
+    ] = 10,
+) -> None:
+    """A project's progress: per status, per curator and per chapter, and the undecided rows
+    most useful to decide next (those whose best two candidates the model can least tell apart)."""
     from rich.table import Table
 
     from terminology.cli.output import console
@@ -155,6 +162,13 @@ def show_project(project: Annotated[str, typer.Argument(help="Project name or nu
             str(c["display"] or c["code"] or "—"), f"{c['total']:,}", _share(c["decided"], c["total"])
         )
     out.print(chapters)
+    undecided = RowQuery(sort="useful", status=(Status.UNMAPPED,), limit=max(next_rows, 1))
+    page = service.queue_page(store, found, undecided)
+    if next_rows and page.rows:
+        useful = Table("most useful to decide next", "label", "best score")
+        for row, best in page.rows:
+            useful.add_row(row.source_code, row.source_label or "", "—" if best is None else f"{best:.2f}")
+        out.print(useful)
 
 
 @projects_app.command("export")
@@ -250,7 +264,11 @@ def open_scale_review(store: SqlStore, *, member: str = "demo") -> str:
     if announced.building is None:
         return f"{SCALE_PROJECT!r} is ready (project {announced.id})."
     rules_folder = Path(__file__).resolve().parents[2] / "mapping_rules" / "rules"
-    rules = [rules_folder / "cim11_cim10_chapters.yaml", rules_folder / "cim11_cim10_labels.yaml"]
+    rules = [  # the README's rule files for this task
+        rules_folder / "icd10_editions.yaml",
+        rules_folder / "cim11_cim10_chapters.yaml",
+        rules_folder / "cim11_cim10_labels.yaml",
+    ]
     saved = match_and_save(store, source, target, rules=rules, top_k=5, project=SCALE_PROJECT).project
     assert saved is not None
     found = f"{saved.candidate_count:,} candidates for {source.concept_count:,} source codes"

@@ -20,6 +20,7 @@ from terminology.cli.output import (
     console,
     progress_bar,
     report_lines,
+    roots_table,
     systems_table,
 )
 from terminology.cli.publication import maps_app, publish_command
@@ -30,7 +31,7 @@ from terminology.importers import format_names, importer_class
 from terminology.importers.base import total_size
 from terminology.importing import import_code_system, options_from_pairs
 from terminology.models import CodeSystemMetadata, ImportReport
-from terminology.services.code_systems import read_manifest
+from terminology.services.code_systems import hierarchy_roots, read_manifest
 from terminology.settings import get_settings
 from terminology.storage import migrate
 from terminology.storage.engine import make_engine
@@ -168,9 +169,27 @@ def load_manifest(
 
 
 @app.command("systems")
-def systems() -> None:
-    """List the stored code systems and their versions."""
-    console().print(systems_table(open_store().code_systems()))
+def systems(
+    roots: Annotated[
+        str | None,
+        typer.Option(
+            "--roots",
+            metavar="URL[|VERSION]",
+            help="List that version's roots instead (chapters first; orphans named).",
+        ),
+    ] = None,
+) -> None:
+    """List the stored code systems and their versions, or one version's roots."""
+    store = open_store()
+    out = console()
+    if roots is None:
+        out.print(systems_table(store.code_systems()))
+        return
+    url, version = split_reference(roots)
+    report = hierarchy_roots(store, store.code_system(url, version))
+    out.print(roots_table(report))
+    for warning in report.check.warnings():
+        out.print(f"WARNING: {warning}", markup=False)
 
 
 @app.command("concepts")

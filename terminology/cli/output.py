@@ -20,6 +20,7 @@ from rich.table import Table
 
 from terminology.importers.base import ProgressCallback
 from terminology.models import CodeSystem, Concept, ImportOutcome, ImportReport
+from terminology.services.code_systems import RootsReport
 
 
 def console() -> Console:
@@ -48,6 +49,19 @@ def systems_table(code_systems: list[CodeSystem]) -> Table:
     return table
 
 
+def roots_table(report: RootsReport) -> Table:
+    """A version's roots, chapters first, with how many concepts hang from each."""
+    table = Table(title=f"{report.system.reference} — {len(report.roots):,} roots", title_justify="left")
+    table.add_column("code", no_wrap=True)
+    table.add_column("display")
+    table.add_column("concepts", justify="right")
+    table.add_column("chapter")
+    for root in report.roots:
+        chapter = "—" if root.chapter is None else ("yes" if root.chapter else "NO (orphan)")
+        table.add_row(root.code, root.display or "", f"{root.concepts:,}", chapter)
+    return table
+
+
 def concepts_table(system: CodeSystem, found: list[Concept]) -> Table:
     table = Table(title=f"{system.reference} — {len(found)} shown", title_justify="left")
     table.add_column("code", no_wrap=True)
@@ -73,10 +87,7 @@ def report_lines(report: ImportReport) -> list[str]:
         f"{report.designation_count:,} designations, {report.edge_count:,} hierarchy links "
         f"in {report.seconds:.1f} s"
     ]
-    if report.dropped_parent_links:
-        lines.append(
-            f"  {report.dropped_parent_links:,} links to parents the file does not define were dropped"
-        )
+    lines.extend(f"  WARNING: {warning}" for warning in report.hierarchy.warnings)
     lines.extend(f"  note: {note}" for note in report.notes)
     if report.changes is not None:
         c = report.changes

@@ -19,7 +19,7 @@ from terminology.review.workflow import MappingRow
 
 PREDICATES = {
     "equivalent": "skos:exactMatch",
-    "relatedto": "skos:closeMatch",
+    "relatedto": "skos:relatedMatch",
     "equal": "skos:exactMatch",
     "wider": "skos:broadMatch",
     "subsumes": "skos:broadMatch",
@@ -33,6 +33,7 @@ JUSTIFICATIONS = {
     MatchMethod.MEMORY: "semapv:BackgroundKnowledgeBasedMatching",
     MatchMethod.ANCESTOR: "semapv:StructuralMatching",
     MatchMethod.PARENT_CONTEXT: "semapv:StructuralMatching",
+    MatchMethod.DECIDED_NEIGHBOUR: "semapv:StructuralMatching",
 }
 """How each matching method justifies a mapping, in the SEMAPV vocabulary SSSOM uses."""
 COLUMNS = (

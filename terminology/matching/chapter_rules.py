@@ -7,6 +7,11 @@ whole of CIM-10 invites look-alike labels from unrelated chapters. A file of
 root of the source hierarchy), the target chapters its concepts may map to.
 ``restrict`` drops pairs that leave them; ``boost`` only raises pairs that
 stay. Source chapters the file does not list are not constrained.
+
+Rules fail open: a target whose chapter the file does not know (its root is none of the
+chapters the file names — a concept cut from its chapter by a damaged import, or a
+chapter added since) is never dropped. A correspondence narrows the search among
+chapters it knows; it must not hide a right answer it cannot place.
 """
 
 from __future__ import annotations
@@ -100,14 +105,19 @@ def apply_chapter_rules(
             source_roots, on="source_code", how="left"
         )
         constrained = located.join(table.select("source_root").unique(), on="source_root", how="semi")
+        placed = constrained.join(target_roots, on="target_code", how="left")
+        known = table.select(pl.col("allowed_root").alias("target_root")).unique()
+        unplaced = placed.join(known, on="target_root", how="anti").select("pair")
         staying = (
-            constrained.join(target_roots, on="target_code", how="left")
-            .join(table, left_on=["source_root", "target_root"], right_on=["source_root", "allowed_root"])
+            placed.join(
+                table, left_on=["source_root", "target_root"], right_on=["source_root", "allowed_root"]
+            )
             .select("pair")
             .unique()
         )
         stays = pl.col("pair").is_in(staying.get_column("pair").implode())
-        leaves = pl.col("pair").is_in(constrained.get_column("pair").implode()) & ~stays
+        kept_unplaced = pl.col("pair").is_in(unplaced.get_column("pair").implode())  # fail open
+        leaves = pl.col("pair").is_in(constrained.get_column("pair").implode()) & ~stays & ~kept_unplaced
         if rule.effect == "restrict":
             pairs = numbered.filter(~leaves).drop("pair")
         else:

@@ -12,7 +12,7 @@ a curator can read.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from typing import Literal
 
 import numpy as np
@@ -24,6 +24,7 @@ from terminology.matching.code_rules import CodeRule, code_rule_candidates
 from terminology.matching.frames import MatchingFrames, VersionReader, read_frames
 from terminology.matching.hierarchy import Hierarchy
 from terminology.matching.label_rewrites import LabelRewrite, rewrite_labels
+from terminology.matching.lexical import ANY_LANGUAGE
 from terminology.matching.lexicon import shipped_lexicon
 from terminology.matching.memory import MappingMemory, memory_candidates
 from terminology.matching.normalise import Normaliser, default_normaliser
@@ -197,6 +198,7 @@ METHOD_PRIORITY = (
     MatchMethod.LEXICAL,
     MatchMethod.ANCESTOR,
     MatchMethod.PARENT_CONTEXT,
+    MatchMethod.DECIDED_NEIGHBOUR,
 )
 """Which method a candidate is recorded under when several proposed it."""
 
@@ -210,11 +212,15 @@ def candidate_pool(
     normaliser: Normaliser | None = None,
     pool_settings: PoolSettings | None = None,
     hierarchies: bool = True,
+    decided: Mapping[str, Sequence[str]] | None = None,
     progress: Callable[[int], None] = lambda _: None,
 ) -> pl.DataFrame:
     """Every candidate of every source concept with its features, before ranking (what the
     ranker is trained and applied on), plus the rule evidence (``prior``, ``rule``,
-    ``rule_equivalence``, ``rule_reason``) of pairs the rules or the memory gave."""
+    ``rule_equivalence``, ``rule_reason``) of pairs the rules or the memory gave.
+
+    ``decided`` (source code → the target codes curators chose) widens the pool around
+    decided concepts (:mod:`terminology.matching.decided`)."""
     normaliser = normaliser or default_normaliser()
     inputs = matching_input(
         frames, normaliser=normaliser, label_rewrites=label_rewrites, hierarchies=hierarchies
@@ -227,6 +233,7 @@ def candidate_pool(
         known.select("source_code", "target_code", "method"),
         settings=pool_settings,
         progress=progress,
+        decided=decided,
     )
     evidence = (
         known.sort("prior", descending=True)
@@ -243,13 +250,18 @@ def candidate_pool(
 
 def _reasons(frame: pl.DataFrame, model: RankingModel) -> pl.Expr:
     """The sentence a curator reads: what proposed the candidate, then what ranked it."""
+    language = (  # the language the labels were compared in, or none when the systems share none
+        pl.when(pl.col("lex_lang") == ANY_LANGUAGE)
+        .then(pl.lit(""))
+        .otherwise(pl.format(" (in {})", "lex_lang"))
+    )
     lexical = pl.when(pl.col("lex_source_label").is_not_null()).then(
         pl.format(
-            'labels "{}" ~ "{}" {} ({})',
+            'labels "{}" ~ "{}" {}{}',
             "lex_source_label",
             "lex_target_label",
             pl.col("lex_best").round(2),
-            "lex_lang",
+            language,
         )
     )
     ancestor = pl.when((pl.col("cover_levels") > 0) & pl.col("cover_near_label").is_not_null()).then(
@@ -263,12 +275,33 @@ def _reasons(frame: pl.DataFrame, model: RankingModel) -> pl.Expr:
     context = pl.when(pl.col("parent_best_down").is_not_null() | pl.col("context_levels").is_not_null()).then(
         pl.format('context: parent "{}" is best matched to {}', "parent_label", "parent_best")
     )
+    near_decided = pl.when(
+        pl.col("decided_parent").is_not_null() | pl.col("decided_sibling").is_not_null()
+    ).then(pl.lit("near the target curators chose for its parent or a sibling"))
     rewritten = pl.when(pl.col("lex_rewrites").list.len() > 0).then(
         pl.lit("rewritten by ") + pl.col("lex_rewrites").list.join(", ")
     )
+    baseline = pl.when(pl.col("lex_source_label").is_null() & pl.col("tfidf_cos").is_not_null()).then(
+        pl.format(
+            "3-gram TF-IDF cosine {} (rank {} among the targets)",
+            pl.col("tfidf_cos").round(2),
+            pl.col("tfidf_rank").cast(pl.Int32),
+        )
+    )
+    same = pl.when(pl.col("same_label").fill_null(False)).then(pl.lit("same label as the source"))
     ranked_by = pl.format("{} p = {}", pl.lit(f"ranked by the {model.describe()}:"), pl.col("score").round(2))
     return pl.concat_str(
-        [pl.col("rule_reason"), lexical, rewritten, ancestor, context, ranked_by],
+        [
+            pl.col("rule_reason"),
+            same,
+            lexical,
+            baseline,
+            rewritten,
+            ancestor,
+            context,
+            near_decided,
+            ranked_by,
+        ],
         separator="; ",
         ignore_nulls=True,
     ).alias("reason")
@@ -311,6 +344,7 @@ def match(
     top_k: int = 5,
     min_score: float = 0.0,
     pool_settings: PoolSettings | None = None,
+    decided: Mapping[str, Sequence[str]] | None = None,
     progress: Callable[[int], None] = lambda _: None,
 ) -> list[Candidate]:
     """The ``top_k`` best candidates of every source concept, ranked by ``model`` (the
@@ -337,6 +371,7 @@ def match(
         label_rewrites=label_rewrites,
         normaliser=normaliser,
         pool_settings=pool_settings,
+        decided=decided,
         progress=progress,
     )
     ranking = model(pool) if callable(model) else (model or default_model())
@@ -348,6 +383,19 @@ def match(
         chapter_rules=chapter_rules or [],
         top_k=top_k,
         min_score=min_score,
+    )
+
+
+def _same_labels_dropped(frame: pl.DataFrame, constrained: pl.DataFrame) -> pl.DataFrame:
+    """The same-label pairs the constraint rules dropped, back, saying so: a target whose
+    label is the source's own is the first one a curator looks for, and no correspondence
+    between chapters or properties may hide it (no rule kind excludes a code by name)."""
+    return (
+        frame.filter(pl.col("same_label"))
+        .join(constrained, on=["source_code", "target_code"], how="anti")
+        .with_columns(
+            (pl.col("reason") + "; kept: same label as the source, whatever the rules say").alias("reason")
+        )
     )
 
 
@@ -388,10 +436,14 @@ def candidates_from(
             "rule_ids",
             "reason",
             "closeness",
+            pl.col("same_label").fill_null(False)
+            if "same_label" in scored.columns
+            else pl.lit(False).alias("same_label"),
         )
     )
     constrained = apply_property_rules(property_rules, frames, frame)
     constrained = apply_chapter_rules(chapter_rules, frames, constrained)
+    constrained = pl.concat([constrained, _same_labels_dropped(frame, constrained)])
     orphans = frame.join(constrained.select("source_code").unique(), on="source_code", how="anti")
     kept_anyway = (
         orphans.sort(["source_code", "score"], descending=[False, True])
@@ -404,7 +456,10 @@ def candidates_from(
         pl.concat([constrained, kept_anyway])
         .sort(RANKING_ORDER, descending=RANKING_DESCENDING)
         .with_columns(pl.int_range(1, pl.len() + 1).over("source_code").alias("rank"))
-        .filter((pl.col("rank") <= top_k) & ((pl.col("score") >= min_score) | (pl.col("rank") == 1)))
+        .filter(
+            ((pl.col("rank") <= top_k) & ((pl.col("score") >= min_score) | (pl.col("rank") == 1)))
+            | pl.col("same_label")
+        )
     )
     return [
         Candidate(

@@ -40,3 +40,30 @@ def due(accepted: int, learnt: int, every: int) -> bool:
     (True, False, False)
     """
     return every > 0 and accepted - learnt >= every
+
+
+def informative_order(ranked: pl.DataFrame) -> list[str]:
+    """Source codes, the most useful to decide next first: those whose best two candidates
+    the model can least tell apart (margin sampling — the smallest gap between the first and
+    second probability), so each decision settles a choice the model could not make alone.
+    A source with a single candidate has the gap of that candidate to nothing (its own
+    probability). Ties go in a fixed order (a hash of the code), not the code's, so a
+    block of look-alike codes is not decided all at once.
+
+    ``ranked`` has ``source_code``, ``score`` and ``rank`` (1 for the best).
+
+    >>> ranked = pl.DataFrame({"source_code": ["a", "a", "b", "b", "c"],
+    ...     "score": [0.9, 0.1, 0.5, 0.45, 0.3], "rank": [1, 2, 1, 2, 1]})
+    >>> informative_order(ranked)
+    ['b', 'c', 'a']
+    """
+    best = ranked.filter(pl.col("rank") <= 2).sort("source_code", "rank")
+    gaps = best.group_by("source_code", maintain_order=True).agg(
+        (pl.col("score").first() - pl.col("score").get(1, null_on_oob=True).fill_null(0.0)).alias("gap")
+    )
+    return (
+        gaps.with_columns(pl.col("source_code").hash(seed=7).alias("tie"))
+        .sort("gap", "tie")
+        .get_column("source_code")
+        .to_list()
+    )

@@ -39,6 +39,28 @@ def language_of(frame: pl.DataFrame, languages: tuple[str, ...] | None) -> pl.Da
     return frame.with_columns(primary.alias("lang")).filter(pl.col("lang").is_in(list(languages)))
 
 
+BASELINE_K = 10
+"""How many of each source's best targets by 3-gram TF-IDF cosine alone are kept, per
+language: their cosine and rank are the baseline's evidence (a ``tfidf_rank`` beyond this is
+unknown, read as "not near the top")."""
+
+HIT_SCHEMA: dict[str, pl.DataType | type[pl.DataType]] = {
+    "source_code": pl.String,
+    "target_code": pl.String,
+    "lang": pl.String,
+    "score": pl.Float64,
+    "source_label": pl.String,
+    "target_label": pl.String,
+    "rewrites": pl.List(pl.String),
+}
+COSINE_SCHEMA: dict[str, pl.DataType | type[pl.DataType]] = {
+    "source_code": pl.String,
+    "target_code": pl.String,
+    "tfidf_cos": pl.Float64,
+    "tfidf_rank": pl.Int32,
+}
+
+
 def lexical_hits(
     source: pl.DataFrame,
     target: pl.DataFrame,
@@ -50,6 +72,22 @@ def lexical_hits(
     """The ``per_language`` best targets of each source concept in each shared language,
     over all their labels (display, preferred, synonyms): ``source_code``, ``target_code``,
     ``lang``, ``score`` and the label pair that scored it."""
+    return lexical_search(source, target, languages, per_language=per_language, progress=progress)[0]
+
+
+def lexical_search(
+    source: pl.DataFrame,
+    target: pl.DataFrame,
+    languages: tuple[str, ...] | None,
+    *,
+    per_language: int,
+    cosine_k: int = BASELINE_K,
+    progress: Callable[[int], None] = lambda _: None,
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """:func:`lexical_hits`, and each source's ``cosine_k`` best targets by 3-gram TF-IDF
+    cosine over all its labels, in any shared language (``source_code``, ``target_code``,
+    ``tfidf_cos``: the best cosine of their label pairs, ``tfidf_rank``: 1 for the source's
+    best target, ties broken by target code) — found by the same search, at no extra walk."""
     source, target = language_of(source, languages), language_of(target, languages)
     no_rewrite = pl.lit([], dtype=pl.List(pl.String)).alias("rewrites")
     if "rewrites" not in source.columns:
@@ -57,6 +95,7 @@ def lexical_hits(
     if "rewrites" not in target.columns:
         target = target.with_columns(no_rewrite)
     found: list[pl.DataFrame] = []
+    near: list[pl.DataFrame] = []
     for lang in sorted(set(source.get_column("lang").unique()) & set(target.get_column("lang").unique())):
         queries = source.filter(pl.col("lang") == lang)
         targets = target.filter(pl.col("lang") == lang)
@@ -68,10 +107,13 @@ def lexical_hits(
         query_array = np.asarray(query_norms, dtype=object)
         target_array = np.asarray(target_norms, dtype=object)
         chunks: list[pl.DataFrame] = []
+        cosine_chunks: list[pl.DataFrame] = []
         step = 4000
         for start in range(0, len(query_norms), step):
             chunk = query_norms[start : start + step]
-            rows, hit_targets, scores = index.search_pairs(chunk, top_k=2 * per_language)
+            (rows, hit_targets, scores), (c_rows, c_targets, cosines) = index.search_with_cosines(
+                chunk, top_k=2 * per_language, cosine_k=cosine_k
+            )
             chunks.append(
                 pl.DataFrame(
                     {
@@ -81,7 +123,24 @@ def lexical_hits(
                     }
                 )
             )
+            cosine_chunks.append(
+                pl.DataFrame(
+                    {
+                        "source_norm": pl.Series(query_array[c_rows + start], dtype=pl.String),
+                        "target_norm": pl.Series(target_array[c_targets], dtype=pl.String),
+                        "tfidf_cos": pl.Series(cosines, dtype=pl.Float64),
+                    }
+                )
+            )
             progress(len(chunk))
+        codes_s = queries.select(source_code="code", source_norm="norm").unique()
+        codes_t = targets.select(target_code="code", target_norm="norm").unique()
+        near.append(
+            pl.concat(cosine_chunks)
+            .join(codes_s, on="source_norm")
+            .join(codes_t, on="target_norm")
+            .select("source_code", "target_code", "tfidf_cos")
+        )
         pairs = pl.concat(chunks)
         found.append(
             pairs.join(
@@ -113,16 +172,23 @@ def lexical_hits(
                 .alias("rewrites"),
             )
         )
-    schema: dict[str, pl.DataType | type[pl.DataType]] = {
-        "source_code": pl.String,
-        "target_code": pl.String,
-        "lang": pl.String,
-        "score": pl.Float64,
-        "source_label": pl.String,
-        "target_label": pl.String,
-        "rewrites": pl.List(pl.String),
-    }
-    return pl.concat(found) if found else pl.DataFrame(schema=schema)
+    hits = pl.concat(found) if found else pl.DataFrame(schema=HIT_SCHEMA)
+    return hits, _cosine_ranks(near, cosine_k)
+
+
+def _cosine_ranks(near: list[pl.DataFrame], cosine_k: int) -> pl.DataFrame:
+    """Each source's ``cosine_k`` best targets by their best cosine, ranked (ties by code)."""
+    if not near:
+        return pl.DataFrame(schema=COSINE_SCHEMA)
+    return (
+        pl.concat(near)
+        .group_by("source_code", "target_code")
+        .agg(pl.col("tfidf_cos").max())
+        .sort(["source_code", "tfidf_cos", "target_code"], descending=[False, True, False])
+        .with_columns(pl.int_range(1, pl.len() + 1, dtype=pl.Int32).over("source_code").alias("tfidf_rank"))
+        .filter(pl.col("tfidf_rank") <= cosine_k)
+        .select(list(COSINE_SCHEMA))
+    )
 
 
 def preferred_labels(frame: pl.DataFrame, languages: tuple[str, ...] | None) -> pl.DataFrame:

@@ -4,7 +4,9 @@ Four generators propose targets for a source concept, each recorded as a
 :class:`~terminology.models.MatchMethod`:
 
 * **lexical** — the best targets in each language both systems share, over all
-  labels (:func:`terminology.matching.lexical.lexical_hits`);
+  labels (:func:`terminology.matching.lexical.lexical_search`), the best targets by
+  3-gram TF-IDF cosine alone (what a plain TF-IDF matcher would propose: the pool never
+  holds less than it), and every target whose label folds to the source's own;
 * **ancestor** — the ancestors of the best lexical neighbours, up to the root: when
   the target has nothing as specific as the source, the right answer is usually
   the category above the look-alike leaf;
@@ -20,16 +22,18 @@ it (:data:`FEATURES`), so one model ranks them all.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import polars as pl
 
+from terminology.matching.decided import from_decided_parent, from_decided_siblings
 from terminology.matching.hierarchy import Hierarchy
-from terminology.matching.lexical import PairSimilarities, lexical_hits, preferred_labels
+from terminology.matching.lexical import BASELINE_K, PairSimilarities, lexical_search, preferred_labels
 from terminology.matching.normalise import canonical
 from terminology.models import MatchMethod
+from terminology.text import fold
 
 FEATURES: tuple[str, ...] = (
     "sim_first",
@@ -69,6 +73,12 @@ FEATURES: tuple[str, ...] = (
     "target_unspecified",
     "code_rule",
     "memory",
+    "tfidf_cos",
+    "tfidf_rank",
+    "tfidf_gap",
+    "decided_parent",
+    "decided_sibling",
+    "decided_support",
 )
 """What the ranker reads of each (source, candidate) pair, in the model's column order."""
 
@@ -80,6 +90,9 @@ UNSPECIFIED = re.compile(
 )
 SIBLINGS_AT_MOST = 60
 """Sibling agreement is read only under parents with at most this many children."""
+SAME_LABEL_AT_MOST = 10
+"""A source whose label folds to the labels of more targets than this (a bare residual
+"Autres" in a list that repeats it) gets no same-label guarantee: none of them is *the* one."""
 
 
 @dataclass(frozen=True)
@@ -94,6 +107,8 @@ class PoolSettings:
     """Best targets of each of the source's ancestors that join the pool."""
     context_levels: int = 3
     """How far up the source hierarchy those ancestors are looked for."""
+    baseline_top: int = 5
+    """A source's best targets by 3-gram TF-IDF cosine alone that join the pool."""
 
 
 @dataclass(frozen=True)
@@ -114,6 +129,33 @@ def _self_or_ancestors(hierarchy: Hierarchy) -> pl.DataFrame:
         "code", pl.col("code").alias("ancestor"), pl.lit(0, dtype=pl.Int32).alias("levels")
     )
     return pl.concat([own, hierarchy.ancestors.cast({"levels": pl.Int32})])
+
+
+def _folded_labels(labels: pl.DataFrame) -> pl.DataFrame:
+    """(``code``, ``folded``) for each label as written (lexicon translations left out)."""
+    own = labels.filter(pl.col("use") != "translation").select("code", "label").unique()
+    folded = [" ".join(fold(text).split()) for text in own.get_column("label").to_list()]
+    return own.select("code").with_columns(pl.Series("folded", folded, dtype=pl.String))
+
+
+def same_label_pairs(inputs: MatchingInput) -> pl.DataFrame:
+    """(``source_code``, ``target_code``) whose labels fold to the same text (case, accents
+    and spacing aside), in whatever language: such a target is always proposed, whatever
+    the lexical search kept or the rules would drop, since a curator would find it first.
+
+    >>> from terminology.matching.hierarchy import Hierarchy
+    >>> labels = lambda rows: pl.DataFrame(rows, schema=["code", "label", "use"], orient="row")
+    >>> source = labels([("1D47", "Fièvre jaune", "display"), ("1D47", "yellow fever", "translation")])
+    >>> target = labels([("A95", "FIEVRE  JAUNE", "display"), ("A95.9", "Yellow fever", "display")])
+    >>> none = Hierarchy.of(pl.Series([], dtype=pl.String), pl.DataFrame(schema={"code": pl.String,
+    ...                                                                      "parent": pl.String}))
+    >>> same_label_pairs(MatchingInput(source, target, none, none, None)).rows()
+    [('1D47', 'A95')]
+    """
+    source = _folded_labels(inputs.source_labels).rename({"code": "source_code"})
+    target = _folded_labels(inputs.target_labels).rename({"code": "target_code"})
+    pairs = source.join(target, on="folded").select("source_code", "target_code").unique()
+    return pairs.filter(pl.len().over("source_code") <= SAME_LABEL_AT_MOST).sort("source_code", "target_code")
 
 
 def lexical_evidence(hits: pl.DataFrame) -> pl.DataFrame:
@@ -227,15 +269,40 @@ class Evidence:
     parent_best: pl.DataFrame
     known: pl.DataFrame
     """``source_code``, ``target_code``, ``method`` of code-rule and memory pairs."""
+    same_label: pl.DataFrame
+    """``source_code``, ``target_code`` whose labels fold to the same text."""
+    tfidf: pl.DataFrame
+    """``source_code``, ``target_code``, ``tfidf_cos``, ``tfidf_rank``: the best targets by
+    3-gram TF-IDF cosine alone."""
+    decided_parent: pl.DataFrame
+    """Targets near the one curators chose for the source's parent (``decided_parent``)."""
+    decided_sibling: pl.DataFrame
+    """Targets near those chosen for its siblings (``decided_sibling``, ``decided_support``)."""
+    baseline_top: int = 5
+    """How many of :attr:`tfidf` join the pool (:attr:`PoolSettings.baseline_top`)."""
 
 
 Generator = Callable[[Evidence], pl.DataFrame]
 """A candidate generator: the (``source_code``, ``target_code``) pairs it proposes."""
 
 GENERATORS: dict[str, Generator] = {
-    MatchMethod.LEXICAL.value: lambda evidence: evidence.lexical,
+    MatchMethod.LEXICAL.value: lambda evidence: pl.concat(
+        [
+            evidence.lexical.select("source_code", "target_code"),
+            evidence.tfidf.filter(pl.col("tfidf_rank") <= evidence.baseline_top).select(
+                "source_code", "target_code"
+            ),
+            evidence.same_label,
+        ]
+    ),
     MatchMethod.ANCESTOR.value: lambda evidence: evidence.cover.filter(pl.col("cover_levels") > 0),
     MatchMethod.PARENT_CONTEXT.value: lambda evidence: evidence.parent_proposed,
+    MatchMethod.DECIDED_NEIGHBOUR.value: lambda evidence: pl.concat(
+        [
+            evidence.decided_parent.select("source_code", "target_code"),
+            evidence.decided_sibling.select("source_code", "target_code"),
+        ]
+    ),
 }
 """The generators of the pool by the method they are recorded under, in the order their
 proposals are listed (a pair's ``methods`` keep it). Code rules and the mapping memory
@@ -253,6 +320,7 @@ def build_pool(
     *,
     settings: PoolSettings | None = None,
     progress: object = None,
+    decided: Mapping[str, Sequence[str]] | None = None,
 ) -> pl.DataFrame:
     """Every candidate pair with the methods that proposed it and its features.
 
@@ -262,13 +330,12 @@ def build_pool(
     :data:`FEATURES`, and what reasons are written from.
     """
     settings = settings or PoolSettings()
-    kwargs = {"progress": progress} if callable(progress) else {}
-    hits = lexical_hits(
+    hits, tfidf = lexical_search(
         inputs.source_labels,
         inputs.target_labels,
         inputs.languages,
         per_language=settings.per_language,
-        **kwargs,
+        progress=progress if callable(progress) else lambda _: None,
     )
     lexical = lexical_evidence(hits)
     parent_proposed, parent_best = _parent_context(
@@ -281,6 +348,11 @@ def build_pool(
         parent_proposed=parent_proposed,
         parent_best=parent_best,
         known=proposed.select("source_code", "target_code", "method"),
+        same_label=same_label_pairs(inputs),
+        tfidf=tfidf,
+        baseline_top=settings.baseline_top,
+        decided_parent=from_decided_parent(inputs.source, inputs.target, decided or {}),
+        decided_sibling=from_decided_siblings(inputs.source, inputs.target, decided or {}),
     )
     active_targets = inputs.target_labels.select(pl.col("code").alias("target_code")).unique()
     pairs = (
@@ -296,8 +368,15 @@ def build_pool(
         .join(active_targets, on="target_code", how="semi")
         .group_by("source_code", "target_code", maintain_order=True)
         .agg(pl.col("method").unique(maintain_order=True).alias("methods"))
+        .join(evidence.decided_parent, on=["source_code", "target_code"], how="left")
+        .join(evidence.decided_sibling, on=["source_code", "target_code"], how="left")
     )
-    return pool_features(pairs, inputs, lexical, evidence.cover, parent_proposed, parent_best)
+    same = evidence.same_label.with_columns(pl.lit(True).alias("same_label"))
+    return (
+        pool_features(pairs, inputs, lexical, evidence.cover, parent_proposed, parent_best, evidence.tfidf)
+        .join(same, on=["source_code", "target_code"], how="left")
+        .with_columns(pl.col("same_label").fill_null(False))
+    )
 
 
 def _flags(labels: pl.DataFrame, side: str) -> pl.DataFrame:
@@ -365,11 +444,12 @@ def _similarities(pairs: pl.DataFrame, inputs: MatchingInput) -> pl.DataFrame:
     if others and frame is not None:
         result = result.with_columns(
             pl.Series(
-                "sim_other", np.nanmax(np.vstack([columns[f"similarity_{lang}"] for lang in others]), axis=0)
+                "sim_other",
+                np.fmax.reduce(np.vstack([columns[f"similarity_{lang}"] for lang in others]), axis=0),
             ),
             pl.Series(
                 "source_cover_other",
-                np.nanmax(np.vstack([columns[f"source_cover_{lang}"] for lang in others]), axis=0),
+                np.fmax.reduce(np.vstack([columns[f"source_cover_{lang}"] for lang in others]), axis=0),
             ),
         )
     else:
@@ -393,6 +473,7 @@ def pool_features(
     cover: pl.DataFrame,
     parent_proposed: pl.DataFrame,
     parent_best: pl.DataFrame,
+    tfidf: pl.DataFrame,
 ) -> pl.DataFrame:
     """Join every piece of evidence to the pairs, one column per name of :data:`FEATURES`."""
     up = _self_or_ancestors(inputs.target)
@@ -462,7 +543,17 @@ def pool_features(
         .select(keys)
         .with_columns(pl.int_range(1, pl.len() + 1).over("source_code").alias("cover_rank"))
     )
-    frame = frame.join(cover_rank, on=keys, how="left")
+    best_cosine = tfidf.group_by("source_code").agg(pl.col("tfidf_cos").max().alias("tfidf_top"))
+    frame = (
+        frame.join(cover_rank, on=keys, how="left")
+        .join(tfidf, on=keys, how="left")
+        .join(best_cosine, on="source_code", how="left")
+        .with_columns(
+            pl.col("tfidf_rank").fill_null(BASELINE_K + 1),  # beyond the baseline's top: far
+            (pl.col("tfidf_top") - pl.col("tfidf_cos")).alias("tfidf_gap"),
+        )
+        .drop("tfidf_top")
+    )
     return _similarities(frame, inputs).with_columns([pl.col(name).cast(pl.Float32) for name in FEATURES])
 
 

@@ -262,11 +262,22 @@ class LabelIndex:
     ) -> tuple[np.ndarray[Any, np.dtype[np.int64]], Ids, Floats]:
         """:meth:`search` as three flat arrays (query number, target number, score), each
         query's hits best first: what bulk matching joins on, with no object per hit."""
+        return self.search_with_cosines(queries, top_k=top_k, cosine_k=0)[0]
+
+    def search_with_cosines(
+        self, queries: Sequence[str], *, top_k: int = 5, cosine_k: int = 5
+    ) -> tuple[Flat, Flat]:
+        """:meth:`search_pairs`, and from the same shortlist each query's ``cosine_k`` best
+        targets by 3-gram TF-IDF cosine alone, best first — the evidence of a plain TF-IDF
+        matcher, which the ranker may lean on where nothing else helps."""
         if len(self) <= self.settings.keep:
             ids, best = exhaustive_search(list(self.labels), queries, top_k=top_k, space=self.space)
             self.comparisons += len(queries) * len(self)
             found_targets = ids.astype(np.int32)
             scores = best.astype(np.float32)
+            cosines = (self.space.vectors(list(queries)) @ self.space.targets.T).toarray().astype(np.float32)
+            by_cosine = np.argsort(-cosines, axis=1, kind="stable")[:, :cosine_k].astype(np.int32)
+            cosine_values = np.take_along_axis(cosines, by_cosine, axis=1)
         else:
             found = self.shortlists(queries)
             rows, slots = np.nonzero(found.targets >= 0)
@@ -282,10 +293,22 @@ class LabelIndex:
             order = np.argsort(-scores, axis=1, kind="stable")[:, :top_k]
             found_targets = np.take_along_axis(found.targets, order, axis=1)
             scores = np.take_along_axis(scores, order, axis=1)
-        query_rows = np.repeat(np.arange(len(queries), dtype=np.int64), found_targets.shape[1])
-        flat_targets, flat_scores = found_targets.ravel(), scores.ravel()
-        kept = (flat_scores >= 0) & (flat_targets >= 0)
-        return query_rows[kept], flat_targets[kept], flat_scores[kept]
+            ranked = np.where(found.targets >= 0, found.cosines, -1.0)
+            by_slot = np.argsort(-ranked, axis=1, kind="stable")[:, :cosine_k]
+            by_cosine = np.take_along_axis(found.targets, by_slot, axis=1)
+            cosine_values = np.take_along_axis(ranked, by_slot, axis=1).astype(np.float32)
+        return _flat(found_targets, scores), _flat(by_cosine, cosine_values)
+
+
+Flat = tuple[np.ndarray[Any, np.dtype[np.int64]], Ids, Floats]
+"""Query numbers, target numbers and scores of every hit, each query's best first."""
+
+
+def _flat(targets: np.ndarray[Any, Any], scores: np.ndarray[Any, Any]) -> Flat:
+    query_rows = np.repeat(np.arange(targets.shape[0], dtype=np.int64), targets.shape[1])
+    flat_targets, flat_scores = targets.ravel().astype(np.int32), scores.ravel().astype(np.float32)
+    kept = (flat_scores >= 0) & (flat_targets >= 0)
+    return query_rows[kept], flat_targets[kept], flat_scores[kept]
 
 
 def exhaustive_search(

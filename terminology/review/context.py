@@ -99,3 +99,19 @@ def path_to_root(parents: Mapping[str, Sequence[str]], code: str) -> list[str]:
 def encode_ancestors(ancestors: Iterable[str]) -> str:
     """The stored form: sorted, each between separators, so ``LIKE '%␟CODE␟%'`` finds a subtree."""
     return SEPARATOR + SEPARATOR.join(sorted(ancestors)) + SEPARATOR if ancestors else SEPARATOR
+
+
+def decision_margin(scores: Iterable[float]) -> float | None:
+    """How clearly the model prefers a row's best candidate: its probability minus the
+    second best's (the best's own when it has no rival), None without candidates. The
+    queue's "most useful to decide next" order takes the smallest first: a decision there
+    settles what the model could not, and teaches the project model the most (margin
+    sampling; :func:`terminology.matching.learning.informative_order` orders the same way).
+
+    >>> decision_margin([0.5, 0.45, 0.1]), decision_margin([0.3]), decision_margin([])
+    (0.05, 0.3, None)
+    """
+    best = sorted(scores, reverse=True)[:2]
+    if not best:
+        return None
+    return round(best[0] - (best[1] if len(best) > 1 else 0.0), 6)

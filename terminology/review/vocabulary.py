@@ -70,6 +70,7 @@ METHODS: dict[str, dict[str, str]] = {
     "lexical": {"fr": "lexical", "en": "lexical"},
     "ancestor": {"fr": "ancêtre", "en": "ancestor"},
     "parent-context": {"fr": "contexte du parent", "en": "parent context"},
+    "decided-neighbour": {"fr": "voisin décidé", "en": "decided neighbour"},
     "code-rule": {"fr": "règle de code", "en": "code rule"},
     "memory": {"fr": "mémoire", "en": "memory"},
 }

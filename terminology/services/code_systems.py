@@ -11,8 +11,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import polars as pl
+
 from terminology.errors import ConcordanceError, SourceFileError
 from terminology.models import CodeSystem, CodeSystemMetadata, ImportOutcome
+from terminology.roots import HierarchyCheck, Root, chapters_of, check_hierarchy, list_roots
 from terminology.storage.store import CodeSystemStore, SqlStore
 
 METADATA_KEYS = ("url", "version", "name", "title", "publisher", "language")
@@ -65,6 +68,31 @@ def read_manifest(manifest: Path, *, only: Iterable[str] | None = None) -> list[
             )
         )
     return found
+
+
+@dataclass(frozen=True, slots=True)
+class RootsReport:
+    """A version's roots, and whether every concept reaches a chapter."""
+
+    system: CodeSystem
+    roots: tuple[Root, ...]
+    check: HierarchyCheck
+    """Orphan roots (roots that are not chapters, when the version says which are)."""
+
+
+def hierarchy_roots(store: CodeSystemStore, system: CodeSystem) -> RootsReport:
+    """Every root of ``system`` with the concepts under it, chapters first; a classification
+    whose concepts say which are chapters (a ``kind`` property) names its other roots as
+    orphans: concepts that do not reach a chapter, which matching reads as unplaced."""
+    links = store.parents_frame(system)
+    concepts = store.concept_frame(system)
+    chapters = chapters_of(store.property_frame(system, "kind").rename({"value": "kind"}))
+    no_links = pl.DataFrame(schema={"code": pl.String, "parent": pl.String})
+    return RootsReport(
+        system=system,
+        roots=tuple(list_roots(concepts.select("code"), links, concepts, chapters)),
+        check=check_hierarchy(concepts.select("code"), links, no_links, chapters),
+    )
 
 
 def changed_codes(store: CodeSystemStore, old: CodeSystem, new: CodeSystem) -> dict[str, str]:

@@ -62,10 +62,9 @@ def match_and_save(
     rule_set = load_rules([Path(path) for path in rules])
     remembered = sum((load_memory(Path(path)) for path in memory), MappingMemory())
     learnt: dict[str, Any] = {}
+    accepted = curation.accepted_targets(store, learn_from) if learn_from is not None else {}
 
     def project_ranking(pool: pl.DataFrame) -> RankingModel:
-        assert learn_from is not None
-        accepted = curation.accepted_targets(store, learn_from)
         model = model_from_decisions(pool, accepted)
         learnt.update(model=model.describe(), decisions_learnt=len(accepted))
         return model
@@ -77,6 +76,7 @@ def match_and_save(
         **rule_set.engine_options(),
         memory=remembered,
         model=project_ranking if learn_from is not None else None,
+        decided={code: [t.code for t in targets] for code, targets in accepted.items() if targets} or None,
         top_k=top_k,
         min_score=min_score,
         progress=progress,

@@ -19,7 +19,7 @@ from sqlalchemy.engine import Connection
 
 from terminology.errors import ConcordanceError
 from terminology.models import Candidate, Frozen
-from terminology.review.context import SEPARATOR, Placement, encode_ancestors
+from terminology.review.context import SEPARATOR, Placement, decision_margin, encode_ancestors
 from terminology.review.double import Answer
 from terminology.review.workflow import (
     MappingRow,
@@ -116,10 +116,13 @@ def set_queue_facts(
     """Write on every row of the project its best candidate's score and method, chapter,
     ancestors and usage, so that queue pages filter and sort without touching candidates."""
     best: dict[str, tuple[float, str]] = {}
+    scores: dict[str, list[float]] = {}
     for candidate in found:
         kept = best.get(candidate.source_code)
         if kept is None or candidate.score > kept[0]:
             best[candidate.source_code] = (candidate.score, str(candidate.method))
+        scores.setdefault(candidate.source_code, []).append(candidate.score)
+    margins = {code: decision_margin(values) for code, values in scores.items()}
     codes = connection.execute(
         sa.select(rows_table.c.source_code).where(rows_table.c.project_id == project_id)
     ).scalars()
@@ -132,6 +135,7 @@ def set_queue_facts(
                 "b_code": code,
                 "best_score": score,
                 "best_method": method,
+                "best_margin": margins.get(code),
                 "chapter": place.chapter if place else None,
                 "ancestors": encode_ancestors(place.ancestors) if place else None,
                 "frequency": frequencies.get(code),
@@ -144,6 +148,7 @@ def set_queue_facts(
             .values(
                 best_score=sa.bindparam("best_score"),
                 best_method=sa.bindparam("best_method"),
+                best_margin=sa.bindparam("best_margin"),
                 chapter=sa.bindparam("chapter"),
                 ancestors=sa.bindparam("ancestors"),
                 frequency=sa.bindparam("frequency"),
@@ -240,8 +245,18 @@ def _row_in(connection: Connection, project_id: int, source_code: str) -> Mappin
 
 
 SortKey = Literal[
-    "source_code", "-source_code", "score", "-score", "updated_at", "-updated_at", "frequency", "-frequency"
+    "source_code",
+    "-source_code",
+    "score",
+    "-score",
+    "updated_at",
+    "-updated_at",
+    "frequency",
+    "-frequency",
+    "useful",
 ]
+"""``useful``: the most useful to decide next first — rows nobody decided yet, those whose
+best two candidates the model can least tell apart first (:func:`decision_margin`)."""
 
 
 @dataclass(frozen=True)
@@ -309,6 +324,9 @@ def _conditions(store: SqlStore, project: Project, query: RowQuery) -> list[Any]
 def _order(sort: SortKey) -> list[Any]:
     """A total order (ties broken by code), so pages neither repeat nor skip rows."""
     r = rows_table.c
+    if sort == "useful":
+        decided = sa.case((r.status == Status.UNMAPPED.value, 0), else_=1)
+        return [decided.asc(), r.best_margin.asc().nulls_last(), r.source_code]
     column = {
         "source_code": r.source_code,
         "score": r.best_score,

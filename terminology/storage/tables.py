@@ -166,6 +166,7 @@ class MappingRowRow(SQLModel, table=True):
         sa.Index("ix_mapping_row_author", "project_id", "author", "status"),
         sa.Index("ix_mapping_row_assignee", "project_id", "assignee", "status"),
         sa.Index("ix_mapping_row_search", "project_id", "search_text"),
+        sa.Index("ix_mapping_row_best_margin", "project_id", "best_margin"),
     )
 
     project_id: int = Field(foreign_key="mapping_project.id", ondelete="CASCADE", primary_key=True)
@@ -187,6 +188,8 @@ class MappingRowRow(SQLModel, table=True):
     best_score: float | None = None
     """The best candidate's score and method, kept here so a queue filters and sorts on them."""
     best_method: str | None = Field(default=None, max_length=32)
+    best_margin: float | None = None
+    """Best minus second-best candidate probability: the "most useful next" order (smallest first)."""
     chapter: str | None = Field(default=None, max_length=256)
     """The source concept's root in its hierarchy (its chapter)."""
     ancestors: str | None = Field(default=None, sa_type=sa.Text)

@@ -189,6 +189,12 @@ def test_queue_filters_sorting_and_pagination(world: World) -> None:
     best = world.client.get(base, params={"sort": "-score", "limit": 5}, headers=world.as_("viewer")).json()
     scores = [item["best_score"] for item in best["items"]]
     assert scores == sorted(scores, reverse=True) and scores[0] <= 1
+    useful = world.client.get(base, params={"sort": "useful", "limit": 300}, headers=world.as_("viewer"))
+    assert useful.status_code == 200 and useful.json()["total"] == 286
+    assert {item["source_code"] for item in useful.json()["items"]} == {
+        item["source_code"]
+        for item in world.client.get(base, params={"limit": 300}, headers=world.as_("viewer")).json()["items"]
+    }  # the same rows, in the order most useful to decide first
     text = world.client.get(base, params={"q": "psychiatr"}, headers=world.as_("viewer")).json()
     assert text["total"] >= 1 and all(
         "psychiatr" in (item["source_label"] or "").lower() or "psychiatr" in item["source_code"].lower()

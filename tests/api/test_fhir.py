@@ -526,7 +526,9 @@ def test_translate_tells_an_unknown_system_from_a_code_without_mapping(fhir_worl
     )
     assert message(system="urn:samu", code="C02.16.02") == "No mappings could be found for urn:samu|C02.16.02"
     towards = message(system="urn:samu", code="C02.05.03", targetsystem="http://snomed.info/sct")
-    assert towards.startswith("No ConceptMap consulted") and "maps urn:samu to http://snomed.info/sct" in towards
+    assert (
+        towards.startswith("No ConceptMap consulted") and "maps urn:samu to http://snomed.info/sct" in towards
+    )
     backwards = message(system="http://loinc.org", code="2345-7", reverse="true")
     assert "is not a target of the ConceptMap consulted" in backwards
 

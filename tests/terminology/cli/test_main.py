@@ -215,8 +215,16 @@ def test_match_writes_sssom_and_stores_the_project(
     assert labels == {f"SAMU:{code}": displays[code] for code in (s[5:] for s in labels)}  # not a synonym
     assert all(comment.startswith("rank ") for comment in mapping_set.df["comment"])
     lexical = mapping_set.df[mapping_set.df["mapping_justification"] == "semapv:LexicalMatching"]
-    assert all('labels "' in comment for comment in lexical["comment"])  # the labels that matched
-    assert set(mapping_set.df["predicate_id"]) <= {"skos:exactMatch", "skos:closeMatch"}
+    assert all(
+        'labels "' in comment or "3-gram TF-IDF cosine" in comment or "same label" in comment
+        for comment in lexical["comment"]
+    )  # the labels that matched, or the TF-IDF evidence that proposed the pair
+    assert set(mapping_set.df["predicate_id"]) <= {
+        "skos:exactMatch",
+        "skos:broadMatch",
+        "skos:narrowMatch",
+        "skos:relatedMatch",
+    }
     assert mapping_set.converter.expand("SAMU:C02.18.00") == "urn:samu/C02.18.00"
     store = SqlStore(make_engine(Settings(database_url=cli_database)))
     stored = project_candidates(store, "samu-upgrade")

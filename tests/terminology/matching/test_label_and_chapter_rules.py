@@ -87,6 +87,55 @@ def test_rewrites_and_chapters_shape_the_cim11_to_cim10_candidates(store: SqlSto
     assert ruled["1B12.4"][0].source_label.endswith("localisation non précisée")  # curators see the original
 
 
+# The same CIM-10 extract cut as the bundled file once was: block A92-A99 (and so "Fièvre
+# jaune") named as a parent but never defined, imported with unknown_parents=drop.
+CIM10_CUT = (
+    CIM10
+    + """A92-A99,"Fièvres virales transmises par des arthropodes",MISSING
+A95,Fièvre jaune,A92-A99
+A95.9,"Fièvre jaune, sans précision",A95
+"""
+).replace('A92-A99,"Fièvres virales transmises par des arthropodes",MISSING\n', "")
+YELLOW_FEVER = f"{CIM11}1D47,Fièvre jaune,{INFECTIOUS}\n1D4,Fièvre des tranchées,{INFECTIOUS}\n"
+
+
+def test_chapter_rule_fails_open_on_a_target_cut_from_its_chapter(store: SqlStore, tmp_path: Path) -> None:
+    cim11 = load(store, tmp_path, "cim11", YELLOW_FEVER, "urn:cim11")
+    path = tmp_path / "cim10.csv"
+    path.write_text(CIM10_CUT, encoding="utf-8")
+    importer = importer_class("csv").with_options({"parent_column": "parent", "unknown_parents": "drop"})
+    metadata = CodeSystemMetadata(url="urn:cim10", version="1", language="fr", name="cim10")
+    report = import_code_system(store, importer, path, overrides=metadata)
+    assert report.hierarchy.missing_parents == ("A92-A99",) and report.hierarchy.cut_from_root == 2
+    rules = load_rules([RULES / "cim11_cim10_chapters.yaml"])
+    found = match(store, cim11, report.code_system, chapter_rules=rules.chapters)
+    yellow = [c.target_code for c in found if c.source_code == "1D47"]
+    assert yellow[0] == "A95"  # its chapter unknown, A95 is kept, and first
+    tuberculosis = {c.target_code for c in found if c.source_code == "1B12.4"}
+    assert "Z99" not in tuberculosis  # a target in a known chapter that is not allowed still goes
+
+
+def test_a_same_label_target_is_always_a_candidate_whatever_the_rules(
+    store: SqlStore, tmp_path: Path
+) -> None:
+    # A chapter file that sends chapter 01 to chapter VI only (and names I for chapter 08, so
+    # I is a chapter it knows): A95, in chapter I, would leave it.
+    cim11 = load(store, tmp_path, "cim11", YELLOW_FEVER, "urn:cim11")
+    cim10 = load(store, tmp_path, "cim10", CIM10 + "A95,FIÈVRE  jaune,I\nG04,Encéphalite,VI\n", "urn:cim10")
+    strict = tmp_path / "strict.yaml"
+    strict.write_text(
+        f"kind: chapter-correspondence\nid: strict\nchapters:\n  - {{source: '{INFECTIOUS}', target: [VI]}}\n"
+        f"  - {{source: '{NERVOUS}', target: [I, VI, IX, XIX]}}\n",
+        encoding="utf-8",
+    )
+    rules = load_rules([strict])
+    found = match(store, cim11, cim10, chapter_rules=rules.chapters, top_k=1, min_score=0.99)
+    yellow = {c.target_code: c for c in found if c.source_code == "1D47"}
+    assert "A95" in yellow and "same label as the source" in yellow["A95"].reason
+    miliary = {c.target_code for c in found if c.source_code == "1B12.4"}
+    assert miliary <= {"G40", "G04"}  # the rule still holds where labels differ
+
+
 @pytest.mark.parametrize(
     ("text", "line", "message"),
     [

@@ -81,7 +81,7 @@ def test_ancestors_of_close_neighbours_join_the_pool_with_their_distance(
     target = _load(store, tmp_path, "cim", CIM)
     narrow = candidate_pool(
         read_frames(store, source, target),
-        pool_settings=PoolSettings(per_language=1, neighbours=1, parent_targets=1),
+        pool_settings=PoolSettings(per_language=1, neighbours=1, parent_targets=1, baseline_top=0),
     )
     leaf = _pair(narrow, "TYPHB", "A01.0")
     category = _pair(narrow, "TYPHB", "A01")
@@ -192,10 +192,13 @@ def test_the_shipped_model_is_reproducible_from_the_training_script() -> None:
     assert "identical to the shipped model" in done.stdout
 
 
-def test_every_registered_generator_proposes_and_is_named(pool: pl.DataFrame) -> None:
-    """Each candidate generator of the registry proposes pairs on a task with hierarchies,
-    and every pair names the generators that proposed it."""
+def test_every_registered_generator_proposes_and_is_named(store: SqlStore, tmp_path: Path) -> None:
+    """Each candidate generator of the registry proposes pairs on a task with hierarchies and
+    one decision, and every pair names the generators that proposed it."""
     from terminology.matching.pool import GENERATORS
 
+    source = _load(store, tmp_path, "local", LOCAL)
+    target = _load(store, tmp_path, "cim", CIM)
+    pool = candidate_pool(read_frames(store, source, target), decided={"TYPH": ["A01"]})
     named = set(pool.get_column("methods").explode().unique().to_list())
     assert set(GENERATORS) <= named, named

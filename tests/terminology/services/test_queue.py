@@ -184,3 +184,47 @@ def test_bulk_preview_writes_nothing_and_a_batch_is_undone_whole(
     assert set(undone.applied) == set(untouched.applied)
     assert curation.status_counts(store, project)["accepted"] == len(done.applied)
     assert all(curation.get_row(store, project, code).status == Status.UNMAPPED for code in undone.applied)
+
+
+def test_most_useful_order_puts_unsure_rows_first_and_changes_after_decisions(
+    store: SqlStore, tmp_path: Path
+) -> None:
+    """On the real SAMU-Hub upgrade: the order is the model's doubt (smallest gap between the
+    best two candidates first, decided rows last), and deciding rows then retraining
+    re-ranks the rest, so the order a curator works in moves with what was learnt."""
+    from terminology.services.matching import retrain_project
+    from tests.conftest import import_samu
+
+    old, new = import_samu(store, "1.9"), import_samu(store, "2.3")
+    saved = match_and_save(store, old, new, project="samu").project
+    assert saved is not None
+    project = projects.get_project(store, saved.id)
+
+    def useful_order() -> list[str]:
+        page = service.queue_page(store, project, RowQuery(sort="useful", limit=300))
+        return [row.source_code for row, _ in page.rows]
+
+    before = useful_order()
+    table = curation.rows_table
+    with store.engine.connect() as connection:
+        margins = dict(
+            connection.execute(
+                table.select()
+                .with_only_columns(table.c.source_code, table.c.best_margin)
+                .where(table.c.project_id == project.id)
+            ).all()
+        )
+    assert len(before) == 286 and all(margins[code] is not None for code in before)
+    assert [margins[code] for code in before] == sorted(margins[code] for code in before)
+    validated = tmp_path / "validated.csv"
+    first = before[:12]
+    candidates = {
+        c["source_code"]: c["target_code"] for c in projects.project_candidates(store, "samu")[::-1]
+    }
+    rows = "\n".join(f"{code},{candidates[code]},ana" for code in first)
+    validated.write_text(f"source_code,target_code,author\n{rows}\n", encoding="utf-8")
+    assert service.import_decision_file(store, project, validated, by="rui") == 12
+    retrain_project(store, "samu")
+    after = useful_order()
+    assert set(after[-12:]) == set(first)  # decided rows go last
+    assert after[:-12] != [code for code in before if code not in first]  # the rest re-ranked
