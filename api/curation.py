@@ -28,6 +28,7 @@ from api.schemas import (
     RowPage,
     RowPublic,
 )
+from terminology.review.context import QueueSort
 from terminology.review.workflow import Actor, MappingRow, Role, Status, project_actions
 from terminology.services import curation as service
 from terminology.storage import curation, projects, users
@@ -100,21 +101,6 @@ def delete_member(
 def revoke_own_token(store: Store, user: Caller) -> Response:
     users.revoke_user(store, user.name)
     return Response(status_code=204)
-
-
-QueueSort = Literal[
-    "source_code",
-    "-source_code",
-    "score",
-    "-score",
-    "updated_at",
-    "-updated_at",
-    "frequency",
-    "-frequency",
-    "useful",
-]
-"""``useful``: most useful to decide next first (undecided rows whose best two candidates the
-model can least tell apart)."""
 
 
 def queue_query(

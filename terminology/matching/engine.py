@@ -30,7 +30,14 @@ from terminology.matching.memory import MappingMemory, memory_candidates
 from terminology.matching.normalise import Normaliser, default_normaliser
 from terminology.matching.pool import MatchingInput, PoolSettings, build_pool
 from terminology.matching.property_rules import PropertyRule, apply_property_rules
-from terminology.matching.ranker import RANKING_DESCENDING, RANKING_ORDER, RankingModel, default_model, ranked
+from terminology.matching.ranker import (
+    RANKING_DESCENDING,
+    RANKING_ORDER,
+    RankingModel,
+    closeness,
+    default_model,
+    ranks,
+)
 from terminology.models import Candidate, CodeSystem, MatchMethod
 
 
@@ -312,21 +319,42 @@ def _primary_method(methods: list[str]) -> MatchMethod:
     return next(m for m in METHOD_PRIORITY if m.value in found)
 
 
-def rank_pool(pool: pl.DataFrame, model: RankingModel) -> pl.DataFrame:
-    """The pool scored by ``model``; a pair given by a code rule or the memory keeps at least
-    the confidence its rule gives it (curators configured it; a project model learns when
-    to trust it more), and a rule's equivalence wins over the predicted one."""
-    scored = ranked(pool, model)
+def score_pool(pool: pl.DataFrame, model: RankingModel) -> pl.DataFrame:
+    """The pool with ``score``, ``closeness`` and ``rank`` per source, in the pool's own row
+    order; a pair given by a code rule or the memory keeps at least the confidence its rule
+    gives it (curators configured it; a project model learns when to trust it more).
+    Equivalences and reasons are left to :func:`describe`, for the rows that are shown."""
+    if pool.is_empty():
+        return pool.with_columns(
+            pl.lit(None, dtype=pl.Float64).alias("score"),
+            pl.lit(None, dtype=pl.Float64).alias("closeness"),
+            pl.lit(None, dtype=pl.Int64).alias("rank"),
+        )
+    score = pl.Series("score", model.probabilities(pool), dtype=pl.Float64)
+    scored = pool.with_columns(score, closeness())
     if "prior" in scored.columns:
         scored = scored.with_columns(
-            pl.max_horizontal("score", pl.col("prior").fill_null(0.0)).alias("score"),
-            pl.coalesce("rule_equivalence", "equivalence").alias("equivalence"),
+            pl.max_horizontal("score", pl.col("prior").fill_null(0.0)).alias("score")
         )
-    return (
-        scored.with_columns(_reasons(scored, model))
-        .sort(RANKING_ORDER, descending=RANKING_DESCENDING)
-        .with_columns(pl.int_range(1, pl.len() + 1).over("source_code").alias("rank"))
-    )
+    return scored.with_columns(ranks(scored))
+
+
+def describe(scored: pl.DataFrame, model: RankingModel) -> pl.DataFrame:
+    """Scored rows with their ``equivalence`` (a rule's wins over the predicted one) and the
+    ``reason`` a curator reads."""
+    equivalence = pl.Series("equivalence", model.equivalences(scored), dtype=pl.String)
+    described = scored.with_columns(equivalence)
+    if "rule_equivalence" in described.columns:
+        described = described.with_columns(
+            pl.coalesce("rule_equivalence", "equivalence").alias("equivalence")
+        )
+    return described.with_columns(_reasons(described, model))
+
+
+def rank_pool(pool: pl.DataFrame, model: RankingModel) -> pl.DataFrame:
+    """The whole pool scored, described and sorted best first per source (what the quality
+    benchmark and the notebooks read; matching itself describes only what it shows)."""
+    return describe(score_pool(pool, model), model).sort(RANKING_ORDER, descending=RANKING_DESCENDING)
 
 
 def match(
@@ -375,10 +403,12 @@ def match(
         progress=progress,
     )
     ranking = model(pool) if callable(model) else (model or default_model())
-    scored = rank_pool(pool, ranking)
+    scored = score_pool(pool, ranking)
+    del pool  # the scored frame shares its columns; nothing else holds the pool
     return candidates_from(
         scored,
         frames,
+        model=ranking,
         property_rules=property_rules or [],
         chapter_rules=chapter_rules or [],
         top_k=top_k,
@@ -403,48 +433,43 @@ def candidates_from(
     scored: pl.DataFrame,
     frames: MatchingFrames,
     *,
+    model: RankingModel,
     property_rules: list[PropertyRule],
     chapter_rules: list[ChapterRule],
     top_k: int,
     min_score: float,
 ) -> list[Candidate]:
     """Apply the constraint rules (each source keeps its best candidate if a rule would
-    leave it none), keep the ``top_k`` best per source and those at ``min_score`` or above
-    (the best one always), and turn rows into :class:`Candidate` records."""
-    source_labels, target_labels = frames.source.displays(), frames.target.displays()
-    frame = (
-        scored.join(
-            source_labels.select(source_code="code", source_label="label"), on="source_code", how="left"
-        )
-        .join(target_labels.select(target_code="code", target_label="label"), on="target_code", how="left")
-        .with_columns(
-            pl.concat_list(
-                pl.col("known_rules").fill_null(pl.lit([], dtype=pl.List(pl.String))),
-                pl.col("lex_rewrites").fill_null(pl.lit([], dtype=pl.List(pl.String))),
-            )
-            .list.unique(maintain_order=True)
-            .alias("rule_ids")
-        )
-        .select(
-            "source_code",
-            "target_code",
-            "source_label",
-            "target_label",
-            "score",
-            "equivalence",
-            "methods",
-            "rule_ids",
-            "reason",
-            "closeness",
-            pl.col("same_label").fill_null(False)
-            if "same_label" in scored.columns
-            else pl.lit(False).alias("same_label"),
-        )
+    leave it none; a same-label target is never dropped), keep the ``top_k`` best per
+    source and those at ``min_score`` or above (the best one always), describe them
+    (equivalence, reason) and turn them into :class:`Candidate` records.
+
+    The rules run on a narrow frame (row, codes, score, what they append to the reason):
+    the wide scored pool is read again only for the rows shown."""
+    narrow = scored.select(
+        pl.int_range(pl.len(), dtype=pl.Int64).alias("row"),
+        "source_code",
+        "target_code",
+        "score",
+        "closeness",
+        (pl.col("same_label").fill_null(False) if "same_label" in scored.columns else pl.lit(False)).alias(
+            "same_label"
+        ),
+        pl.lit("").alias("reason"),
     )
-    constrained = apply_property_rules(property_rules, frames, frame)
+    if property_rules:  # a rule may read a value out of the source's display
+        narrow = narrow.join(
+            frames.source.displays().select(source_code="code", source_label="label"),
+            on="source_code",
+            how="left",
+        )
+    constrained = apply_property_rules(property_rules, frames, narrow).select(narrow.columns)
     constrained = apply_chapter_rules(chapter_rules, frames, constrained)
-    constrained = pl.concat([constrained, _same_labels_dropped(frame, constrained)])
-    orphans = frame.join(constrained.select("source_code").unique(), on="source_code", how="anti")
+    constrained = pl.concat([constrained, _same_labels_dropped(narrow, constrained)]).drop(
+        "source_label", strict=False
+    )
+    narrow = narrow.drop("source_label", strict=False)
+    orphans = narrow.join(constrained.select("source_code").unique(), on="source_code", how="anti")
     kept_anyway = (
         orphans.sort(["source_code", "score"], descending=[False, True])
         .unique("source_code", keep="first")
@@ -452,14 +477,43 @@ def candidates_from(
             (pl.col("reason") + "; kept: the rules leave this source no other candidate").alias("reason")
         )
     )
+    chosen = pl.concat([constrained, kept_anyway])
+    chosen = chosen.with_columns(ranks(chosen)).filter(
+        ((pl.col("rank") <= top_k) & ((pl.col("score") >= min_score) | (pl.col("rank") == 1)))
+        | pl.col("same_label")
+    )
+    wide = describe(scored[chosen.get_column("row")].drop("rank"), model)  # reasons quote the model's p
     shown = (
-        pl.concat([constrained, kept_anyway])
-        .sort(RANKING_ORDER, descending=RANKING_DESCENDING)
-        .with_columns(pl.int_range(1, pl.len() + 1).over("source_code").alias("rank"))
-        .filter(
-            ((pl.col("rank") <= top_k) & ((pl.col("score") >= min_score) | (pl.col("rank") == 1)))
-            | pl.col("same_label")
+        pl.concat(
+            [
+                wide.select(pl.exclude("reason", "score")),
+                chosen.select("score", "rank", pl.col("reason").alias("notes")),
+                wide.select("reason"),
+            ],
+            how="horizontal",
         )
+        .with_columns((pl.col("reason") + pl.col("notes")).alias("reason"))
+        .join(
+            frames.source.displays().select(source_code="code", source_label="label"),
+            on="source_code",
+            how="left",
+        )
+        .join(
+            frames.target.displays().select(target_code="code", target_label="label"),
+            on="target_code",
+            how="left",
+        )
+        .with_columns(
+            pl.concat_list(
+                pl.col("known_rules").fill_null(pl.lit([], dtype=pl.List(pl.String)))
+                if "known_rules" in wide.columns
+                else pl.lit([], dtype=pl.List(pl.String)),
+                pl.col("lex_rewrites").fill_null(pl.lit([], dtype=pl.List(pl.String))),
+            )
+            .list.unique(maintain_order=True)
+            .alias("rule_ids")
+        )
+        .sort(RANKING_ORDER, descending=RANKING_DESCENDING)
     )
     return [
         Candidate(
@@ -474,5 +528,16 @@ def candidates_from(
             rules=tuple(row["rule_ids"]),
             reason=row["reason"],
         )
-        for row in shown.iter_rows(named=True)
+        for row in shown.select(
+            "source_code",
+            "source_label",
+            "target_code",
+            "target_label",
+            "rank",
+            "score",
+            "equivalence",
+            "methods",
+            "rule_ids",
+            "reason",
+        ).iter_rows(named=True)
     ]

@@ -291,20 +291,35 @@ class PairSimilarities:
         >>> round(float(s.source_cover[0]), 2), bool(s.target_cover[0] < 1)
         (1.0, True)
         """
-        if not source_norms:
-            empty = np.zeros(0, dtype=np.float32)
-            return cls(empty, empty, empty, empty, empty)
-        tsr = np.asarray(
-            process.cpdist(
-                source_norms, target_norms, scorer=fuzz.token_sort_ratio, dtype=np.float32, workers=-1
-            )
-        ) / np.float32(100)
         unique_s = sorted(set(source_norms))
         unique_t = sorted(set(target_norms))
         s_row = {text: i for i, text in enumerate(unique_s)}
         t_row = {text: i for i, text in enumerate(unique_t)}
         left = np.fromiter((s_row[text] for text in source_norms), dtype=np.int64, count=len(source_norms))
         right = np.fromiter((t_row[text] for text in target_norms), dtype=np.int64, count=len(target_norms))
+        return cls.of_indexed(unique_s, unique_t, left, right, target_vocabulary)
+
+    @classmethod
+    def of_indexed(
+        cls,
+        unique_s: list[str],
+        unique_t: list[str],
+        left: np.ndarray[Any, np.dtype[np.int64]],
+        right: np.ndarray[Any, np.dtype[np.int64]],
+        target_vocabulary: list[str],
+    ) -> PairSimilarities:
+        """:meth:`of` for pairs given as positions in two lists of distinct labels: a full
+        match's 1.8 million pairs name a few tens of thousands of labels, and are never
+        spelt out as strings (the pair arrays below reference the same string objects)."""
+        if not len(left):
+            empty = np.zeros(0, dtype=np.float32)
+            return cls(empty, empty, empty, empty, empty)
+        texts_s, texts_t = np.asarray(unique_s, dtype=object), np.asarray(unique_t, dtype=object)
+        tsr = np.asarray(
+            process.cpdist(
+                texts_s[left], texts_t[right], scorer=fuzz.token_sort_ratio, dtype=np.float32, workers=-1
+            )
+        ) / np.float32(100)
         space = GramSpace(target_vocabulary or unique_t)
         cosine = row_dots(space.vectors(unique_s), space.vectors(unique_t), left, right)
         words_s, words_t, weight_s, weight_t = _word_weights(

@@ -405,15 +405,19 @@ def _similarities(pairs: pl.DataFrame, inputs: MatchingInput) -> pl.DataFrame:
     numbered = pairs.select("source_code", "target_code").with_row_index("pair")
     columns: dict[str, np.ndarray] = {}
     for position, lang in enumerate(languages):
-        both = numbered.join(
-            source_pref.filter(pl.col("lang") == lang).select(source_code="code", s="norm"), on="source_code"
-        ).join(
-            target_pref.filter(pl.col("lang") == lang).select(target_code="code", t="norm"), on="target_code"
-        )
-        found = PairSimilarities.of(
-            both.get_column("s").to_list(),
-            both.get_column("t").to_list(),
-            target_pref.filter(pl.col("lang") == lang).get_column("norm").to_list(),
+        s_pref = source_pref.filter(pl.col("lang") == lang)
+        t_pref = target_pref.filter(pl.col("lang") == lang)
+        unique_s = s_pref.get_column("norm").unique().sort()
+        unique_t = t_pref.get_column("norm").unique().sort()
+        s_index = s_pref.join(pl.DataFrame({"norm": unique_s}).with_row_index("s"), on="norm")
+        t_index = t_pref.join(pl.DataFrame({"norm": unique_t}).with_row_index("t"), on="norm")
+        both = numbered.join(s_index.select(source_code="code", s="s"), on="source_code").join(
+            t_index.select(target_code="code", t="t"), on="target_code"
+        )  # positions only: the pairs' labels are never copied out
+        left = both.get_column("s").to_numpy().astype(np.int64)
+        right = both.get_column("t").to_numpy().astype(np.int64)
+        found = PairSimilarities.of_indexed(
+            unique_s.to_list(), unique_t.to_list(), left, right, t_pref.get_column("norm").to_list()
         )
         rows = both.get_column("pair").to_numpy()
         for name in ("similarity", "tsr", "cosine", "source_cover", "target_cover"):
@@ -422,9 +426,10 @@ def _similarities(pairs: pl.DataFrame, inputs: MatchingInput) -> pl.DataFrame:
             key = f"{name}_{'first' if position == 0 else lang}"
             columns[key] = column
         if position == 0:
-            for side, norms in (("source", "s"), ("target", "t")):
+            for side, unique, at in (("source", unique_s, left), ("target", unique_t, right)):
+                spaces = (unique.str.count_matches(" ").to_numpy() + 1).astype(np.float32)
                 words = np.full(numbered.height, np.nan, dtype=np.float32)
-                words[rows] = both.get_column(norms).str.count_matches(" ").to_numpy() + 1
+                words[rows] = spaces[at]
                 columns[f"{side}_words"] = words
     frame = pl.DataFrame({name: pl.Series(values) for name, values in columns.items()}) if columns else None
     first = {

@@ -298,6 +298,25 @@ def ranked(pool: pl.DataFrame, model: RankingModel) -> pl.DataFrame:
     )
 
 
+def ranks(frame: pl.DataFrame) -> pl.Series:
+    """Each row's rank within its source by :data:`RANKING_ORDER`, in the frame's own row
+    order: only the four ordering columns are sorted, never the wide frame (a full match's
+    pool is 1.8 million rows of sixty columns).
+
+    >>> frame = pl.DataFrame({"source_code": ["a", "a", "b"], "score": [0.2, 0.9, 0.5],
+    ...     "closeness": [0.0, 0.0, 0.0], "target_code": ["x", "y", "z"]})
+    >>> ranks(frame).to_list()
+    [2, 1, 1]
+    """
+    narrow = frame.select(RANKING_ORDER).with_row_index("at")
+    ordered = narrow.sort(RANKING_ORDER, descending=RANKING_DESCENDING).with_columns(
+        pl.int_range(1, pl.len() + 1).over("source_code").alias("rank")
+    )
+    found = np.empty(frame.height, dtype=np.int64)
+    found[ordered.get_column("at").to_numpy()] = ordered.get_column("rank").to_numpy()
+    return pl.Series("rank", found, dtype=pl.Int64)
+
+
 RANKING_ORDER = ["source_code", "score", "closeness", "target_code"]
 RANKING_DESCENDING = [False, True, True, False]
 """Best score first; where the model cannot tell two candidates apart (the trees give
@@ -316,7 +335,10 @@ def top_targets(ranked_pool: pl.DataFrame, k: int) -> dict[str, list[str]]:
     """The ``k`` best target codes of each source, best first."""
     found: dict[str, list[str]] = {}
     for source, target in (
-        ranked_pool.filter(pl.col("rank") <= k).select("source_code", "target_code").iter_rows()
+        ranked_pool.filter(pl.col("rank") <= k)
+        .sort("source_code", "rank")
+        .select("source_code", "target_code")
+        .iter_rows()
     ):
         found.setdefault(source, []).append(target)
     return found

@@ -21,6 +21,22 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Literal
+
+QueueSort = Literal[
+    "source_code",
+    "-source_code",
+    "score",
+    "-score",
+    "updated_at",
+    "-updated_at",
+    "frequency",
+    "-frequency",
+    "useful",
+]
+"""The orders a work queue offers (``-``: descending). ``useful``: the most useful to decide
+next first — rows nobody decided yet, those whose best two candidates the model can least
+tell apart first (:func:`decision_margin`)."""
 
 SEPARATOR = "\x1f"
 """Between ancestors in the stored set: a control character no code contains."""

@@ -19,7 +19,7 @@ from sqlalchemy.engine import Connection
 
 from terminology.errors import ConcordanceError
 from terminology.models import Candidate, Frozen
-from terminology.review.context import SEPARATOR, Placement, decision_margin, encode_ancestors
+from terminology.review.context import SEPARATOR, Placement, QueueSort, decision_margin, encode_ancestors
 from terminology.review.double import Answer
 from terminology.review.workflow import (
     MappingRow,
@@ -244,19 +244,7 @@ def _row_in(connection: Connection, project_id: int, source_code: str) -> Mappin
     return _to_row(record)
 
 
-SortKey = Literal[
-    "source_code",
-    "-source_code",
-    "score",
-    "-score",
-    "updated_at",
-    "-updated_at",
-    "frequency",
-    "-frequency",
-    "useful",
-]
-"""``useful``: the most useful to decide next first — rows nobody decided yet, those whose
-best two candidates the model can least tell apart first (:func:`decision_margin`)."""
+SortKey = QueueSort
 
 
 @dataclass(frozen=True)
