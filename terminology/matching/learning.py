@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 import polars as pl
 
 from terminology.matching.ranker import RankingModel, default_model, fit_project_model, label_pool
+from terminology.review.context import decision_margin
 from terminology.review.workflow import Target
 
 
@@ -43,12 +44,11 @@ def due(accepted: int, learnt: int, every: int) -> bool:
 
 
 def informative_order(ranked: pl.DataFrame) -> list[str]:
-    """Source codes, the most useful to decide next first: those whose best two candidates
-    the model can least tell apart (margin sampling — the smallest gap between the first and
-    second probability), so each decision settles a choice the model could not make alone.
-    A source with a single candidate has the gap of that candidate to nothing (its own
-    probability). Ties go in a fixed order (a hash of the code), not the code's, so a
-    block of look-alike codes is not decided all at once.
+    """Source codes, the most useful to decide next first, by the queue's own key
+    (:func:`terminology.review.context.decision_margin`: the smallest gap between the best
+    two probabilities first, rows with no plausible candidate last), so each decision
+    settles a choice the model could not make alone. Ties go in a fixed order (a hash of the
+    code), not the code's, so a block of look-alike codes is not decided all at once.
 
     ``ranked`` has ``source_code``, ``score`` and ``rank`` (1 for the best).
 
@@ -57,9 +57,10 @@ def informative_order(ranked: pl.DataFrame) -> list[str]:
     >>> informative_order(ranked)
     ['b', 'c', 'a']
     """
-    best = ranked.filter(pl.col("rank") <= 2).sort("source_code", "rank")
-    gaps = best.group_by("source_code", maintain_order=True).agg(
-        (pl.col("score").first() - pl.col("score").get(1, null_on_oob=True).fill_null(0.0)).alias("gap")
+    best = ranked.filter(pl.col("rank") <= 2).group_by("source_code").agg(pl.col("score"))
+    gaps = best.select(
+        "source_code",
+        pl.Series("gap", [decision_margin(scores) for scores in best.get_column("score").to_list()]),
     )
     return (
         gaps.with_columns(pl.col("source_code").hash(seed=7).alias("tie"))

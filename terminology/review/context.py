@@ -117,17 +117,27 @@ def encode_ancestors(ancestors: Iterable[str]) -> str:
     return SEPARATOR + SEPARATOR.join(sorted(ancestors)) + SEPARATOR if ancestors else SEPARATOR
 
 
-def decision_margin(scores: Iterable[float]) -> float | None:
-    """How clearly the model prefers a row's best candidate: its probability minus the
-    second best's (the best's own when it has no rival), None without candidates. The
-    queue's "most useful to decide next" order takes the smallest first: a decision there
-    settles what the model could not, and teaches the project model the most (margin
-    sampling; :func:`terminology.matching.learning.informative_order` orders the same way).
+PLAUSIBLE = 0.1
+"""A best candidate below this probability leaves the model nothing to choose between."""
 
-    >>> decision_margin([0.5, 0.45, 0.1]), decision_margin([0.3]), decision_margin([])
-    (0.05, 0.3, None)
+
+def decision_margin(scores: Iterable[float]) -> float | None:
+    """How clearly the model prefers a row's best candidate — its probability minus the
+    second best's (the best's own when it has no rival) — as the key of the queue's "most
+    useful to decide next" order, smallest first: a decision there settles what the model
+    could not, and teaches the project model the most (margin sampling;
+    :func:`terminology.matching.learning.informative_order` orders the same way). A row
+    whose best candidate is implausible (below :data:`PLAUSIBLE`) gets 1 more, so it comes
+    after every row with a plausible one: between near-zero candidates the gap says
+    nothing, and its answer is rarely in the pool to learn from. None without candidates.
+
+    >>> decision_margin([0.5, 0.45, 0.1]), decision_margin([0.3]), decision_margin([0.02, 0.01])
+    (0.05, 0.3, 1.01)
+    >>> decision_margin([]) is None
+    True
     """
     best = sorted(scores, reverse=True)[:2]
     if not best:
         return None
-    return round(best[0] - (best[1] if len(best) > 1 else 0.0), 6)
+    gap = best[0] - (best[1] if len(best) > 1 else 0.0)
+    return round(gap + (0.0 if best[0] >= PLAUSIBLE else 1.0), 6)
