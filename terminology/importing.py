@@ -9,6 +9,7 @@ bad file never lands.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import queue
 import threading
@@ -361,14 +362,7 @@ def _store_new_version(
 
 def hierarchy_summary(check: HierarchyCheck) -> HierarchySummary:
     """The import report's record of what the hierarchy check found."""
-    return HierarchySummary(
-        concepts_missing_parent=check.concepts_missing_parent,
-        missing_parents=check.missing_parents,
-        cut_from_root=check.cut_from_root,
-        orphan_roots=check.orphan_roots,
-        under_orphan_roots=check.under_orphan_roots,
-        warnings=tuple(check.warnings()),
-    )
+    return HierarchySummary(**dataclasses.asdict(check), warnings=tuple(check.warnings()))
 
 
 def options_from_pairs(pairs: Iterable[str]) -> dict[str, str | list[str]]:
