@@ -64,6 +64,8 @@ class BatchCheck:
         self.dropped = pl.DataFrame(schema={"code": pl.String, "parent": pl.String})
         """The links to parents the file never defines (``code``, ``parent``), when dropped."""
         self.chapters: list[pl.DataFrame] = []
+        self.without_display = 0
+        """Concepts stored without any display (the file gives them no label at all)."""
         self.seen: list[pl.DataFrame] = []
         self.links: list[pl.DataFrame] = []
         self.count = 0
@@ -77,6 +79,9 @@ class BatchCheck:
         located = batch.select("code", "line", "where").with_row_index("ordinal", offset=self.count)
         self.seen.append(located)
         self.count += batch.height
+        self.without_display += batch.filter(
+            pl.col("display").is_null() | (pl.col("display").str.strip_chars() == "")
+        ).height
         self.refuse_duplicates(located)
         parents = batch.get_column("parents").list.unique(maintain_order=True).alias("parent")
         links = (
@@ -352,6 +357,7 @@ def _store_new_version(
         designation_count=designation_count,
         edge_count=edge_count,
         dropped_parent_links=check.dropped_links,
+        concepts_without_display=check.without_display,
         hierarchy=hierarchy_summary(hierarchy),
         notes=tuple(source.notes),
         previous_version=previous.version if previous else None,

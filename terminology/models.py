@@ -147,6 +147,8 @@ class ImportReport(Frozen):
     designation_count: int = 0
     edge_count: int = 0
     dropped_parent_links: int = 0
+    concepts_without_display: int = 0
+    """Concepts stored without any display: the file gives them no label at all."""
     hierarchy: HierarchySummary = HierarchySummary()
     notes: tuple[str, ...] = ()
     """What the importer skipped and why (e.g. an ``owl:imports`` it did not fetch)."""

@@ -88,6 +88,11 @@ def report_lines(report: ImportReport) -> list[str]:
         f"in {report.seconds:.1f} s"
     ]
     lines.extend(f"  WARNING: {warning}" for warning in report.hierarchy.warnings)
+    if report.concepts_without_display:
+        lines.append(
+            f"  note: {report.concepts_without_display:,} concepts have no label at all and are stored "
+            "without a display"
+        )
     lines.extend(f"  note: {note}" for note in report.notes)
     if report.changes is not None:
         c = report.changes

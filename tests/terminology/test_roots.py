@@ -66,6 +66,7 @@ def test_the_command_line_says_it_loudly(
         assert main([*arguments, "-o", "parent_column=parent", "-o", "unknown_parents=drop"]) == 0
         out = capsys.readouterr().out
         assert "WARNING: 11 concepts name a parent the file does not define" in out
+        assert "no label at all" not in out  # every concept of this file has one
         assert main(["systems", "--roots", "urn:t|1"]) == 0
         listed = capsys.readouterr().out
     finally:

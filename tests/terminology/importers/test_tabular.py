@@ -51,6 +51,8 @@ def test_real_cim10_fr_list_loads_with_presets_of_columns(store: SqlStore) -> No
     system = report.code_system
     assert report.dropped_parent_links == 0 and report.hierarchy.warnings == ()
     assert system.concept_count == 14_715
+    # 1,293 rows lack a French label; all but 12 take their English label as display
+    assert report.concepts_without_display == 12
     assert set(system.languages) == {"en", "fr"}
     cholera = store.concept(system, "A00.0")
     assert cholera is not None
