@@ -11,6 +11,7 @@ from api.errors import install_error_handlers
 from api.limits import BodyLimit, HeavyGate, SafetyHeaders
 from terminology import __version__
 from terminology.services.operations import StoredCodeSystems
+from terminology.services.retraining import RetrainRunner
 from terminology.settings import Settings, get_settings
 from terminology.storage.engine import make_engine
 from terminology.storage.store import SqlStore
@@ -35,6 +36,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.heavy = HeavyGate(settings.heavy_operations, seconds=settings.operation_seconds)
     app.state.retrain_every = settings.retrain_every
+    app.state.retrainer = RetrainRunner(
+        app.state.store,
+        settings.database_url,
+        workers=settings.retrain_workers,
+        memory_mb=settings.retrain_memory_mb,
+        threads=settings.retrain_threads,
+    )
+    app.router.on_shutdown.append(app.state.retrainer.stop_all)  # no refit outlives its worker
     app.state.map_cache = fhir.MapCache(app.state.store)
     install_error_handlers(app)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)

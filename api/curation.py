@@ -7,11 +7,13 @@ and renders what it returns. Every write carries the row version it was computed
 
 from __future__ import annotations
 
+from pathlib import PurePath
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, BackgroundTasks, Depends, Header, Query, Request, Response
+from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from fastapi import Path as PathParam
 from fastapi.responses import PlainTextResponse
+from starlette.concurrency import run_in_threadpool
 
 from api.deps import LARGEST_ID, Caller, DatabaseId, Member, Membership, Store
 from api.errors import PreconditionRequiredError
@@ -28,10 +30,15 @@ from api.schemas import (
     RowPage,
     RowPublic,
 )
+from api.urls import public_url
+from terminology.errors import SourceFileError
 from terminology.review.context import QueueSort
-from terminology.review.workflow import Actor, MappingRow, Role, Status, project_actions
+from terminology.review.decision_files import DecisionFormat
+from terminology.review.workflow import PRINTABLE, Actor, MappingRow, Role, Status, project_actions
 from terminology.services import curation as service
+from terminology.services import retraining
 from terminology.storage import curation, projects, users
+from terminology.storage.jobs import RetrainJob
 from terminology.storage.store import SqlStore
 
 router = APIRouter(tags=["curation"])
@@ -236,7 +243,6 @@ def post_decision(
     decision: DecisionIn,
     response: Response,
     request: Request,
-    background: BackgroundTasks,
     if_match: Annotated[str | None, Header()] = None,
 ) -> RowDetail:
     saved = service.decide_row(
@@ -248,7 +254,7 @@ def post_decision(
         expected_version=_expected_version(if_match),
         longest_comment=_longest_comment(request),
     )
-    _learn_when_due(store, member.project, request, background)
+    _learn_when_due(store, member.project, request)
     response.headers["ETag"] = RowPublic.etag_of(saved)
     return _detail(store, member, saved)
 
@@ -271,30 +277,24 @@ def post_undo(
     return _detail(store, member, saved)
 
 
-def _learn_when_due(
-    store: SqlStore, project: projects.Project, request: Request, background: BackgroundTasks
-) -> None:
-    """Every ``CONCORDANCE_RETRAIN_EVERY`` accepted rows, the project's model is refitted
-    and its candidates re-ranked after the answer is sent (in the worker's thread pool, so
-    neither this request nor the event loop waits for it)."""
+def _learn_when_due(store: SqlStore, project: projects.Project, request: Request) -> None:
+    """Every ``CONCORDANCE_RETRAIN_EVERY`` accepted rows, the project's model is refitted and
+    its candidates re-ranked, as a job like an asked-for refit (one per project across every
+    worker, in a child process): this request does not wait for it."""
     from terminology.services.matching import retrain_due
 
-    if project.id not in _LEARNING and retrain_due(store, project, request.app.state.retrain_every):
-        _LEARNING.add(project.id)  # one refit per project at a time in this worker
-        background.add_task(_learn, store, project.id)
+    if not retrain_due(store, project, request.app.state.retrain_every):
+        return
+    settings = request.app.state.settings
+    job, new = retraining.claim_retrain(
+        store, project, AUTO_LEARNER, stale_after=settings.retrain_stale_seconds
+    )
+    if new:
+        request.app.state.retrainer.start(job)
 
 
-_LEARNING: set[int] = set()
-"""Projects whose model this worker is refitting now."""
-
-
-def _learn(store: SqlStore, project_id: int) -> None:
-    from terminology.services.matching import retrain_project
-
-    try:
-        retrain_project(store, project_id)
-    finally:
-        _LEARNING.discard(project_id)
+AUTO_LEARNER = Actor(name="concordance:retrain-every", role=Role.ADMIN)
+"""Who asks for the refits ``CONCORDANCE_RETRAIN_EVERY`` triggers (as the jobs record it)."""
 
 
 @router.post("/projects/{project_id}/bulk-decisions", summary="One decision on many rows, all or nothing")
@@ -303,7 +303,6 @@ def post_bulk(
     member: Member,
     bulk: BulkIn,
     request: Request,
-    background: BackgroundTasks,
     preview: Annotated[bool, Query(description="Say what would change; write nothing")] = False,
 ) -> BulkResult:
     """Rows the decision cannot apply to are skipped, each with its reason; the others are
@@ -319,7 +318,7 @@ def post_bulk(
         preview=preview,
     )
     if not preview:
-        _learn_when_due(store, member.project, request, background)
+        _learn_when_due(store, member.project, request)
     return _bulk_result(outcome, preview=preview)
 
 
@@ -420,20 +419,106 @@ def publish_project(
 
 
 @router.post(
-    "/projects/{project_id}/retrain",
-    summary="Fit the project's model on its accepted decisions and re-rank its candidates (reviewer)",
+    "/projects/{project_id}/decision-imports",
+    summary="Record validated decisions from a file (CSV, SSSOM, Usagi) as accepted (reviewer)",
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                media: {"schema": {"type": "string"}} for media in ("text/csv", "text/tab-separated-values")
+            },
+        }
+    },
 )
-def retrain_project(store: Store, member: Member) -> dict[str, Any]:
-    """Matching runs again with the versions, rules and memory of the project's last match;
-    decisions stay, candidates change. Runs in the worker's thread pool: it takes as long
-    as a match does (seconds for thousands of rows, under a minute for CIM-11)."""
-    from terminology.services.matching import retrain_project as retrain
-
+async def import_decisions(
+    store: Store,
+    member: Member,
+    request: Request,
+    format: Annotated[
+        DecisionFormat | None, Query(description="csv, sssom or usagi (default: sniffed)")
+    ] = None,
+    replace: Annotated[bool, Query(description="Overwrite rows curators decided (admin; recorded)")] = False,
+    name: Annotated[
+        str,
+        Query(min_length=1, max_length=128, pattern=PRINTABLE, description="The file's name, for the trail"),
+    ] = "upload.csv",
+) -> dict[str, Any]:
+    """The body is the file (UTF-8, within the body limit). The rows go through the same
+    rules as ``concordance decisions import``: the signed-in member vouches as reviewer,
+    four eyes against each row's author, decided rows refused unless an admin replaces
+    them, a pending blind answer refuses the file, and one bad row (named ``FILE:LINE``)
+    imports nothing."""
     member.require(Role.REVIEWER)
-    report, _ = retrain(store, member.project.id)
+    shown = PurePath(name).name or "upload.csv"
+    text = _utf8(shown, await request.body())
+    count = await run_in_threadpool(
+        service.import_decision_text,
+        store,
+        member.project,
+        member.actor,
+        shown,
+        text,
+        format=format,
+        replace=replace,
+    )
+    return {"imported": count, "file": shown}
+
+
+def _utf8(name: str, body: bytes) -> str:
+    try:
+        return body.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise SourceFileError(name, f"not UTF-8 text ({error.reason} at byte {error.start})") from error
+
+
+@router.post(
+    "/projects/{project_id}/retrain",
+    status_code=202,
+    summary="Refit the project's model on its accepted decisions and re-rank its candidates (reviewer)",
+)
+def retrain_project(store: Store, member: Member, request: Request, response: Response) -> dict[str, Any]:
+    """Starts a refit job and answers 202 at once with it (``Location``: where to follow
+    it). Matching runs again with the versions, rules and memory of the project's last match,
+    in a child process of its own; decisions stay, candidates change. One refit per project
+    runs at a time across every worker: while one runs, this answers 202 with *that* job
+    (``already_running``), never a second refit."""
+    member.require(Role.REVIEWER)
+    settings = request.app.state.settings
+    job, new = retraining.claim_retrain(
+        store, member.project, member.actor, stale_after=settings.retrain_stale_seconds
+    )
+    if new:
+        request.app.state.retrainer.start(job)
+    response.headers["Location"] = public_url(request, f"api/projects/{member.project.id}/retrain/{job.id}")
+    return {**_job_public(job), "already_running": not new}
+
+
+@router.get("/projects/{project_id}/retrain", summary="The project's latest refit job")
+def get_latest_retrain_job(store: Store, member: Member) -> dict[str, Any]:
+    return _job_public(retraining.latest_retrain_job(store, member.project))
+
+
+@router.get("/projects/{project_id}/retrain/{job_id}", summary="A refit job: state, progress, outcome")
+def get_retrain_job(
+    store: Store, member: Member, job_id: Annotated[int, PathParam(ge=1, le=LARGEST_ID)]
+) -> dict[str, Any]:
+    return _job_public(retraining.retrain_job(store, member.project, job_id))
+
+
+def _job_public(job: RetrainJob) -> dict[str, Any]:
+    result = job.result or {}
     return {
-        "decisions": report.decisions,
-        "candidates": report.candidates,
-        "sources": report.sources,
-        "model": report.model,
+        "job": job.id,
+        "state": job.state,
+        "requested_by": job.requested_by,
+        "started_at": job.started_at.isoformat(timespec="seconds"),
+        "finished_at": job.finished_at.isoformat(timespec="seconds") if job.finished_at else None,
+        "progress": job.progress,
+        "total": job.total,
+        "message": job.message,
+        "peak_rss_mb": job.peak_rss_mb,
+        "decisions": result.get("decisions"),
+        "candidates": result.get("candidates"),
+        "sources": result.get("sources"),
+        "model": result.get("model"),
     }

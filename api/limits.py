@@ -122,7 +122,9 @@ SAFETY_HEADERS = ((b"x-content-type-options", b"nosniff"), (b"x-frame-options", 
 
 
 class SafetyHeaders:
-    """Every answer says: do not guess my type, do not frame me."""
+    """Every answer says: do not guess my type, do not frame me. Answers under ``/api``
+    (a project's rows, its curators' decisions and comments) also say ``no-store``: a shared
+    proxy or the browser's disk cache must never keep them after a role is revoked."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -132,12 +134,19 @@ class SafetyHeaders:
             await self.app(scope, receive, send)
             return
 
+        private = str(scope.get("path", "")).startswith("/api")
+
         async def with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 present = {name.lower() for name, _ in message.get("headers", [])}
                 message["headers"] = [
-                    *message.get("headers", []),
+                    *(
+                        header
+                        for header in message.get("headers", [])
+                        if not private or header[0].lower() != b"cache-control"
+                    ),
                     *((name, value) for name, value in SAFETY_HEADERS if name not in present),
+                    *([(b"cache-control", b"no-store")] if private else []),
                 ]
             await send(message)
 

@@ -24,6 +24,14 @@ class Settings(BaseSettings):
     retrain_every: int = Field(default=0, ge=0)
     """Through the API, refit a project's model in the background whenever this many more
     of its rows have been accepted since it last learnt (0: only when asked)."""
+    retrain_workers: int = Field(default=1, ge=1, le=8)
+    """Refits one API worker runs at once (each in a child process); the others wait."""
+    retrain_memory_mb: int = Field(default=3_072, ge=32)
+    """A refit's child process is stopped (its job failed, saying so) past this resident memory."""
+    retrain_threads: int = Field(default=1, ge=1, le=64)
+    """Threads a refit's child may use (numba, polars, LightGBM): the others serve requests."""
+    retrain_stale_seconds: float = Field(default=60.0, gt=0)
+    """A running refit silent this long (its process killed) is taken over by the next request."""
 
     # Limits on what one anonymous request may cost (documented in the README).
     max_body_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
@@ -43,6 +51,10 @@ class Settings(BaseSettings):
     """How often a busy thread of the API worker yields the interpreter to the others."""
     code_system_cache_concepts: int = Field(default=300_000, ge=0)
     """Concepts of stored code systems a worker keeps indexed for ValueSet operations."""
+    base_url: str | None = Field(default=None, pattern=r"^https?://[^\s/?#]+(/[^\s?#]*)?$")
+    """The server's public address (``https://tx.example.org/``), from which ``Location``,
+    ``fullUrl`` and paging links are built. Unset: the address the server listens on. Never
+    the request's ``Host``, which any client may set."""
     max_comment_chars: int = Field(default=10_000, ge=1)
     """Longest comment (or flag / reject reason) a curator may write."""
 

@@ -205,18 +205,32 @@ class Concordance:
             project_candidates(self.store, service.find_project(self.store, project).name)
         )
 
-    def import_decisions(self, project: str | int, path: Path | str, *, by: str) -> int:
-        """Record validated mappings held elsewhere (CSV, SSSOM or a Usagi export) as accepted
-        decisions of ``project``, ``by`` vouching for them; a file with a bad row imports nothing."""
+    def add_member(self, project: str | int, name: str, role: str) -> str:
+        """Give ``name`` (created if new) a role in ``project``: viewer, author, reviewer,
+        reconciler or admin. Decisions are imported by a member with the reviewer role.
+        Returns the name as the project knows it."""
+        from terminology.review.workflow import Role
+
         found = service.find_project(self.store, project)
-        return service.import_decision_file(self.store, found, Path(path), by=by)
+        return service.add_member(self.store, found, name, Role(role)).name
+
+    def import_decisions(
+        self, project: str | int, path: Path | str, *, by: str, replace: bool = False
+    ) -> int:
+        """Record validated mappings held elsewhere (CSV, SSSOM or a Usagi export) as accepted
+        decisions of ``project``, ``by`` (a member with the reviewer role) vouching for them,
+        under the review rules; a file with a bad row imports nothing, decided rows only
+        with ``replace`` by an admin."""
+        found = service.find_project(self.store, project)
+        return service.import_decision_file(self.store, found, Path(path), by=by, replace=replace)
 
     def retrain(self, project: str | int) -> pl.DataFrame:
         """Fit the project's model on its accepted decisions and re-rank its candidates
-        (stored, and returned); decisions stay as they are."""
-        from terminology.services.matching import retrain_project
+        (stored, and returned); decisions stay as they are. One refit per project runs at a
+        time, here or on the server (an error says which job is running)."""
+        from terminology.services.retraining import retrain_now
 
-        _, found = retrain_project(self.store, service.find_project(self.store, project).id)
+        _, found = retrain_now(self.store, service.find_project(self.store, project))
         return candidates_frame([c.model_dump() for c in found])
 
     # ------------------------------------------------------------------ curation

@@ -26,6 +26,7 @@ from api.fhir.parameters import (
     subset,
 )
 from api.fhir.router import router
+from api.urls import route_url
 from terminology.errors import CodeSystemNotFoundError
 from terminology.publication.conceptmap import implicit_value_set
 from terminology.publication.validate import ValidationOptions, Where, checked_languages
@@ -243,7 +244,7 @@ def search_code_system(request: Request) -> JSONResponse:
         links,
         [
             {
-                "fullUrl": str(request.url_for("read_code_system", system_id=str(system.id))),
+                "fullUrl": route_url(request, "read_code_system", system_id=str(system.id)),
                 "resource": subset(request, _code_system_resource(system), search=True),
                 "search": {"mode": "match"},
             }

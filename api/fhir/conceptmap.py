@@ -10,6 +10,7 @@ from api.fhir.outcome import FHIR_JSON, FhirError, fhir_response, searchset
 from api.fhir.parameters import refuse_unknown_search_parameters, search_page, subset
 from api.fhir.router import router
 from api.fhir.translate import map_id_number
+from api.urls import route_url
 from terminology.errors import UnknownFormatError
 from terminology.exporters import export_formats, exporter
 from terminology.storage import conceptmaps
@@ -76,7 +77,7 @@ def search_concept_map(request: Request) -> JSONResponse:
         links,
         [
             {
-                "fullUrl": str(request.url_for("read_concept_map", map_id=str(stored.id))),
+                "fullUrl": route_url(request, "read_concept_map", map_id=str(stored.id)),
                 "resource": subset(request, stored.as_served(), search=True),
                 "search": {"mode": "match"},
             }

@@ -12,6 +12,7 @@ from fastapi.responses import JSONResponse
 
 from api.fhir.outcome import fhir_response
 from api.fhir.router import router
+from api.urls import public_base, public_url
 from terminology import __version__
 from terminology.models import CodeSystem
 from terminology.versions import pick_version, version_key
@@ -32,7 +33,7 @@ def metadata(request: Request, mode: str | None = None) -> JSONResponse:
             "software": {"name": "Concordance", "version": __version__},
             "implementation": {
                 "description": "Concordance terminology server",
-                "url": str(request.base_url) + "fhir",
+                "url": public_url(request, "fhir"),
             },
             "fhirVersion": "4.0.1",
             "format": ["json"],
@@ -158,7 +159,7 @@ def terminology_capabilities(request: Request, now: str) -> dict[str, Any]:
         "date": now,
         "kind": "instance",
         "software": {"name": "Concordance", "version": __version__},
-        "implementation": {"description": "Concordance terminology server", "url": str(request.base_url)},
+        "implementation": {"description": "Concordance terminology server", "url": public_base(request)},
         "codeSystem": code_system_capabilities(request.app.state.store.code_systems()),
         "expansion": {
             "hierarchical": True,

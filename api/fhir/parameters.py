@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import Request
 
 from api.fhir.outcome import FhirError
+from api.urls import public_url, this_url
 
 
 def parameters_from_body(body: Any) -> list[dict[str, Any]]:
@@ -151,9 +152,9 @@ def search_page(request: Request, found: list[Any]) -> tuple[list[Any], list[dic
         count, offset = page_size(params.get("_count")), max(int(params.get("_offset", 0)), 0)
     except ValueError as error:
         raise FhirError(400, "invalid", "_count and _offset are numbers") from error
-    base = str(request.url.remove_query_params(["_offset"]))
+    base = public_url(request, request.url.path, str(request.url.remove_query_params(["_offset"]).query))
     joiner = "&" if "?" in base else "?"
-    links = [{"relation": "self", "url": str(request.url)}]
+    links = [{"relation": "self", "url": this_url(request)}]
     if offset + count < len(found):
         links.append({"relation": "next", "url": f"{base}{joiner}_offset={offset + count}"})
     if offset > 0:

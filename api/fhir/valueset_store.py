@@ -23,6 +23,7 @@ from api.fhir.parameters import (
 )
 from api.fhir.router import router
 from api.fhir.valueset import _expand, _heavy, _validate
+from api.urls import route_url
 from terminology.storage.interfaces import value_set_backend
 from terminology.storage.valuesets import StoredValueSet, ValueSetNotFoundError
 
@@ -65,7 +66,7 @@ def search_value_set(request: Request) -> JSONResponse:
     page, links = search_page(request, found)
     entries = [
         {
-            "fullUrl": str(request.url_for("read_value_set", value_set_id=str(value_set.id))),
+            "fullUrl": route_url(request, "read_value_set", value_set_id=str(value_set.id)),
             "resource": subset(request, value_set.as_served(), search=True),
             "search": {"mode": "match"},
         }

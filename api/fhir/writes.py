@@ -23,6 +23,8 @@ from api.fhir.codesystem import _code_system_resource
 from api.fhir.outcome import FhirError, fhir_response
 from api.fhir.parameters import resource_id
 from api.fhir.router import router
+from api.urls import public_url
+from terminology.fhir.shapes import first_control_character
 from terminology.services.code_systems import write_code_system
 from terminology.services.concept_maps import write_concept_map
 from terminology.services.value_sets import save_value_set
@@ -70,6 +72,13 @@ async def resource_body(request: Request, kind: str, path_id: str | None = None)
         raise FhirError(400, "invalid", f"the body must be a {kind} resource")
     if path_id is not None and "id" in body and str(body["id"]) != path_id:
         raise FhirError(400, "invalid", f"the body's id {body['id']!r} is not the id in the URL ({path_id})")
+    found = first_control_character(body)
+    if found is not None:  # a NUL would be cut or refused by the database: refuse it, never alter it
+        raise FhirError(
+            400,
+            "invalid",
+            f"{kind}.{found[0]}: holds the control character {found[1]}, which a FHIR string may not",
+        )
     return body
 
 
@@ -80,7 +89,7 @@ def written(
     answer = fhir_response(served, 201 if created else 200)
     answer.headers["ETag"] = f'W/"{revision}"'
     if created:
-        answer.headers["Location"] = f"{request.base_url}fhir/{kind}/{served['id']}/_history/{revision}"
+        answer.headers["Location"] = public_url(request, f"fhir/{kind}/{served['id']}/_history/{revision}")
     return answer
 
 

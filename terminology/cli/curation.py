@@ -36,12 +36,14 @@ def add_user(
         bool, typer.Option(help="May write CodeSystems, ValueSets and ConceptMaps through the FHIR API.")
     ] = False,
 ) -> None:
-    """Create a user and print their bearer token (shown once; only its hash is kept)."""
+    """Create a user and print their bearer token (shown once; only its hash is kept). A
+    name with control or invisible characters, or another spelling of an existing user's,
+    is refused."""
     store = _store()
-    user, token = users.create_user(store, name)
+    created, token = service.new_user(store, name)
     if publisher:
-        users.set_publisher(store, name, True)
-    typer.echo(f"{user.name}\t{token}")
+        users.set_publisher(store, created, True)
+    typer.echo(f"{created}\t{token}")
 
 
 @users_app.command("publisher")
@@ -197,20 +199,27 @@ def export_project(
 def import_decisions(
     project: Annotated[str, typer.Argument(help="Project name or number.")],
     file: Annotated[Path, typer.Argument(help="CSV, SSSOM TSV or Usagi export CSV.")],
+    by: Annotated[
+        str,
+        typer.Option("--by", help="The project member (reviewer or above) who vouches for the decisions."),
+    ],
     format: Annotated[
         DecisionFormat | None, typer.Option("--format", help="csv, sssom or usagi (default: from the file).")
     ] = None,
-    by: Annotated[
-        str,
-        typer.Option("--by", help="The reviewer who vouches for the decisions (recorded as reviewer)."),
-    ] = "import",
+    replace: Annotated[
+        bool,
+        typer.Option("--replace", help="Overwrite rows curators already decided (admins only; recorded)."),
+    ] = False,
 ) -> None:
     """Record validated mappings held elsewhere (a spreadsheet, SSSOM, a Usagi export) as
-    accepted decisions, with FILE:LINE and their author in the audit trail. A file with
-    any bad row imports nothing. The project's model learns from them (match --retrain)."""
+    accepted decisions, with FILE:LINE and their author in the audit trail, under the
+    review rules: --by is a member with the reviewer role, never the file's author; rows
+    already decided are refused unless an admin gives --replace; a row holding a pending
+    blind answer refuses the file. A file with any bad row imports nothing. The project's
+    model learns from them (match --retrain)."""
     store = _store()
     found = service.find_project(store, project)
-    count = service.import_decision_file(store, found, file, by=by, format=format)
+    count = service.import_decision_file(store, found, file, by=by, format=format, replace=replace)
     typer.echo(f"{found.name}: {count:,} decisions imported from {file.name} as accepted (reviewer {by})")
 
 

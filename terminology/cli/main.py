@@ -297,11 +297,12 @@ def match_command(
 def _retrain(store: SqlStore, project: str, out: str | None, *, quiet: bool) -> None:
     """``match --retrain``: learn from the project's decisions, re-rank, write what is left."""
     from terminology.services.curation import find_project
-    from terminology.services.matching import retrain_project, write_candidates_sssom
+    from terminology.services.matching import write_candidates_sssom
+    from terminology.services.retraining import retrain_now
     from terminology.storage import curation
 
     found_project = find_project(store, project)
-    report, found = retrain_project(store, found_project.id)
+    report, found = retrain_now(store, found_project)  # under the same lock as the server's refits
     decided = set(curation.accepted_targets(store, found_project))
     remaining = [c for c in found if c.source_code not in decided]
     undecided = len({c.source_code for c in remaining})

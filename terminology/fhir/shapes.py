@@ -9,9 +9,80 @@ FHIRPath would (``parameter[0].resource.compose.include[1].filter[0]``).
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, StrictBool, StrictFloat, StrictInt, StrictStr, ValidationError
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    StrictBool,
+    StrictFloat,
+    StrictInt,
+    StrictStr,
+    ValidationError,
+)
+
+
+def _no_control_characters(text: str) -> str:
+    """FHIR strings hold no character below U+0020 but tab, CR and LF (R4 Datatypes,
+    ``string``): a NUL would be cut by the database, so it is refused, never altered.
+
+    >>> _no_control_characters("a\\tb")
+    'a\\tb'
+    >>> _no_control_characters("a\\x00b")
+    Traceback (most recent call last):
+    ValueError: holds the control character U+0000, which a FHIR string may not
+    """
+    bad = next((c for c in text if (ord(c) < 0x20 and c not in "\t\r\n") or ord(c) == 0x7F), None)
+    if bad is not None:
+        raise ValueError(f"holds the control character U+{ord(bad):04X}, which a FHIR string may not")
+    return text
+
+
+def _code_characters(text: str) -> str:
+    """A FHIR ``code`` holds no whitespace but single spaces: no control character at all.
+
+    >>> _code_characters("A00.1")
+    'A00.1'
+    >>> _code_characters("A\\n")
+    Traceback (most recent call last):
+    ValueError: holds the control character U+000A, which a FHIR code may not
+    """
+    bad = next((c for c in text if ord(c) < 0x20 or ord(c) == 0x7F), None)
+    if bad is not None:
+        raise ValueError(f"holds the control character U+{ord(bad):04X}, which a FHIR code may not")
+    return text
+
+
+def first_control_character(resource: object) -> tuple[str, str] | None:
+    """Where a resource first holds a control character (any string, any depth, keys too)
+    and which one, as (``concept[0].code``, ``U+0000``); None when it holds none. A write
+    checks the whole body so that no element the models do not name slips a NUL through.
+
+    >>> first_control_character({"compose": {"include": [{"concept": [{"code": "A\\x00"}]}]}})
+    ('compose.include[0].concept[0].code', 'U+0000')
+    >>> first_control_character({"text": {"div": "<div>a\\nb</div>"}}) is None
+    True
+    """
+    pending: list[tuple[tuple[int | str, ...], object]] = [((), resource)]
+    while pending:
+        at, value = pending.pop()
+        if isinstance(value, str):
+            bad = next((c for c in value if (ord(c) < 0x20 and c not in "\t\r\n") or ord(c) == 0x7F), None)
+            if bad is not None:
+                return location(at), f"U+{ord(bad):04X}"
+        elif isinstance(value, dict):
+            pending.extend(((*at, "(key)"), key) for key in value if isinstance(key, str))
+            pending.extend(((*at, key), item) for key, item in reversed(value.items()))
+        elif isinstance(value, list):
+            pending.extend(((*at, i), item) for i, item in reversed(list(enumerate(value))))
+    return None
+
+
+FhirString = Annotated[StrictStr, AfterValidator(_no_control_characters)]
+"""A FHIR ``string`` (or ``markdown``) as the server stores it."""
+FhirCode = Annotated[StrictStr, AfterValidator(_code_characters)]
+"""A FHIR ``code``."""
 
 
 class Element(BaseModel):
@@ -23,8 +94,8 @@ class Element(BaseModel):
 class Coding(Element):
     system: StrictStr | None = None
     version: StrictStr | None = None
-    code: StrictStr | None = None
-    display: StrictStr | None = None
+    code: FhirCode | None = None
+    display: FhirString | None = None
     userSelected: StrictBool | None = None
 
 
@@ -34,14 +105,14 @@ class CodeableConcept(Element):
 
 
 class Designation(Element):
-    language: StrictStr | None = None
+    language: FhirCode | None = None
     use: Coding | None = None
-    value: StrictStr | None = None
+    value: FhirString | None = None
 
 
 class ConceptReference(Element):
-    code: StrictStr
-    display: StrictStr | None = None
+    code: FhirCode
+    display: FhirString | None = None
     designation: list[Designation] = []
 
 
@@ -68,8 +139,8 @@ class Compose(Element):
 class Contains(Element):
     system: StrictStr | None = None
     version: StrictStr | None = None
-    code: StrictStr | None = None
-    display: StrictStr | None = None
+    code: FhirCode | None = None
+    display: FhirString | None = None
     abstract: StrictBool | None = None
     inactive: StrictBool | None = None
     contains: list[Contains] = []
@@ -96,9 +167,9 @@ class ConceptProperty(Element):
 
 
 class CodeSystemConcept(Element):
-    code: StrictStr
-    display: StrictStr | None = None
-    definition: StrictStr | None = None
+    code: FhirCode
+    display: FhirString | None = None
+    definition: FhirString | None = None
     designation: list[Designation] = []
     property: list[ConceptProperty] = []
     concept: list[CodeSystemConcept] = []
@@ -113,16 +184,16 @@ class CodeSystem(Resource):
 
 
 class MapTarget(Element):
-    code: StrictStr | None = None
-    display: StrictStr | None = None
+    code: FhirCode | None = None
+    display: FhirString | None = None
     equivalence: StrictStr | None = None
     relationship: StrictStr | None = None
     comment: StrictStr | None = None
 
 
 class MapElement(Element):
-    code: StrictStr | None = None
-    display: StrictStr | None = None
+    code: FhirCode | None = None
+    display: FhirString | None = None
     target: list[MapTarget] = []
 
 

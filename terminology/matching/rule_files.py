@@ -14,6 +14,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from terminology.errors import SourceFileError
+from terminology.yaml_text import compose_yaml, load_yaml
 
 Model = TypeVar("Model", bound=BaseModel)
 
@@ -46,8 +47,8 @@ def read_rule_file(path: Path, model: type[Model]) -> Model:
     except (OSError, UnicodeDecodeError) as error:
         raise RuleFileError(path, f"unreadable: {error}") from error
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-        data: Any = yaml.safe_load(text)
+        root = compose_yaml(text)
+        data: Any = load_yaml(text)
     except yaml.MarkedYAMLError as error:
         line = error.problem_mark.line + 1 if error.problem_mark else None
         raise RuleFileError(path, f"invalid YAML: {error.problem}", line=line) from error

@@ -19,6 +19,7 @@ from typing import Any
 import yaml
 
 from terminology.matching.rule_files import RuleFileError
+from terminology.yaml_text import load_yaml
 
 
 @dataclass(frozen=True)
@@ -86,8 +87,11 @@ class RuleSet:
 def kind_of(path: Path) -> str:
     """A rule file's ``kind``; an unknown kind is an error naming the file."""
     try:
-        document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except (OSError, yaml.YAMLError) as error:
+        document = load_yaml(path.read_text(encoding="utf-8")) or {}
+    except yaml.MarkedYAMLError as error:
+        line = error.problem_mark.line + 1 if error.problem_mark else None
+        raise RuleFileError(path, f"not a rule file: {error.problem}", line=line) from error
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as error:
         raise RuleFileError(path, f"not a rule file: {error}") from error
     if not isinstance(document, dict):
         raise RuleFileError(

@@ -20,7 +20,9 @@ from urllib.parse import unquote
 import yaml
 
 from terminology.errors import ConcordanceError
+from terminology.file_limits import LONGEST_CODE, LONGEST_FIELD, MAX_ROWS, control_character
 from terminology.publication.conceptmap import implicit_value_set
+from terminology.yaml_text import load_yaml
 
 EQUIVALENCES = {
     "skos:exactMatch": "equivalent",
@@ -71,21 +73,51 @@ def read_mapping_set(text: str, *, where: str = "mapping set") -> MappingSet:
     if lines[:body_start] != ["#" + line for line in header]:
         raise InvalidMappingSetError(f"{where}: the '#' header must come before the table")
     try:
-        metadata = yaml.safe_load("\n".join(header)) or {}
+        metadata = load_yaml("\n".join(header)) or {}
     except yaml.YAMLError as error:
         raise InvalidMappingSetError(f"{where}: the '#' header is not YAML ({error})") from error
     if not isinstance(metadata, dict):
         raise InvalidMappingSetError(f"{where}: the '#' header must be YAML key: value pairs")
     reader = csv.DictReader(io.StringIO("\n".join(lines[body_start:])), delimiter="\t")
-    columns = list(reader.fieldnames or [])
-    rows = []
-    for number, row in enumerate(reader, start=body_start + 2):
-        if None in row:
-            raise InvalidMappingSetError(
-                f"{where}: line {number}: more fields than the {len(columns)} columns"
-            )
-        rows.append((number, {key: (value or "").strip() for key, value in row.items()}))
+    rows: list[tuple[int, dict[str, str]]] = []
+    try:
+        columns = list(reader.fieldnames or [])
+        for number, row in enumerate(reader, start=body_start + 2):
+            if len(rows) == MAX_ROWS:
+                raise InvalidMappingSetError(f"{where}: line {number}: more than {MAX_ROWS:,} mappings")
+            rows.append((number, _checked_row(row, number, len(columns), where)))
+    except csv.Error as error:  # a field over the csv module's limit, a NUL byte
+        line = body_start + 2 + len(rows)
+        raise InvalidMappingSetError(f"{where}: line {line}: {_csv_problem(error)}") from error
     return MappingSet(metadata, columns, body_start + 1, rows)
+
+
+def _checked_row(row: dict[str | None, Any], number: int, width: int, where: str) -> dict[str, str]:
+    """One table row, bounded: fields of at most
+    :data:`LONGEST_FIELD` characters and no control character, each refusal at its line and field."""
+    if None in row:
+        raise InvalidMappingSetError(f"{where}: line {number}: more fields than the {width} columns")
+    checked = {}
+    for key, value in row.items():
+        text = (value or "").strip()
+        if len(text) > LONGEST_FIELD:
+            raise InvalidMappingSetError(
+                f"{where}: line {number}, field {key}: {len(text):,} characters; at most {LONGEST_FIELD:,}"
+            )
+        bad = control_character(text)
+        if bad is not None:
+            raise InvalidMappingSetError(
+                f"{where}: line {number}, field {key}: holds the control character {bad}"
+            )
+        checked[str(key)] = text
+    return checked
+
+
+def _csv_problem(error: csv.Error) -> str:
+    text = str(error)
+    if "field larger than field limit" in text:
+        return f"a field is longer than {LONGEST_FIELD:,} characters"
+    return text
 
 
 def _check_columns(found: MappingSet, where: str) -> None:
@@ -133,10 +165,16 @@ class _Curies:
             raise InvalidMappingSetError(
                 f"{self.where}: line {line}, field {field}: prefix {prefix!r} is not in the curie_map"
             )
+        code = unquote(local)
+        if len(code) > LONGEST_CODE or control_character(code):
+            raise InvalidMappingSetError(
+                f"{self.where}: line {line}, field {field}: the code must be printable and at most"
+                f" {LONGEST_CODE} characters"
+            )
         for source in self.sources:
             if expansion in (source, source + "/", source + "#"):
-                return source, unquote(local)
-        return expansion.removesuffix("/"), unquote(local)
+                return source, code
+        return expansion.removesuffix("/"), code
 
 
 def _target(row: dict[str, str], curies: _Curies, line: int) -> tuple[str | None, dict[str, Any]]:

@@ -26,7 +26,13 @@ import re2
 
 from terminology.errors import CodeSystemNotFoundError, ConcordanceError
 from terminology.publication.expansion_details import Details
-from terminology.publication.lookup import CodeSystemIndex, display_in, only_languages_asked
+from terminology.publication.lookup import (
+    CodeSystemIndex,
+    display_in,
+    languages_asked,
+    only_languages_asked,
+    same_language,
+)
 from terminology.publication.validate import (
     STANDARDS_STATUS,
     Issue,
@@ -969,6 +975,9 @@ def expand(
         members = filtered_for_typing(members, str(text), names=names)
     offset = _integer(asked.get("offset"), 0) or 0
     count = _integer(asked.get("count"), None)
+    for name, value in (("offset", offset), ("count", count)):
+        if name in asked:
+            asked[name] = value  # echoed as the integers R4 ValueSet-expand declares
     paged = "offset" in asked or bool(count)  # count=0 asks for the total alone
     page = members[offset : offset + count if count is not None else None]
     terms.budget.check_listed(len(page), len(members))
@@ -1121,7 +1130,13 @@ TRIGRAMS_FROM = 2_000
 NONE: array[int] = array("I")
 
 
-_SEARCH_TEXTS: OrderedDict[tuple[int, str | None], SearchText] = OrderedDict()
+LanguageKey = tuple[tuple[tuple[frozenset[str], frozenset[str]], ...], bool]
+"""What a ``displayLanguage`` means for one list of members: per language asked, the code
+systems' own languages and the designation languages it matches, and whether every other
+language is refused."""
+
+_SEARCH_TEXTS: OrderedDict[tuple[int, LanguageKey | None], SearchText] = OrderedDict()
+_SPOKEN: OrderedDict[int, tuple[list[Member], frozenset[str], frozenset[str], bool]] = OrderedDict()
 _SEARCH_LOCK = threading.Lock()
 SEARCH_TEXTS_KEPT = 8
 
@@ -1129,23 +1144,82 @@ SEARCH_TEXTS_KEPT = 8
 def _search_text(members: list[Member], names: Names | None = None) -> SearchText:
     """The joined text of ``members`` (their displays in the language ``names`` asks), kept
     for the lists a worker keeps (a stored version's members, an is-a subtree): the same list
-    object asked again in the same language reuses it."""
-    language = names.language if names else None
-    key = (id(members), language)
+    object asked again in the same language reuses it.
+
+    The entry is keyed by what the language *means* for these members, not by how it was
+    spelt: ``fr-FR``, ``FR``, ``fr;q=1.0`` and ``fr, en;q=0.5`` on a French code system all
+    name the same displays, so they share one entry, and a language the members do not have
+    is the default. A client cycling spellings can then never evict another's warm entry."""
+    key = _language_key(members, names.language, names) if names else None
     with _SEARCH_LOCK:
-        found = _SEARCH_TEXTS.get(key)
+        found = _SEARCH_TEXTS.get((id(members), key))
         if found is not None and found.members is members:
-            _SEARCH_TEXTS.move_to_end(key)
+            _SEARCH_TEXTS.move_to_end((id(members), key))
             return found
     texts = None
-    if names is not None and language:
+    if names is not None and key is not None:
         texts = [" " + fold(names.of(member)[0] or "").replace("\n", " ") for member in members]
     built = SearchText(members, texts)
     with _SEARCH_LOCK:
-        _SEARCH_TEXTS[key] = built
+        _SEARCH_TEXTS[(id(members), key)] = built
         while len(_SEARCH_TEXTS) > SEARCH_TEXTS_KEPT:
             _SEARCH_TEXTS.popitem(last=False)
     return built
+
+
+def _language_key(members: list[Member], asked: str | None, names: Names | None = None) -> LanguageKey | None:
+    """What ``asked`` (Accept-Language style) means for ``members``; None when it names
+    the displays they already have (or no language they have).
+
+    A tag is replaced by the languages it matches among the members' own and their
+    designations' (so ``fr-FR`` and ``FR`` both become ``{fr}``); tags matching none are
+    dropped, a repeat adds nothing, and after a tag matching every member's own language
+    nothing later can be chosen.
+
+    >>> members = [Member("urn:s", "1", "Grippe", language="fr")]
+    >>> _language_key(members, "fr-FR") == _language_key(members, "FR") == _language_key(members, "fr;q=1.0")
+    True
+    >>> _language_key(members, "fr-FR"), _language_key(members, "de"), _language_key(members, "de, *; q=0")
+    (None, None, ((), True))
+    """
+    if not asked:
+        return None
+    own, spoken, all_named = _languages_of(members, names)
+    refused = only_languages_asked(asked)
+    meant: list[tuple[frozenset[str], frozenset[str]]] = []
+    for tag in languages_asked(asked):
+        matched = (
+            frozenset(language for language in own if same_language(language, tag)),
+            frozenset(language for language in spoken if same_language(language, tag)),
+        )
+        if not any(matched) or matched in meant:
+            continue
+        meant.append(matched)
+        if own and matched[0] == own and all_named:
+            break
+    if not refused and (not meant or (meant[0][0] == own and own and all_named)):
+        return None
+    return tuple(meant), refused
+
+
+def _languages_of(members: list[Member], names: Names | None) -> tuple[frozenset[str], frozenset[str], bool]:
+    """The members' own languages, their designations' languages and whether every member
+    has a display, read once per kept list."""
+    with _SEARCH_LOCK:
+        found = _SPOKEN.get(id(members))
+        if found is not None and found[0] is members:
+            return found[1], found[2], found[3]
+    own = frozenset(m.language.lower() for m in members if m.language)
+    spoken: set[str] = set()
+    if names is not None:
+        for member in members:
+            spoken.update(str(d["language"]).lower() for d in names.names_of(member) if d.get("language"))
+    result = own, frozenset(spoken), all(m.display for m in members)
+    with _SEARCH_LOCK:
+        _SPOKEN[id(members)] = (members, *result)
+        while len(_SPOKEN) > SEARCH_TEXTS_KEPT:
+            _SPOKEN.popitem(last=False)
+    return result
 
 
 def _listed_concepts(value_set: dict[str, Any]) -> dict[tuple[str, str], dict[str, Any]]:
@@ -1232,12 +1306,24 @@ def _true(value: Any) -> bool:
 
 
 def _integer(value: Any, default: int | None) -> int | None:
+    """``count`` or ``offset``: a whole number, 0 or more (a negative one is refused, not
+    read as 0: the client asked for something that does not exist).
+
+    >>> _integer("5", None), _integer(None, 0)
+    (5, 0)
+    >>> _integer("-5", None)
+    Traceback (most recent call last):
+    terminology.publication.valueset.InvalidValueSetError: count and offset are whole numbers, 0 or more, ...
+    """
     if value is None:
         return default
     try:
-        return max(int(value), 0)
+        number = int(value)
     except (TypeError, ValueError) as error:
-        raise InvalidValueSetError(f"count and offset are whole numbers, not {value!r}") from error
+        raise InvalidValueSetError(f"count and offset are whole numbers, 0 or more, not {value!r}") from error
+    if number < 0:
+        raise InvalidValueSetError(f"count and offset are whole numbers, 0 or more, not {value!r}")
+    return number
 
 
 def _echo_key(name: str, value: Any) -> str:

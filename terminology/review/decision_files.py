@@ -27,7 +27,9 @@ from typing import Literal, get_args
 from urllib.parse import unquote
 
 from terminology.errors import SourceFileError
+from terminology.file_limits import LONGEST_CODE, LONGEST_FIELD, MAX_ROWS, control_character
 from terminology.publication.from_sssom import EQUIVALENCES, read_mapping_set
+from terminology.review.names import InvalidNameError, check_name
 from terminology.review.workflow import Equivalence, Target
 
 DecisionFormat = Literal["csv", "sssom", "usagi"]
@@ -42,7 +44,6 @@ USAGI_EQUIVALENCES = {
     "UNREVIEWED": "relatedto",
 }
 """Usagi's equivalence words, as FHIR R4 codes."""
-MAX_ROWS = 1_000_000
 
 
 @dataclass(frozen=True)
@@ -54,6 +55,8 @@ class ImportedDecision:
     author: str
     where: str
     """``FILE:LINE`` of the (first) row, for the audit trail and for errors."""
+    lines: tuple[int, ...] = ()
+    """Every line of the file stating this decision (one per target)."""
 
 
 def _equivalence(value: str, path: Path, line: int, field: str) -> str:
@@ -95,20 +98,80 @@ def sniff_format(path: Path, text: str) -> DecisionFormat:
     return "csv"
 
 
-def _merge(found: list[ImportedDecision]) -> list[ImportedDecision]:
-    """Rows of one source become one decision with every target (first row's author)."""
+def _merge(path: Path, found: list[ImportedDecision]) -> list[ImportedDecision]:
+    """Rows of one source become one decision with every target (a one-to-many map). Rows
+    that contradict each other refuse the file, naming both lines: two authors for one
+    source (whose decision is it?), or one target with two equivalences. The same row twice
+    adds nothing."""
     merged: dict[str, ImportedDecision] = {}
     for decision in found:
         earlier = merged.get(decision.source_code)
         if earlier is None:
             merged[decision.source_code] = decision
             continue
+        _check_agrees(path, earlier, decision)
         codes = {target.code for target in earlier.targets}
         extra = tuple(target for target in decision.targets if target.code not in codes)
         merged[decision.source_code] = ImportedDecision(
-            earlier.source_code, earlier.targets + extra, earlier.author, earlier.where
+            earlier.source_code,
+            earlier.targets + extra,
+            earlier.author,
+            earlier.where,
+            earlier.lines + decision.lines,
         )
     return list(merged.values())
+
+
+def _check_agrees(path: Path, earlier: ImportedDecision, later: ImportedDecision) -> None:
+    first, line = earlier.where.rpartition(":")[2], later.lines[0] if later.lines else None
+    if earlier.author != later.author:
+        raise SourceFileError(
+            path,
+            f"{later.source_code} is decided by {earlier.author!r} at line {first} and by {later.author!r} "
+            "here; one source has one decision (several targets share one author)",
+            line=line,
+            field="author",
+        )
+    stated = {target.code: target.equivalence for target in earlier.targets}
+    for target in later.targets:
+        if target.code in stated and stated[target.code] != target.equivalence:
+            raise SourceFileError(
+                path,
+                f"{later.source_code} → {target.code} is {stated[target.code]!r} at line {first} "
+                f"and {target.equivalence!r} here",
+                line=line,
+                field="equivalence",
+            )
+
+
+def _decision(
+    path: Path, line: int, source: str, target_code: str, equivalence: str, author: str | None
+) -> ImportedDecision:
+    """One row's decision, its author and codes checked as every name and code is: printable,
+    no invisible characters, bounded."""
+    try:
+        who = check_name(author, what="author") if author else f"import:{path.name}"
+    except InvalidNameError as error:
+        raise SourceFileError(path, str(error), line=line, field="author") from error
+    for field, code in (("source", source), ("target", target_code)):
+        _check_code(path, line, field, code)
+    target = Target(code=target_code, equivalence=equivalence)
+    return ImportedDecision(source, (target,), who, f"{path.name}:{line}", (line,))
+
+
+def _check_code(path: Path, line: int, field: str, code: str) -> None:
+    if len(code) > LONGEST_CODE:
+        raise SourceFileError(
+            path,
+            f"the {field} code has {len(code):,} characters; at most {LONGEST_CODE}",
+            line=line,
+            field=field,
+        )
+    bad = control_character(code)
+    if bad is not None:
+        raise SourceFileError(
+            path, f"the {field} code holds a control character ({bad})", line=line, field=field
+        )
 
 
 def _rows(path: Path, text: str, required: tuple[str, ...]) -> list[tuple[int, dict[str, str]]]:
@@ -119,14 +182,33 @@ def _rows(path: Path, text: str, required: tuple[str, ...]) -> list[tuple[int, d
         raise SourceFileError(
             path, f"missing column(s) {', '.join(missing)}; found {', '.join(columns)}", line=1
         )
-    rows = []
-    for number, row in enumerate(reader, start=2):
-        if None in row:
-            raise SourceFileError(path, f"more fields than the {len(columns)} columns", line=number)
-        if number > MAX_ROWS:
-            raise SourceFileError(path, f"more than {MAX_ROWS:,} rows", line=number)
-        rows.append((number, {(key or "").strip(): (value or "").strip() for key, value in row.items()}))
+    rows: list[tuple[int, dict[str, str]]] = []
+    try:
+        for number, row in enumerate(reader, start=2):
+            if None in row:
+                raise SourceFileError(path, f"more fields than the {len(columns)} columns", line=number)
+            if number - 1 > MAX_ROWS:  # line 1 is the header
+                raise SourceFileError(path, f"more than {MAX_ROWS:,} rows", line=number)
+            rows.append((number, _bounded(path, number, row)))
+    except csv.Error as error:  # a field over the csv module's own limit, a NUL byte
+        problem = str(error)
+        if "field larger than field limit" in problem:
+            problem = f"a field is longer than {LONGEST_FIELD:,} characters"
+        raise SourceFileError(path, problem, line=len(rows) + 2) from error
     return rows
+
+
+def _bounded(path: Path, line: int, row: dict[str | None, str | None]) -> dict[str, str]:
+    """A row's fields stripped, each at most :data:`LONGEST_FIELD` characters."""
+    found = {}
+    for key, value in row.items():
+        name, text = (key or "").strip(), (value or "").strip()
+        if len(text) > LONGEST_FIELD:
+            raise SourceFileError(
+                path, f"{len(text):,} characters; at most {LONGEST_FIELD:,}", line=line, field=name
+            )
+        found[name] = text
+    return found
 
 
 def _required(path: Path, row: dict[str, str], line: int, *names: str) -> None:
@@ -140,10 +222,10 @@ def read_csv_decisions(path: Path, text: str) -> list[ImportedDecision]:
     for line, row in _rows(path, text, ("source_code", "target_code")):
         _required(path, row, line, "source_code", "target_code")
         equivalence = _equivalence(row.get("equivalence", ""), path, line, "equivalence")
-        target = Target(code=row["target_code"], equivalence=equivalence)
-        author = row.get("author") or f"import:{path.name}"
-        found.append(ImportedDecision(row["source_code"], (target,), author, f"{path.name}:{line}"))
-    return _merge(found)
+        found.append(
+            _decision(path, line, row["source_code"], row["target_code"], equivalence, row.get("author"))
+        )
+    return _merge(path, found)
 
 
 def read_usagi_decisions(path: Path, text: str) -> list[ImportedDecision]:
@@ -162,10 +244,11 @@ def read_usagi_decisions(path: Path, text: str) -> list[ImportedDecision]:
                 line=line,
                 field="equivalence",
             )
-        target = Target(code=row["conceptId"], equivalence=USAGI_EQUIVALENCES[word])
-        author = row.get("statusSetBy") or f"import:{path.name}"
-        found.append(ImportedDecision(row["sourceCode"], (target,), author, f"{path.name}:{line}"))
-    return _merge(found)
+        equivalence = USAGI_EQUIVALENCES[word]
+        found.append(
+            _decision(path, line, row["sourceCode"], row["conceptId"], equivalence, row.get("statusSetBy"))
+        )
+    return _merge(path, found)
 
 
 def _local(curie: str, path: Path, line: int, field: str) -> str:
@@ -194,14 +277,11 @@ def read_sssom_decisions(path: Path, text: str) -> list[ImportedDecision]:
             )
         if row.get("predicate_modifier") == "Not":
             equivalence = "disjoint"
-        target = Target(code=_local(row["object_id"], path, line, "object_id"), equivalence=equivalence)
-        author = (row.get("author_id") or "").split("|")[0] or f"import:{path.name}"
-        found.append(
-            ImportedDecision(
-                _local(row["subject_id"], path, line, "subject_id"), (target,), author, f"{path.name}:{line}"
-            )
-        )
-    return _merge(found)
+        source = _local(row["subject_id"], path, line, "subject_id")
+        target = _local(row["object_id"], path, line, "object_id")
+        author = (row.get("author_id") or "").split("|")[0]
+        found.append(_decision(path, line, source, target, equivalence, author))
+    return _merge(path, found)
 
 
 READERS = {"csv": read_csv_decisions, "sssom": read_sssom_decisions, "usagi": read_usagi_decisions}
@@ -209,7 +289,14 @@ READERS = {"csv": read_csv_decisions, "sssom": read_sssom_decisions, "usagi": re
 
 def read_decisions(path: Path, *, format: DecisionFormat | None = None) -> list[ImportedDecision]:
     """The decisions a file states, in any of the three formats (sniffed when not given)."""
-    text = _text(path)
+    return read_decisions_text(path, _text(path), format=format)
+
+
+def read_decisions_text(
+    path: Path, text: str, *, format: DecisionFormat | None = None
+) -> list[ImportedDecision]:
+    """The decisions ``text`` states, ``path`` naming it in errors and in the audit trail
+    (the API's upload has no file on disk)."""
     chosen = format or sniff_format(path, text)
     decisions = READERS[chosen](path, text)
     if not decisions:

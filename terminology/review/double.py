@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from terminology.models import Frozen
+from terminology.review.names import same_person
 from terminology.review.workflow import (
     RANK,
     Actor,
@@ -74,7 +75,7 @@ def record_answer(
         no_map=decision.action == "no_map",
         comment=decision.comment,
     )
-    others = tuple(other for other in answers if other.author != actor.name)
+    others = tuple(other for other in answers if not same_person(other.author, actor.name))
     changes: dict[str, object] = {
         "version": row.version + 1,
         "updated_at": now or datetime.now(UTC),

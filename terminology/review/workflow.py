@@ -27,6 +27,7 @@ from pydantic import Field
 
 from terminology.errors import ConcordanceError
 from terminology.models import Frozen
+from terminology.review.names import same_person
 
 
 class Status(StrEnum):
@@ -226,7 +227,7 @@ def authored_by(row: MappingRow, name: str) -> bool:
     >>> authored_by(MappingRow(project_id=1, source_code="A", author="a+b", authors=("a", "b")), "b")
     True
     """
-    return name in row.authors or row.author == name
+    return any(same_person(name, author) for author in (*row.authors, row.author))
 
 
 def decide(row: MappingRow, decision: Decision, actor: Actor, *, now: datetime | None = None) -> MappingRow:
@@ -321,26 +322,39 @@ def accept_candidate(
 
 
 def import_validated(
-    row: MappingRow, targets: tuple[Target, ...], actor: Actor, *, author: str, now: datetime | None = None
+    row: MappingRow,
+    targets: tuple[Target, ...],
+    actor: Actor,
+    *,
+    author: str,
+    replace: bool = False,
+    now: datetime | None = None,
 ) -> MappingRow:
     """A decision validated elsewhere (a spreadsheet, an SSSOM file, a Usagi export) recorded
     as accepted: ``author`` is who made it there, ``actor`` the reviewer who vouches for
-    it here. Only rows no curator has decided yet take it, and four eyes still hold: the
-    importer cannot vouch for their own decisions.
+    it here. The same rules as a curator's click: the reviewer role, four eyes (the importer
+    cannot vouch for their own decisions, whatever the spelling of the name), and a row any
+    curator has decided is not overwritten unless an admin asks to ``replace`` it.
 
     >>> row = MappingRow(project_id=1, source_code="GLY")
     >>> rui = Actor(name="rui", role=Role.REVIEWER)
     >>> done = import_validated(row, (Target(code="15074-8"),), rui, author="ana")
     >>> done.status.value, done.author, done.reviewer
     ('accepted', 'ana', 'rui')
+    >>> import_validated(row, (Target(code="15074-8"),), rui, author="RUI ")
+    Traceback (most recent call last):
+    terminology.review.workflow.NotAllowed: rui made the decision for GLY; another reviewer must import it
     """
     if RANK[actor.role] < RANK[Role.REVIEWER]:
         raise NotAllowed(f"importing decisions needs the role reviewer; {actor.name} is {actor.role.value}")
-    if row.status not in EDITABLE:
+    if replace and actor.role != Role.ADMIN:
+        raise NotAllowed(f"replacing decisions needs the role admin; {actor.name} is {actor.role.value}")
+    if curator_decided(row) and not replace:
         raise InvalidTransition(
-            f"{row.source_code} is already {row.status.value} here; reopen it before importing a decision"
+            f"{row.source_code} is already {row.status.value} here"
+            f"{' by ' + row.author if row.author else ''}; an admin may replace it (--replace)"
         )
-    if author == actor.name:
+    if same_person(author, actor.name):
         raise NotAllowed(
             f"{actor.name} made the decision for {row.source_code}; another reviewer must import it"
         )
@@ -359,6 +373,18 @@ def import_validated(
             "updated_by": actor.name,
         }
     )
+
+
+def curator_decided(row: MappingRow) -> bool:
+    """Whether a curator has decided the row in any way (a draft, a no-map, a rejection, an
+    acceptance): only an undecided row takes an imported decision without ``replace``.
+
+    >>> curator_decided(MappingRow(project_id=1, source_code="A"))
+    False
+    >>> curator_decided(MappingRow(project_id=1, source_code="A", status=Status.REJECTED))
+    True
+    """
+    return row.status != Status.UNMAPPED or row.no_map or bool(row.targets)
 
 
 def flag_changed_targets(
@@ -395,7 +421,7 @@ def may_undo(action: str, done_by: str, actor: Actor) -> bool:
     admin: anyone's), never a blind answer, never as a viewer."""
     if action.startswith("answer-") or actor.role == Role.VIEWER:
         return False
-    return actor.name == done_by or actor.role == Role.ADMIN
+    return same_person(actor.name, done_by) or actor.role == Role.ADMIN
 
 
 def undo(

@@ -166,5 +166,16 @@ def write_code_system(
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "CodeSystem.json"
         path.write_text(json.dumps(body, ensure_ascii=False), encoding="utf-8")
-        report = import_code_system(store, importer_class("fhir").with_options({}), path)
+        try:
+            report = import_code_system(store, importer_class("fhir").with_options({}), path)
+        except SourceFileError as error:  # the file is ours, not the caller's: say the element
+            raise InvalidCodeSystemWriteError(_in_the_resource(error)) from error
     return report.code_system, report.outcome == ImportOutcome.CREATED
+
+
+def _in_the_resource(error: SourceFileError) -> str:
+    """An import error about the resource written, named by its element (``CodeSystem.concept[0]:
+    field 'code': ...``), never by the server's temporary file."""
+    where = "CodeSystem" + (f".{error.element}" if error.element else "")
+    what = f"field {error.field!r}: {error.reason}" if error.field else error.reason
+    return f"{where}: {what}"

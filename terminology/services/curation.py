@@ -24,8 +24,14 @@ from pydantic import Field
 from terminology.errors import ConcordanceError, SourceFileError
 from terminology.exporters.cells import safe_row
 from terminology.models import CodeSystem, Frozen, MatchMethod
-from terminology.review.decision_files import DecisionFormat, ImportedDecision, read_decisions
+from terminology.review.decision_files import (
+    DecisionFormat,
+    ImportedDecision,
+    read_decisions,
+    read_decisions_text,
+)
 from terminology.review.double import Answer, answer_visible, blind_event, reconcile, record_answer
+from terminology.review.names import check_name, person_key
 from terminology.review.workflow import (
     PRINTABLE,
     RULES,
@@ -42,6 +48,7 @@ from terminology.review.workflow import (
     Target,
     accept_candidate,
     allowed_actions,
+    curator_decided,
     decide,
     import_validated,
     may_undo,
@@ -62,13 +69,16 @@ __all__ = [
     "ChosenTarget",
     "RowDecision",
     "RowView",
+    "add_member",
     "bulk_decide",
     "decide_row",
     "export_decisions",
     "find_project",
     "history_csv",
     "import_decision_file",
+    "import_decision_text",
     "import_decisions",
+    "new_user",
     "progress",
     "row_view",
     "visible_history",
@@ -396,6 +406,7 @@ def decide_row(
     row = curation.get_row(store, project, source_code)
     if row.version != expected_version:
         raise StaleVersionError(row)
+    decision = with_member_assignee(store, project, decision)
     change = row_change(store, project, actor, row, decision, longest_comment=longest_comment)
     curation.save_decisions(store, [change])
     return change.after
@@ -450,6 +461,60 @@ def undo_last(
     return after
 
 
+def find_member(store: SqlStore, project: Project, name: str, *, what: str = "user") -> Actor:
+    """The project member ``name`` means, with their role: looked up by the name's key
+    (``RUI`` and ``rui `` are ``rui``), never taken as free text. A name with invisible or
+    control characters, or no member of that name, is refused."""
+    key = person_key(check_name(name, what=what))
+    for member, role in users.members_of(store, project):
+        if person_key(member) == key:
+            return Actor(name=member, role=role)
+    raise InvalidDecision(f"{name!r} is not a member of project {project.name!r}")
+
+
+def new_user(store: SqlStore, name: str) -> tuple[str, str]:
+    """A new user and their token (shown once): the name checked as every name is, and
+    refused when it is another spelling of an existing user's (``RUI`` beside ``rui``), so
+    that one person never holds two accounts the review rules would tell apart."""
+    checked = check_name(name, what="user name")
+    key = person_key(checked)
+    clash = next((known for known in users.user_names(store) if person_key(known) == key), None)
+    if clash is not None:
+        raise InvalidDecision(f"{checked!r} is another spelling of the existing user {clash!r}")
+    user, token = users.create_user(store, checked)
+    return user.name, token
+
+
+def add_member(store: SqlStore, project: Project, name: str, role: Role) -> Actor:
+    """Give ``name`` a role in ``project``, creating the user (with no usable token until
+    ``concordance users token``) when the name is new: what an analyst's notebook calls
+    before it imports decisions on someone's behalf. A name is checked as every name is."""
+    checked = check_name(name, what="user name")
+    key = person_key(checked)
+    existing = next((known for known in users.user_names(store) if person_key(known) == key), None)
+    user = users.find_user(store, existing) if existing else users.create_user(store, checked)[0]
+    users.add_member(store, project, user, role)
+    return Actor(name=user.name, role=role)
+
+
+def with_member_assignee(store: SqlStore, project: Project, decision: RowDecision) -> RowDecision:
+    """``decision`` with its assignee (for ``assign``) resolved to a member who can act on rows."""
+    if decision.action != "assign" or decision.assignee is None:
+        return decision
+    return decision.model_copy(update={"assignee": assignable_member(store, project, decision.assignee)})
+
+
+def assignable_member(store: SqlStore, project: Project, name: str) -> str:
+    """The member a row may be assigned to: one whose role can act on rows (author or
+    above); their name as the project knows it."""
+    member = find_member(store, project, name, what="assignee")
+    if member.role == Role.VIEWER:
+        raise InvalidDecision(
+            f"{member.name} is a viewer of project {project.name!r}; a row is assigned to an author or above"
+        )
+    return member.name
+
+
 def check_comment(comment: str | None, most: int) -> None:
     if comment is not None and len(comment) > most:
         raise InvalidDecision(f"the comment has {len(comment):,} characters; at most {most:,} are kept")
@@ -500,6 +565,7 @@ def bulk_decide(
     else:
         require(actor, RULES[request.action].role)
         decision = RowDecision(action=request.action, assignee=request.assignee, comment=request.comment)
+        decision = with_member_assignee(store, project, decision)  # once for all rows
         for row in bulk_rows(store, project, request):
             try:
                 changes.append(
@@ -635,16 +701,29 @@ def import_decisions(
     actor: Actor,
     *,
     source_name: str,
+    replace: bool = False,
 ) -> int:
     """Record validated decisions from a file as accepted rows, each with an ``import``
-    event naming ``FILE:LINE`` and who made it. Every row is checked before anything is
-    written, and all are written in one transaction: a file with one bad row (unknown
-    source or target code, a row already decided here, the importer's own decision)
-    changes nothing. Returns the number of rows decided."""
+    event naming ``FILE:LINE`` and who made it, under the rules a curator's click follows
+    (:func:`terminology.review.workflow.import_validated`: the reviewer role, four eyes, no
+    decided row overwritten unless an admin asks to ``replace`` it, recorded as
+    ``import-replace``).
+
+    In blind double review a row holding a pending blind answer refuses the file: recording
+    the import as the second answer would tell the importer, by the row's outcome, whether
+    the first answer agreed with the file, and accepting it would skip the second answer.
+    The authors answer on the page, or the import waits for the reconciliation.
+
+    Every row is checked before anything is written, and all are written in one
+    transaction: a file with one bad row changes nothing. Returns the number of rows decided."""
     target = store.code_system_by_id(project.target_system_id)
     known = store.known_codes(target, [t.code for decision in decisions for t in decision.targets])
     rows = curation.get_rows(store, project, [decision.source_code for decision in decisions])
-    changes = [_imported_change(decision, rows, known, actor, source_name) for decision in decisions]
+    answered = curation.answered_codes(store, project)  # whatever the mode now: answers stay blind
+    changes = [
+        _imported_change(decision, rows, known, answered, actor, source_name, replace=replace)
+        for decision in decisions
+    ]
     curation.save_decisions(store, changes)
     return len(changes)
 
@@ -653,8 +732,11 @@ def _imported_change(
     decision: ImportedDecision,
     rows: dict[str, MappingRow],
     known: set[str],
+    answered: set[str],
     actor: Actor,
     source_name: str,
+    *,
+    replace: bool,
 ) -> Change:
     path, _, line = decision.where.rpartition(":")
     try:
@@ -666,25 +748,55 @@ def _imported_change(
             raise InvalidDecision(
                 f"source code {decision.source_code!r} is not a source concept of the project"
             )
-        after = import_validated(before, decision.targets, actor, author=decision.author)
+        if decision.source_code in answered and before.status == Status.UNMAPPED:
+            raise InvalidTransition(
+                f"{decision.source_code} holds a pending blind answer; its second author answers "
+                "on the page (an import would reveal or skip the blind answer)"
+            )
+        replaced = replace and curator_decided(before)
+        after = import_validated(before, decision.targets, actor, author=decision.author, replace=replace)
     except CurationError as error:
         raise SourceFileError(
             path or source_name, str(error), line=int(line) if line.isdigit() else None
         ) from error
-    rows[decision.source_code] = after  # a file deciding one code twice: the second sees the first
+    rows[decision.source_code] = after
     comment = f"validated by {decision.author}; imported from {decision.where}"
-    return Change(before, after, "import", comment)
+    if replaced:
+        comment += f"; replaces the {before.status.value} decision by an admin's choice"
+    return Change(before, after, "import-replace" if replaced else "import", comment)
 
 
 def import_decision_file(
-    store: SqlStore, project: Project, path: Path, *, by: str, format: DecisionFormat | None = None
+    store: SqlStore,
+    project: Project,
+    path: Path,
+    *,
+    by: str,
+    format: DecisionFormat | None = None,
+    replace: bool = False,
 ) -> int:
     """Read a file of validated mappings (CSV, SSSOM or Usagi export) and record it with
-    :func:`import_decisions`, ``by`` vouching for it as reviewer: what the command line and
-    the Python API both call."""
+    :func:`import_decisions`, ``by`` vouching for it: a member of the project, looked up
+    (never free text), with their role there. What the command line and the Python API call."""
+    actor = find_member(store, project, by, what="reviewer")
     decisions = read_decisions(path, format=format)
-    actor = Actor(name=by, role=Role.REVIEWER)
-    return import_decisions(store, project, decisions, actor, source_name=str(path))
+    return import_decisions(store, project, decisions, actor, source_name=str(path), replace=replace)
+
+
+def import_decision_text(
+    store: SqlStore,
+    project: Project,
+    actor: Actor,
+    name: str,
+    text: str,
+    *,
+    format: DecisionFormat | None = None,
+    replace: bool = False,
+) -> int:
+    """The same import from an upload (the HTTP API): ``name`` stands for the file in errors
+    and in the audit trail, ``actor`` is the signed-in member."""
+    decisions = read_decisions_text(Path(name), text, format=format)
+    return import_decisions(store, project, decisions, actor, source_name=name, replace=replace)
 
 
 # ----------------------------------------------------------------------------- audit trail and exports

@@ -22,6 +22,7 @@ from terminology.review.double import Answer
 from terminology.review.workflow import MappingRow, Role, Status, Target
 from terminology.storage.conceptmaps import StoredMap
 from terminology.storage.curation import Change, Event, RowQuery
+from terminology.storage.jobs import JobState, RetrainJob
 from terminology.storage.projects import MappingProject, Project, RecordedMatch
 from terminology.storage.store import SqlStore
 from terminology.storage.users import User
@@ -212,3 +213,48 @@ def value_set_backend() -> ValueSetStorage:
     from terminology.storage import valuesets
 
     return valuesets
+
+
+class RetrainJobStorage(Protocol):
+    """Refit jobs: the lock that holds one refit per project across every process."""
+
+    def claim(
+        self, store: SqlStore, project_id: int, requested_by: str, *, stale_after: float
+    ) -> tuple[RetrainJob, bool]: ...
+
+    def running_job(self, store: SqlStore, project_id: int) -> RetrainJob | None: ...
+
+    def get(self, store: SqlStore, project_id: int, job_id: int) -> RetrainJob: ...
+
+    def latest(self, store: SqlStore, project_id: int) -> RetrainJob | None: ...
+
+    def beat(
+        self, store: SqlStore, job_id: int, *, progress: int | None = None, total: int | None = None
+    ) -> None: ...
+
+    def finish(
+        self,
+        store: SqlStore,
+        job_id: int,
+        state: JobState,
+        *,
+        message: str | None = None,
+        result: dict[str, Any] | None = None,
+        peak_rss_mb: int | None = None,
+        progress: int | None = None,
+    ) -> None: ...
+
+
+def job_backend() -> RetrainJobStorage:
+    """The SQL module of refit jobs, as the Protocol the services use."""
+    from terminology.storage import jobs
+
+    return jobs
+
+
+def open_sql_store(database_url: str) -> SqlStore:
+    """A store on ``database_url`` (a refit's child process opens its own)."""
+    from terminology.settings import Settings
+    from terminology.storage.engine import make_engine
+
+    return SqlStore(make_engine(Settings(database_url=database_url)))

@@ -272,3 +272,25 @@ class ValueSetRow(SQLModel, table=True):
     resource: dict[str, Any] = Field(sa_type=JsonType)
     stored_at: datetime = Field(sa_type=sa.DateTime(timezone=True))
     changed_at: datetime = Field(sa_type=sa.DateTime(timezone=True))
+
+
+class RetrainJobRow(SQLModel, table=True):
+    """One refit of a project's model. ``running_project_id`` is the lock: it holds the
+    project's id while the refit runs (unique, so a second claim fails in the database,
+    whichever worker or process makes it) and NULL once it is over."""
+
+    __tablename__ = "retrain_job"
+
+    id: int | None = Field(default=None, primary_key=True)
+    project_id: int = Field(foreign_key="mapping_project.id", ondelete="CASCADE", index=True)
+    running_project_id: int | None = Field(default=None, unique=True, index=True)
+    state: str = Field(max_length=16)
+    requested_by: str = Field(max_length=128)
+    started_at: datetime = Field(sa_type=sa.DateTime(timezone=True))
+    heartbeat_at: datetime = Field(sa_type=sa.DateTime(timezone=True))
+    finished_at: datetime | None = Field(default=None, sa_type=sa.DateTime(timezone=True))
+    progress: int = 0
+    total: int = 0
+    message: str | None = Field(default=None, max_length=2000)
+    result: dict[str, Any] | None = Field(default=None, sa_type=JsonType)
+    peak_rss_mb: int | None = None

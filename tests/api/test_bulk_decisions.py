@@ -14,7 +14,8 @@ import time
 
 import httpx2 as httpx
 
-from terminology.storage import curation
+from terminology.review.workflow import Role
+from terminology.storage import curation, users
 from tests.api.test_curation import World
 from tests.conftest import ROOT
 from tests.live_server import free_port
@@ -77,6 +78,9 @@ def test_a_bulk_decision_lands_whole_or_not_at_all_when_the_server_is_killed(
     """A real server process is killed with SIGKILL at different moments of a bulk
     assignment of all 286 rows: afterwards either every row or none carries it."""
     url = database_url
+    for attempt in range(5):  # assignment goes to members only
+        curator = users.ensure_user(world.store, f"curator-{attempt}")[0]
+        users.add_member(world.store, world.project, curator, Role.AUTHOR)
     for attempt, delay in enumerate((0.05, 0.15, 0.3, 0.6, 1.0)):
         port = free_port()
         server = subprocess.Popen(

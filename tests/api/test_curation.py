@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -274,6 +275,17 @@ def test_bulk_accept_at_a_stated_expected_precision(world: World) -> None:
     assert too_high.json()["applied"] == []  # no candidate is certain
 
 
+def finished_job(client: TestClient, url: str, headers: dict[str, str], *, seconds: float = 180) -> dict:
+    """Follow a refit job until it is over."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        job = client.get(url.partition("/api/")[1] + url.partition("/api/")[2], headers=headers).json()
+        if job["state"] != "running":
+            return dict(job)
+        time.sleep(0.2)
+    raise AssertionError(f"the refit {url} did not finish in {seconds} s")
+
+
 def test_retraining_learns_from_accepted_decisions_and_keeps_them(world: World) -> None:
     """A reviewer retrains the project's model: accepted rows keep their decision, the
     candidates of every row are ranked again, and their reasons name the project model."""
@@ -284,9 +296,13 @@ def test_retraining_learns_from_accepted_decisions_and_keeps_them(world: World) 
         f"/api/projects/{world.project.id}/bulk-decisions", json=bulk, headers=world.as_("reviewer")
     ).json()["applied"]
     assert accepted
-    done = world.client.post(url, headers=world.as_("reviewer"))
-    assert done.status_code == 200, done.text
-    report = done.json()
+    started = world.client.post(url, headers=world.as_("reviewer"))
+    assert started.status_code == 202, started.text
+    assert started.headers["Location"].endswith(
+        f"/api/projects/{world.project.id}/retrain/{started.json()['job']}"
+    )
+    report = finished_job(world.client, started.headers["Location"], world.as_("viewer"))
+    assert report["state"] == "done", report
     assert report["decisions"] == len(accepted) and report["sources"] == 286
     assert report["model"] == f"project model (default + {len(accepted)} decisions of this project)"
     detail, _ = world.row("viewer", "C02.05.03")
@@ -312,8 +328,11 @@ def test_the_model_learns_by_itself_every_n_accepted_rows(store: SqlStore, datab
             assert client.post(url, json=body, headers=reviewer).json()["applied"] == [code]
         untouched = curation.row_candidates(store, project, "C02.05.03")
         assert all("project model" not in c["reason"] for c in untouched)
+        assert client.get(f"/api/projects/{project.id}/retrain", headers=reviewer).status_code == 404
         body = {"action": "accept-candidates", "codes": [sure[1]], "min_score": 0.9}
         assert client.post(url, json=body, headers=reviewer).json()["applied"] == [sure[1]]
+        job = finished_job(client, f"/api/projects/{project.id}/retrain", reviewer)
+        assert job["state"] == "done" and job["requested_by"] == "concordance:retrain-every", job
         learnt = curation.row_candidates(store, project, "C02.05.03")
         assert all("ranked by the project model" in c["reason"] for c in learnt)
     world.close()

@@ -29,10 +29,12 @@ FRESH_WITHIN_SECONDS = 2.0
 
 
 @contextmanager
-def api_process(database_url: str) -> Iterator[str]:
-    """``uvicorn --factory api.app:create_app`` in a process of its own; yields its base URL."""
+def api_process(database_url: str, **settings: str) -> Iterator[str]:
+    """``uvicorn --factory api.app:create_app`` in a process of its own (``settings``: more
+    ``CONCORDANCE_*`` variables, by their lower-case name); yields its base URL."""
     port = free_port()
     env = {**os.environ, "CONCORDANCE_DATABASE_URL": database_url}
+    env.update({f"CONCORDANCE_{name.upper()}": value for name, value in settings.items()})
     command = [sys.executable, "-m", "uvicorn", "--factory", "api.app:create_app", "--port", str(port)]
     process = subprocess.Popen(
         [*command, "--host", "127.0.0.1", "--log-level", "warning"],

@@ -59,3 +59,18 @@ def test_api_answers_are_not_sniffed_or_framed(world: World) -> None:
         answer = world.client.get(path, headers=world.as_("viewer"))
         assert answer.headers["X-Content-Type-Options"] == "nosniff", path
         assert answer.headers["X-Frame-Options"] == "DENY", path
+
+
+def test_api_answers_are_never_stored(world: World) -> None:
+    """Rows, decisions and comments are private to a project's members: no cache may keep
+    them, whatever the route, its status or the caller."""
+    project = world.project.id
+    for path, headers in (
+        (f"/api/projects/{project}", world.as_("viewer")),
+        (f"/api/projects/{project}/rows", world.as_("viewer")),
+        (f"/api/projects/{project}", {}),  # refused: 401
+        ("/api/projects/999999", world.as_("viewer")),  # unknown: 404
+    ):
+        answer = world.client.get(path, headers=headers)
+        assert answer.headers.get_list("Cache-Control") == ["no-store"], (path, answer.status_code)
+    assert "no-store" not in world.client.get("/fhir/metadata").headers.get("Cache-Control", "")

@@ -7,6 +7,7 @@ import polars as pl
 import pytest
 
 from terminology import Concordance
+from terminology.errors import ConcordanceError
 from terminology.publication.translate import MapIndex, Question, translate
 from terminology.review.workflow import Actor, Decision, Role, Target, decide
 from terminology.services.concept_maps import save_concept_map
@@ -61,10 +62,13 @@ def test_import_decisions_then_retrain(concordance: Concordance, tmp_path) -> No
     validated.write_text(
         "source_code,target_code,author\nC02.05.03,C02.18.00,ana\nC04.00.00,C07.02.03,ana\n", encoding="utf-8"
     )
+    assert concordance.add_member("samu", "RUI ", "reviewer") == "RUI"
+    with pytest.raises(ConcordanceError, match="not a member"):
+        concordance.import_decisions("samu", validated, by="ana")
     assert concordance.import_decisions("samu", validated, by="rui") == 2
     decided = concordance.decisions("samu").filter(pl.col("status") == "accepted")
     assert decided["source_code"].sort().to_list() == ["C02.05.03", "C04.00.00"]
-    assert decided["reviewer"].unique().to_list() == ["rui"]
+    assert decided["reviewer"].unique().to_list() == ["RUI"]
     reranked = concordance.retrain("samu")
     assert reranked["reason"].str.contains("ranked by the project model").all()
     assert concordance.candidates("samu").height == reranked.height

@@ -349,6 +349,10 @@ def test_learning_loop_from_the_command_line(
         + "".join(f"{source},{target},equivalent,ana\n" for source, target in sample),
         encoding="utf-8",
     )
+    status, _, err = run(capsys, "decisions", "import", "samu", str(decisions), "--by", "rui")
+    assert status == 1 and "'rui' is not a member of project 'samu'" in err  # --by is a member, looked up
+    assert run(capsys, "users", "add", "rui")[0] == 0
+    assert run(capsys, "members", "add", "samu", "rui", "reviewer")[0] == 0
     status, out, err = run(capsys, "decisions", "import", "samu", str(decisions), "--by", "rui")
     decided = {source for source, _ in sample}
     assert status == 0, err

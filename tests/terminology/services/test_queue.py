@@ -15,7 +15,7 @@ from terminology.models import CodeSystem, CodeSystemMetadata
 from terminology.review.workflow import Actor, InvalidTransition, NotAllowed, Role, Status
 from terminology.services import curation as service
 from terminology.services.matching import match_and_save
-from terminology.storage import curation, projects
+from terminology.storage import curation, projects, users
 from terminology.storage.curation import RowQuery, StaleVersionError
 from terminology.storage.store import SqlStore
 
@@ -54,7 +54,10 @@ def project(store: SqlStore, tmp_path: Path) -> projects.Project:
     local, reference = load(store, tmp_path, "labo", LOCAL), load(store, tmp_path, "ref", REFERENCE)
     saved = match_and_save(store, local, reference, project="labo").project
     assert saved is not None
-    return projects.get_project(store, saved.id)
+    found = projects.get_project(store, saved.id)
+    for actor in (ANA, EVE, RUI, ADA):  # assignment goes to members only
+        users.add_member(store, found, users.ensure_user(store, actor.name)[0], actor.role)
+    return found
 
 
 def decide(store: SqlStore, project: projects.Project, actor: Actor, code: str, **decision: object) -> None:
@@ -192,7 +195,7 @@ def test_most_useful_order_puts_unsure_rows_first_and_changes_after_decisions(
     """On the real SAMU-Hub upgrade: the order is the model's doubt (smallest gap between the
     best two candidates first, decided rows last), and deciding rows then retraining
     re-ranks the rest, so the order a curator works in moves with what was learnt."""
-    from terminology.services.matching import retrain_project
+    from terminology.services.retraining import retrain_now
     from tests.conftest import import_samu
 
     old, new = import_samu(store, "1.9"), import_samu(store, "2.3")
@@ -223,8 +226,9 @@ def test_most_useful_order_puts_unsure_rows_first_and_changes_after_decisions(
     }
     rows = "\n".join(f"{code},{candidates[code]},ana" for code in first)
     validated.write_text(f"source_code,target_code,author\n{rows}\n", encoding="utf-8")
+    service.add_member(store, project, "rui", Role.REVIEWER)
     assert service.import_decision_file(store, project, validated, by="rui") == 12
-    retrain_project(store, "samu")
+    retrain_now(store, project)
     after = useful_order()
     assert set(after[-12:]) == set(first)  # decided rows go last
     assert after[:-12] != [code for code in before if code not in first]  # the rest re-ranked
