@@ -104,8 +104,6 @@ def lexical_search(
         if not target_norms or not query_norms:
             continue
         index = LabelIndex(target_norms)
-        query_array = np.asarray(query_norms, dtype=object)
-        target_array = np.asarray(target_norms, dtype=object)
         chunks: list[pl.DataFrame] = []
         cosine_chunks: list[pl.DataFrame] = []
         step = 4000
@@ -114,66 +112,95 @@ def lexical_search(
             (rows, hit_targets, scores), (c_rows, c_targets, cosines) = index.search_with_cosines(
                 chunk, top_k=2 * per_language, cosine_k=cosine_k
             )
-            chunks.append(
-                pl.DataFrame(
-                    {
-                        "source_norm": pl.Series(query_array[rows + start], dtype=pl.String),
-                        "target_norm": pl.Series(target_array[hit_targets], dtype=pl.String),
-                        "score": pl.Series(scores, dtype=pl.Float64),
-                    }
-                )
-            )
-            cosine_chunks.append(
-                pl.DataFrame(
-                    {
-                        "source_norm": pl.Series(query_array[c_rows + start], dtype=pl.String),
-                        "target_norm": pl.Series(target_array[c_targets], dtype=pl.String),
-                        "tfidf_cos": pl.Series(cosines, dtype=pl.Float64),
-                    }
-                )
-            )
+            chunks.append(_numbered_hits(rows + start, hit_targets, "score", scores))
+            cosine_chunks.append(_numbered_hits(c_rows + start, c_targets, "tfidf_cos", cosines))
             progress(len(chunk))
-        codes_s = queries.select(source_code="code", source_norm="norm").unique()
-        codes_t = targets.select(target_code="code", target_norm="norm").unique()
+        # Hits are label *numbers* until the best are chosen: a million rows of two strings
+        # each, joined and sorted, were the largest transient of a CIM-11 match.
+        codes_s = (
+            queries.select(source_code="code", norm="norm")
+            .unique()
+            .join(_numbered(query_norms, "q"), on="norm")
+        )
+        codes_t = (
+            targets.select(target_code="code", norm="norm")
+            .unique()
+            .join(_numbered(target_norms, "t"), on="norm")
+        )
         near.append(
             pl.concat(cosine_chunks)
-            .join(codes_s, on="source_norm")
-            .join(codes_t, on="target_norm")
+            .join(codes_s.select("source_code", "q"), on="q")
+            .join(codes_t.select("target_code", "t"), on="t")
             .select("source_code", "target_code", "tfidf_cos")
         )
-        pairs = pl.concat(chunks)
-        found.append(
-            pairs.join(
-                queries.select(
-                    source_code="code", source_label="label", source_norm="norm", source_rewrites="rewrites"
-                ),
-                on="source_norm",
-            )
-            .join(
-                targets.select(
-                    target_code="code", target_label="label", target_norm="norm", target_rewrites="rewrites"
-                ),
-                on="target_norm",
-            )
-            .sort("score", "target_code", descending=[True, False])
-            .unique(["source_code", "target_code"], keep="first")
-            .with_columns(pl.lit(lang).alias("lang"))
-            .sort("score", "target_code", descending=[True, False])
-            .filter(pl.int_range(pl.len()).over("source_code") < per_language)
-            .select(
-                "source_code",
-                "target_code",
-                "lang",
-                "score",
-                "source_label",
-                "target_label",
-                pl.concat_list("source_rewrites", "target_rewrites")
-                .list.unique(maintain_order=True)
-                .alias("rewrites"),
-            )
-        )
+        found.append(_best_pairs(pl.concat(chunks), queries, targets, codes_s, codes_t, lang, per_language))
     hits = pl.concat(found) if found else pl.DataFrame(schema=HIT_SCHEMA)
     return hits, _cosine_ranks(near, cosine_k)
+
+
+def _numbered(norms: list[str], name: str) -> pl.DataFrame:
+    """Each distinct normalised label with its number in the search (``q`` or ``t``)."""
+    return pl.DataFrame({"norm": pl.Series(norms, dtype=pl.String)}).with_row_index(name)
+
+
+def _numbered_hits(
+    queries: np.ndarray[Any, Any], targets: np.ndarray[Any, Any], name: str, values: np.ndarray[Any, Any]
+) -> pl.DataFrame:
+    return pl.DataFrame(
+        {
+            "q": pl.Series(queries, dtype=pl.UInt32),
+            "t": pl.Series(targets, dtype=pl.UInt32),
+            name: pl.Series(values, dtype=pl.Float64),
+        }
+    )
+
+
+def _best_pairs(
+    pairs: pl.DataFrame,
+    queries: pl.DataFrame,
+    targets: pl.DataFrame,
+    codes_s: pl.DataFrame,
+    codes_t: pl.DataFrame,
+    lang: str,
+    per_language: int,
+) -> pl.DataFrame:
+    """Each source's ``per_language`` best targets from the label pairs found (by label
+    number), with the labels that scored them, joined only to the pairs kept."""
+    best = (
+        pairs.join(codes_s.select("source_code", "q"), on="q")
+        .join(codes_t.select("target_code", "t"), on="t")
+        .sort("score", "target_code", descending=[True, False])
+        .unique(["source_code", "target_code"], keep="first")
+        .sort("score", "target_code", descending=[True, False])
+        .filter(pl.int_range(pl.len()).over("source_code") < per_language)
+    )
+    source_labels = (
+        queries.select(source_code="code", norm="norm", source_label="label", source_rewrites="rewrites")
+        .unique(["source_code", "norm"], keep="first", maintain_order=True)
+        .join(codes_s.select("source_code", "norm", "q"), on=["source_code", "norm"])
+        .drop("norm")
+    )
+    target_labels = (
+        targets.select(target_code="code", norm="norm", target_label="label", target_rewrites="rewrites")
+        .unique(["target_code", "norm"], keep="first", maintain_order=True)
+        .join(codes_t.select("target_code", "norm", "t"), on=["target_code", "norm"])
+        .drop("norm")
+    )
+    return (
+        best.join(source_labels, on=["source_code", "q"], how="left", maintain_order="left")
+        .join(target_labels, on=["target_code", "t"], how="left", maintain_order="left")
+        .select(
+            "source_code",
+            "target_code",
+            pl.lit(lang).alias("lang"),
+            "score",
+            "source_label",
+            "target_label",
+            pl.concat_list("source_rewrites", "target_rewrites")
+            .list.unique(maintain_order=True)
+            .alias("rewrites"),
+        )
+    )
 
 
 def _cosine_ranks(near: list[pl.DataFrame], cosine_k: int) -> pl.DataFrame:

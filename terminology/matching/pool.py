@@ -167,8 +167,10 @@ def lexical_evidence(hits: pl.DataFrame) -> pl.DataFrame:
         .agg(
             pl.col("score").first().alias("lex_best"),
             pl.col("lang").n_unique().alias("lex_languages"),
-            pl.col("source_label").first().alias("lex_source_label"),
-            pl.col("target_label").first().alias("lex_target_label"),
+            # labels repeat across a source's pairs and a target's sources: kept as categories
+            # (a number each), not strings, through every join of the pool
+            pl.col("source_label").first().cast(pl.Categorical).alias("lex_source_label"),
+            pl.col("target_label").first().cast(pl.Categorical).alias("lex_target_label"),
             pl.col("lang").first().alias("lex_lang"),
             pl.col("rewrites").first().alias("lex_rewrites"),
         )
@@ -338,6 +340,7 @@ def build_pool(
         progress=progress if callable(progress) else lambda _: None,
     )
     lexical = lexical_evidence(hits)
+    del hits  # a million label pairs: what the pool needs of them is in ``lexical``
     parent_proposed, parent_best = _parent_context(
         lexical, inputs.source, settings.parent_targets, settings.context_levels
     )
@@ -411,9 +414,13 @@ def _similarities(pairs: pl.DataFrame, inputs: MatchingInput) -> pl.DataFrame:
         unique_t = t_pref.get_column("norm").unique().sort()
         s_index = s_pref.join(pl.DataFrame({"norm": unique_s}).with_row_index("s"), on="norm")
         t_index = t_pref.join(pl.DataFrame({"norm": unique_t}).with_row_index("t"), on="norm")
-        both = numbered.join(s_index.select(source_code="code", s="s"), on="source_code").join(
-            t_index.select(target_code="code", t="t"), on="target_code"
-        )  # positions only: the pairs' labels are never copied out
+        both = (
+            numbered.lazy()
+            .join(s_index.lazy().select(source_code="code", s="s"), on="source_code")
+            .join(t_index.lazy().select(target_code="code", t="t"), on="target_code")
+            .select("pair", "s", "t")
+            .collect()
+        )  # positions only: the pairs' labels (and codes) are never copied out
         left = both.get_column("s").to_numpy().astype(np.int64)
         right = both.get_column("t").to_numpy().astype(np.int64)
         found = PairSimilarities.of_indexed(
@@ -431,7 +438,6 @@ def _similarities(pairs: pl.DataFrame, inputs: MatchingInput) -> pl.DataFrame:
                 words = np.full(numbered.height, np.nan, dtype=np.float32)
                 words[rows] = spaces[at]
                 columns[f"{side}_words"] = words
-    frame = pl.DataFrame({name: pl.Series(values) for name, values in columns.items()}) if columns else None
     first = {
         "sim_first": "similarity_first",
         "tsr_first": "tsr_first",
@@ -446,7 +452,7 @@ def _similarities(pairs: pl.DataFrame, inputs: MatchingInput) -> pl.DataFrame:
             for name, key in first.items()
         ]
     )
-    if others and frame is not None:
+    if others and columns:
         result = result.with_columns(
             pl.Series(
                 "sim_other",
@@ -469,6 +475,21 @@ def _similarities(pairs: pl.DataFrame, inputs: MatchingInput) -> pl.DataFrame:
         pl.col("cos_first").fill_nan(None).rank("min", descending=True).over(by_source).alias("cos_rank"),
         pl.col("tsr_first").fill_nan(None).rank("min", descending=True).over(by_source).alias("tsr_rank"),
     )
+
+
+def _joined_beside(pairs: pl.DataFrame, evidence: list[tuple[pl.DataFrame, list[str]]]) -> pl.DataFrame:
+    """``pairs`` with the columns of each evidence frame (one row per key, left join), in
+    the pairs' order. Each frame is joined to the keys alone and its columns set beside the
+    pairs: a chain of joins on the whole pairs frame copied every column at each step, which
+    on a CIM-11 match (1.6 million pairs) was several hundred MB held twice."""
+    keys = pairs.select("source_code", "target_code")
+    columns: list[pl.Series] = []
+    for frame, on in evidence:
+        extra = [name for name in frame.columns if name not in on and name not in pairs.columns]
+        unique = frame.select(*on, *extra).unique(on, keep="first", maintain_order=True)
+        joined = keys.select(on).join(unique, on=on, how="left", maintain_order="left")
+        columns.extend(joined.get_column(name) for name in extra)
+    return pairs.hstack(columns)
 
 
 def pool_features(
@@ -495,38 +516,34 @@ def pool_features(
     )
     keys = ["source_code", "target_code"]
     methods = pl.col("methods")
-    frame = (
-        with_parent.join(lexical, on=keys, how="left")
-        .join(cover, on=keys, how="left")
-        .join(relation_up, on=keys, how="left")
-        .join(relation_down, on=keys, how="left")
-        .join(parent_proposed, on=keys, how="left")
-        .join(_sibling_support(lexical, inputs.source, inputs.target), on=keys, how="left")
-        .join(
-            inputs.source.shape.select(source_code="code", source_depth="depth", source_children="children"),
-            on="source_code",
-            how="left",
-        )
-        .join(
-            inputs.target.shape.select(target_code="code", target_depth="depth", target_children="children"),
-            on="target_code",
-            how="left",
-        )
-        .join(
-            _flags(inputs.source_labels, "source").rename({"code": "source_code"}),
-            on="source_code",
-            how="left",
-        )
-        .join(
-            _flags(inputs.target_labels, "target").rename({"code": "target_code"}),
-            on="target_code",
-            how="left",
-        )
+    frame = _joined_beside(
+        with_parent,
+        [
+            (lexical, keys),
+            (cover, keys),
+            (relation_up, keys),
+            (relation_down, keys),
+            (parent_proposed, keys),
+            (_sibling_support(lexical, inputs.source, inputs.target), keys),
+            (
+                inputs.source.shape.select(
+                    source_code="code", source_depth="depth", source_children="children"
+                ),
+                ["source_code"],
+            ),
+            (
+                inputs.target.shape.select(
+                    target_code="code", target_depth="depth", target_children="children"
+                ),
+                ["target_code"],
+            ),
+            (_flags(inputs.source_labels, "source").rename({"code": "source_code"}), ["source_code"]),
+            (_flags(inputs.target_labels, "target").rename({"code": "target_code"}), ["target_code"]),
+        ],
     )
     top = lexical.group_by("source_code").agg(pl.col("lex_best").max().alias("top"))
     frame = (
-        frame.drop("source_top_lex")
-        .join(top, on="source_code", how="left")
+        _joined_beside(frame.drop("source_top_lex"), [(top, ["source_code"])])
         .with_columns(
             pl.col("lex_best").fill_null(0.0),
             pl.col("lex_languages").fill_null(0),
@@ -540,7 +557,8 @@ def pool_features(
         .drop("top")
     )
     cover_rank = (
-        frame.filter(pl.col("cover_lex").is_not_null())
+        frame.select("source_code", "target_code", "cover_lex", "cover_levels")
+        .filter(pl.col("cover_lex").is_not_null())
         .sort(
             ["source_code", "cover_lex", "cover_levels", "target_code"],
             descending=[False, True, False, False],
@@ -550,9 +568,7 @@ def pool_features(
     )
     best_cosine = tfidf.group_by("source_code").agg(pl.col("tfidf_cos").max().alias("tfidf_top"))
     frame = (
-        frame.join(cover_rank, on=keys, how="left")
-        .join(tfidf, on=keys, how="left")
-        .join(best_cosine, on="source_code", how="left")
+        _joined_beside(frame, [(cover_rank, keys), (tfidf, keys), (best_cosine, ["source_code"])])
         .with_columns(
             pl.col("tfidf_rank").fill_null(BASELINE_K + 1),  # beyond the baseline's top: far
             (pl.col("tfidf_top") - pl.col("tfidf_cos")).alias("tfidf_gap"),

@@ -93,16 +93,21 @@ class RankingModel:
     provenance: dict[str, Any] = field(default_factory=dict)
 
     def logits(self, pool: pl.DataFrame) -> np.ndarray[Any, np.dtype[np.float64]]:
-        """The calibrated log-odds that each pool row is the validated target."""
+        """The calibrated log-odds that each pool row is the validated target, worked out
+        :data:`ROWS_AT_ONCE` rows at a time (the feature matrix of a whole CIM-11 pool and
+        LightGBM's copy of it were the peak of a full match)."""
         self._check_features()
-        matrix = feature_matrix(pool)
-        if not len(matrix):
+        if pool.is_empty():
             return np.zeros(0)
         a, b = self.calibration
-        logit = a * np.asarray(_cached(self.base).predict(matrix, raw_score=True)) + b
-        for text in self.project:
-            logit = logit + np.asarray(_cached(text).predict(matrix, raw_score=True))
-        return np.asarray(logit, dtype=np.float64)
+        parts = []
+        for start in range(0, pool.height, ROWS_AT_ONCE):
+            matrix = feature_matrix(pool.slice(start, ROWS_AT_ONCE))
+            logit = a * np.asarray(_cached(self.base).predict(matrix, raw_score=True)) + b
+            for text in self.project:
+                logit = logit + np.asarray(_cached(text).predict(matrix, raw_score=True))
+            parts.append(np.asarray(logit, dtype=np.float64))
+        return np.concatenate(parts)
 
     def probabilities(self, pool: pl.DataFrame) -> np.ndarray[Any, np.dtype[np.float64]]:
         """The estimated probability that curators validate each pool row."""
@@ -113,10 +118,15 @@ class RankingModel:
         if not self.equivalence or not self.equivalence_classes or pool.is_empty():
             return ["relatedto"] * pool.height
         self._check_features()
-        chances = np.asarray(_cached(self.equivalence).predict(feature_matrix(pool)))
-        if chances.ndim == 1:  # two classes: LightGBM gives the second's probability
-            chances = np.column_stack([1 - chances, chances])
-        return [self.equivalence_classes[i] for i in chances.argmax(axis=1)]
+        found: list[str] = []
+        for start in range(0, pool.height, ROWS_AT_ONCE):
+            chances = np.asarray(
+                _cached(self.equivalence).predict(feature_matrix(pool.slice(start, ROWS_AT_ONCE)))
+            )
+            if chances.ndim == 1:  # two classes: LightGBM gives the second's probability
+                chances = np.column_stack([1 - chances, chances])
+            found.extend(self.equivalence_classes[i] for i in chances.argmax(axis=1))
+        return found
 
     def describe(self) -> str:
         """How a candidate's reason names the model that ranked it."""
@@ -161,6 +171,10 @@ class RankingModel:
             features=tuple(data["features"]),
             provenance=data.get("provenance", {}),
         )
+
+
+ROWS_AT_ONCE = 200_000
+"""Pool rows given to LightGBM at once (predictions are row by row: the parts change nothing)."""
 
 
 @lru_cache(maxsize=16)

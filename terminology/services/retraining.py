@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from terminology.errors import ConcordanceError
+from terminology.memory import ALLOCATOR, ALLOCATOR_SETTINGS
 from terminology.review.workflow import RANK, Actor, NotAllowed, Role
 from terminology.storage.interfaces import job_backend, open_sql_store, sql_backend
 from terminology.storage.jobs import RetrainJob, RetrainJobNotFoundError
@@ -222,6 +223,7 @@ class RetrainRunner:
 
     def _run_child(self, job: RetrainJob) -> None:
         env = {
+            ALLOCATOR: ALLOCATOR_SETTINGS,  # a refit peaks at what is live (terminology.memory)
             **os.environ,
             "CONCORDANCE_DATABASE_URL": self.database_url,
             **{name: str(self.threads) for name in THREAD_VARIABLES},
