@@ -32,6 +32,7 @@ from terminology.errors import (
     UnknownParentError,
     VersionConflictError,
 )
+from terminology.file_limits import LONGEST_CODE, LONGEST_FIELD
 from terminology.importers.base import Importer, ImportSource, ProgressCallback, no_progress
 from terminology.models import CodeSystemMetadata, HierarchySummary, ImportOutcome, ImportReport
 from terminology.roots import HierarchyCheck, check_hierarchy
@@ -47,6 +48,11 @@ def checksum_of(files: Iterable[Path], options: str) -> str:
             while chunk := handle.read(1 << 20):
                 digest.update(chunk)
     return digest.hexdigest()
+
+
+CODE_CONTROLS = r"[\x00-\x1f\x7f]"
+TEXT_CONTROLS = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]"
+"""Control characters a name may not hold: all but tab, line feed and carriage return."""
 
 
 def _where(row: dict[str, Any]) -> dict[str, Any]:
@@ -76,6 +82,7 @@ class BatchCheck:
         empty = batch.filter(pl.col("code").is_null() | (pl.col("code").str.strip_chars() == ""))
         if empty.height:
             raise SourceFileError(self.path, "empty code", field="code", **_where(empty.row(0, named=True)))
+        self.refuse_unprintable(batch)
         located = batch.select("code", "line", "where").with_row_index("ordinal", offset=self.count)
         self.seen.append(located)
         self.count += batch.height
@@ -92,6 +99,28 @@ class BatchCheck:
         self.links.append(links)
         kind = pl.col("properties").str.json_path_match("$.kind").str.to_lowercase()
         self.chapters.append(batch.filter(kind == "chapter").select("code"))
+
+    def refuse_unprintable(self, batch: pl.DataFrame) -> None:
+        """Refuse, at the row and field, a code longer than :data:`LONGEST_CODE` or holding a
+        control character, and a display holding one (tab and line breaks aside) or longer
+        than :data:`LONGEST_FIELD`: stored as read, an ESC in a code or a NUL in a name would
+        reach every export and every FHIR answer."""
+        checks = (
+            ("code", pl.col("code").str.len_chars() > LONGEST_CODE, f"longer than {LONGEST_CODE} characters"),
+            ("code", pl.col("code").str.contains(CODE_CONTROLS), "holds a control character"),
+            ("display", pl.col("display").str.contains(TEXT_CONTROLS), "holds a control character"),
+            (
+                "display",
+                pl.col("display").str.len_chars() > LONGEST_FIELD,
+                f"longer than {LONGEST_FIELD:,} characters",
+            ),
+        )
+        for field, bad, why in checks:
+            found = batch.filter(bad.fill_null(False))
+            if found.height:
+                row = found.row(0, named=True)
+                shown = str(row[field])[:40].encode("unicode_escape").decode("ascii")
+                raise SourceFileError(self.path, f"{shown!r}… {why}", field=field, **_where(row))
 
     def chapter_codes(self) -> pl.DataFrame | None:
         """The codes the file calls chapters (a ``kind`` property), or None if it names none."""

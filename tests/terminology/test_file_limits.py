@@ -12,11 +12,17 @@ import pytest
 
 from terminology.errors import SourceFileError
 from terminology.file_limits import LONGEST_CODE, LONGEST_FIELD, MAX_ROWS
+from terminology.importers import importer_class
+from terminology.importing import import_code_system
 from terminology.matching.rule_files import RuleFileError
 from terminology.matching.rules import load_rules
+from terminology.models import CodeSystemMetadata
 from terminology.publication.from_sssom import InvalidMappingSetError, conceptmap_from_sssom, read_mapping_set
 from terminology.review.decision_files import read_decisions
+from terminology.storage.store import SqlStore
+from tests.conftest import table_counts
 
+LOCAL = CodeSystemMetadata(url="urn:local", version="1", language="fr")
 HEADER = "# curie_map:\n#   A: urn:a/\n#   B: urn:b/\n# mapping_set_id: urn:map\n# mapping_set_version: '1'\n"
 COLUMNS = "subject_id\tpredicate_id\tobject_id\tmapping_justification\n"
 ROW = "A:x\tskos:exactMatch\tB:y\tsemapv:ManualMappingCuration\n"
@@ -114,3 +120,34 @@ def test_sssom_codes_are_printable_and_bounded(subject: str, message: str) -> No
 def test_a_code_at_the_limit_is_read() -> None:
     text = HEADER + COLUMNS + ROW.replace("A:x", "A:" + "x" * LONGEST_CODE)
     assert conceptmap_from_sssom(text)["group"][0]["element"][0]["code"] == "x" * LONGEST_CODE
+
+
+@pytest.mark.parametrize(
+    ("row", "message"),
+    [
+        ("A\x1b[31m2,Bad", "field 'code': 'A\\\\x1b[31m2'… holds a control character"),
+        (
+            "B" * (LONGEST_CODE + 1) + ",Long",
+            f"field 'code': '{'B' * 40}'… longer than {LONGEST_CODE} characters",
+        ),
+        ("C1,Bad\x00name", "field 'display': 'Bad\\\\x00name'… holds a control character"),
+        ("D1," + "x" * (LONGEST_FIELD + 1), "field 'display'"),
+    ],
+)
+def test_a_code_system_import_refuses_what_it_cannot_store_at_its_line(
+    store: SqlStore, tmp_path: Path, row: str, message: str
+) -> None:
+    path = tmp_path / "local.csv"
+    path.write_text(f"code,display\nA1,Fine\n{row}\n", encoding="utf-8")
+    before = table_counts(store)
+    with pytest.raises(SourceFileError) as refused:
+        import_code_system(store, importer_class("csv").with_options({}), path, overrides=LOCAL)
+    assert f"{path}:3: {message}" in str(refused.value), str(refused.value)
+    assert table_counts(store) == before  # nothing stored
+
+
+def test_a_code_at_the_limit_and_a_tab_in_a_display_are_imported(store: SqlStore, tmp_path: Path) -> None:
+    path = tmp_path / "local.csv"
+    path.write_text(f'code,display\n{"C" * LONGEST_CODE},"Long\tcode"\n', encoding="utf-8")
+    report = import_code_system(store, importer_class("csv").with_options({}), path, overrides=LOCAL)
+    assert report.code_system.concept_count == 1
