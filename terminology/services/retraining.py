@@ -26,6 +26,7 @@ import resource
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -228,20 +229,23 @@ class RetrainRunner:
             "CONCORDANCE_DATABASE_URL": self.database_url,
             **{name: str(self.threads) for name in THREAD_VARIABLES},
         }
-        child = subprocess.Popen(
-            [sys.executable, "-m", "terminology.services.retraining", str(job.id), str(job.project_id)],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-        )
-        with self._lock:
-            self._children.add(child)
-        with contextlib.suppress(OSError):
-            os.setpriority(os.PRIO_PROCESS, child.pid, 10)  # requests first, the refit after
-        over_budget = self._watch(child)
-        _, error_text = child.communicate()
-        with self._lock:
-            self._children.discard(child)
+        with tempfile.TemporaryFile() as errors:  # a file, not a pipe: a chatty child never blocks
+            child = subprocess.Popen(
+                [sys.executable, "-m", "terminology.services.retraining", str(job.id), str(job.project_id)],
+                env=env,
+                stdout=subprocess.DEVNULL,
+                stderr=errors,
+            )
+            with self._lock:
+                self._children.add(child)
+            with contextlib.suppress(OSError):
+                os.setpriority(os.PRIO_PROCESS, child.pid, 10)  # requests first, the refit after
+            over_budget = self._watch(child)
+            child.wait()
+            with self._lock:
+                self._children.discard(child)
+            errors.seek(0)
+            error_text = errors.read()[-4000:]
         if over_budget is not None:
             jobs.finish(
                 self.store,
