@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import queue
+import re
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -53,6 +54,20 @@ def checksum_of(files: Iterable[Path], options: str) -> str:
 CODE_CONTROLS = r"[\x00-\x1f\x7f]"
 TEXT_CONTROLS = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]"
 """Control characters a name may not hold: all but tab, line feed and carriage return."""
+
+
+def _any_designation(test: pl.Expr) -> pl.Expr:
+    """Whether any of a row's designation values passes ``test`` (on ``pl.element()``)."""
+    return pl.col("designations").list.eval(pl.element().struct.field("value")).list.eval(test).list.any()
+
+
+def _first_bad_designation(designations: list[dict[str, Any]] | None) -> str:
+    """The first designation value holding a control character or over the length bound."""
+    for entry in designations or []:
+        value = str(entry.get("value") or "")
+        if len(value) > LONGEST_FIELD or re.search(TEXT_CONTROLS, value):
+            return value
+    return ""
 
 
 def _where(row: dict[str, Any]) -> dict[str, Any]:
@@ -114,12 +129,23 @@ class BatchCheck:
                 pl.col("display").str.len_chars() > LONGEST_FIELD,
                 f"longer than {LONGEST_FIELD:,} characters",
             ),
+            (
+                "designation",
+                _any_designation(pl.element().str.contains(TEXT_CONTROLS)),
+                "holds a control character",
+            ),
+            (
+                "designation",
+                _any_designation(pl.element().str.len_chars() > LONGEST_FIELD),
+                f"longer than {LONGEST_FIELD:,} characters",
+            ),
         )
         for field, bad, why in checks:
             found = batch.filter(bad.fill_null(False))
             if found.height:
                 row = found.row(0, named=True)
-                shown = str(row[field])[:40].encode("unicode_escape").decode("ascii")
+                value = row[field] if field != "designation" else _first_bad_designation(row["designations"])
+                shown = str(value)[:40].encode("unicode_escape").decode("ascii")
                 raise SourceFileError(self.path, f"{shown!r}… {why}", field=field, **_where(row))
 
     def chapter_codes(self) -> pl.DataFrame | None:

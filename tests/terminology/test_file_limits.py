@@ -151,3 +151,14 @@ def test_a_code_at_the_limit_and_a_tab_in_a_display_are_imported(store: SqlStore
     path.write_text(f'code,display\n{"C" * LONGEST_CODE},"Long\tcode"\n', encoding="utf-8")
     report = import_code_system(store, importer_class("csv").with_options({}), path, overrides=LOCAL)
     assert report.code_system.concept_count == 1
+
+
+def test_a_designation_with_a_control_character_is_refused_at_its_line(
+    store: SqlStore, tmp_path: Path
+) -> None:
+    path = tmp_path / "local.csv"
+    path.write_text("code,display,label_en\nA1,Fine,Fine\nA2,Bad,Bad\x1bname\n", encoding="utf-8")
+    importer = importer_class("csv").with_options({"language_columns": "en=label_en"})
+    with pytest.raises(SourceFileError) as refused:
+        import_code_system(store, importer, path, overrides=LOCAL)
+    assert f"{path}:3: field 'designation': 'Bad\\\\x1bname'… holds a control character" in str(refused.value)
