@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import sys
 
 from fastapi import FastAPI
@@ -26,13 +27,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version=__version__,
         summary="Terminology mapping: curation API, review page and FHIR terminology services.",
     )
-    # A heavy operation's thread hands the interpreter back every switch interval: Python's
-    # 5 ms made each light request wait ~5 ms per step (accept, read, answer) behind it.
-    sys.setswitchinterval(settings.thread_switch_ms / 1000)
+    app.router.on_startup.append(lambda: tune_interpreter(settings))
     app.state.settings = settings
     app.state.store = SqlStore(make_engine(settings))
     app.state.code_systems = StoredCodeSystems(
-        app.state.store, max_concepts=settings.code_system_cache_concepts
+        app.state.store,
+        max_concepts=settings.code_system_cache_concepts,
+        after_index=gc.freeze if settings.freeze_indexes else None,
     )
     app.state.heavy = HeavyGate(settings.heavy_operations, seconds=settings.operation_seconds)
     app.state.retrain_every = settings.retrain_every
@@ -52,3 +53,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(curation.router, prefix="/api")
     app.include_router(review_page.router)
     return app
+
+
+def tune_interpreter(settings: Settings) -> None:
+    """What the server sets of its own process when it starts, and nothing else does: a
+    heavy operation's thread hands the interpreter back every ``thread_switch_ms`` (Python's
+    5 ms made each light request wait ~5 ms per step — accept, read, answer — behind it)."""
+    sys.setswitchinterval(settings.thread_switch_ms / 1000)

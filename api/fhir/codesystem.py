@@ -29,10 +29,10 @@ from api.fhir.router import router
 from api.urls import route_url
 from terminology.errors import CodeSystemNotFoundError
 from terminology.publication.conceptmap import implicit_value_set
-from terminology.publication.validate import ValidationOptions, Where, checked_languages
-from terminology.publication.valueset import TooCostlyError
 from terminology.services.operations import Sent, lookup_code, validate_in_code_system
 from terminology.storage.store import SqlStore
+from terminology.valuesets.code_validation import ValidationOptions, Where, checked_languages
+from terminology.valuesets.errors import TooCostlyError
 
 
 def gather(pairs: Iterable[tuple[str, Any]]) -> dict[str, list[Any]]:

@@ -19,7 +19,6 @@ from api.fhir.outcome import FhirError, fhir_response
 from api.fhir.parameters import body_pairs, one, query_pairs
 from api.fhir.router import router
 from api.limits import HeavyGate
-from terminology.publication.valueset import Budget, VersionRules
 from terminology.services.operations import (
     Sent,
     ValueSetRequest,
@@ -28,6 +27,8 @@ from terminology.services.operations import (
     value_set_request,
 )
 from terminology.settings import Settings
+from terminology.valuesets.limits import Budget
+from terminology.valuesets.resolution import VersionRules
 
 
 def _value_set_request(request: Request, found: dict[str, list[Any]], deadline: float) -> ValueSetRequest:

@@ -4,16 +4,15 @@ the stored versions, by :mod:`terminology.versions`), and the per-process cache 
 indexed stored versions. ``$translate`` is :mod:`terminology.services.translation`.
 
 The FHIR API parses the parameters and renders the answers; the rules of each operation
-are in :mod:`terminology.publication` (lookup, validate, valueset).
+are in :mod:`terminology.valuesets`.
 """
 
 from __future__ import annotations
 
-import gc
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,25 +20,21 @@ import polars as pl
 
 from terminology.errors import CodeSystemNotFoundError
 from terminology.models import CodeSystem, DesignationUse
-from terminology.publication.lookup import PREFERRED, CodeSystemIndex, lookup
-from terminology.publication.validate import (
+from terminology.services.value_sets import stored_value_set
+from terminology.storage.store import SqlStore
+from terminology.valuesets.code_validation import (
     Validation,
     ValidationOptions,
     Where,
     unknown_code_system,
     validate_code,
 )
-from terminology.publication.valueset import (
-    Budget,
-    Terminologies,
-    VersionRules,
-    concept_in_value_set,
-    expand,
-    require_supplements,
-    validate_in_value_set,
-)
-from terminology.services.value_sets import stored_value_set
-from terminology.storage.store import SqlStore
+from terminology.valuesets.expansion import expand
+from terminology.valuesets.limits import Budget
+from terminology.valuesets.lookup import PREFERRED, CodeSystemIndex, lookup
+from terminology.valuesets.membership import concept_in_value_set, validate_in_value_set
+from terminology.valuesets.resolution import Terminologies, VersionRules, require_supplements
+from terminology.valuesets.typeahead import TypeaheadIndex
 from terminology.versions import is_wildcard, pick_version
 
 __all__ = [
@@ -187,6 +182,8 @@ class ValueSetRequest:
 
     value_set: dict[str, Any]
     terminologies: Terminologies = field(repr=False)
+    typeahead: TypeaheadIndex | None = field(default=None, repr=False)
+    """Where a ``filter``'s joined texts are kept (the cache's), None to build them per call."""
 
 
 def value_set_request(
@@ -218,7 +215,7 @@ def value_set_request(
         assert url is not None, "the API asks for a url or a valueSet"
         value_set = terms.value_set(url, version)
     terms.supplements = require_supplements(value_set, terms, supplements)
-    return ValueSetRequest(value_set, terms)
+    return ValueSetRequest(value_set, terms, stored.typeahead)
 
 
 def expand_value_set(
@@ -227,7 +224,11 @@ def expand_value_set(
     """``$expand``: the ValueSet with its expansion (``parameters`` as asked: filter, count...;
     ``accept_language``: the HTTP header, the names' language when the request does not say)."""
     return expand(
-        request.value_set, request.terminologies, parameters=list(parameters), accept_language=accept_language
+        request.value_set,
+        request.terminologies,
+        parameters=list(parameters),
+        accept_language=accept_language,
+        typeahead=request.typeahead,
     )
 
 
@@ -254,11 +255,26 @@ class StoredCodeSystems:
 
     A stored version never changes (a re-import is a new version with a new id), so its
     index is built once. Without it every ``include`` of ICD-10-CM reloaded 47,200
-    concepts. ``loads`` counts the indexes built, so tests and benchmarks see it work.
+    concepts. ``loads`` counts the indexes built, so tests and benchmarks see it work. The
+    cache owns the type-ahead texts of the lists it keeps (:class:`TypeaheadIndex`).
+
+    ``after_index`` runs after each index is built: the server passes ``gc.freeze`` there
+    (an index lives as long as the process, and its half-million objects otherwise make
+    every full collection walk them, ~150 ms holding the interpreter); a library user's
+    interpreter is theirs, so by default nothing is done to it.
     """
 
-    def __init__(self, store: SqlStore, *, max_concepts: int, recheck_seconds: float = 1.0) -> None:
+    def __init__(
+        self,
+        store: SqlStore,
+        *,
+        max_concepts: int,
+        recheck_seconds: float = 1.0,
+        after_index: Callable[[], None] | None = None,
+    ) -> None:
         self.store = store
+        self.typeahead = TypeaheadIndex()
+        self.after_index = after_index
         self.max_concepts = max_concepts
         self.recheck_seconds = recheck_seconds
         self.loads = 0
@@ -279,10 +295,8 @@ class StoredCodeSystems:
             if cached is not None:
                 return cached
             index = whole_index(self.store, system)
-            # The index lives as long as the process: its half-million objects leave the
-            # collector's generations, or every full collection (some of them during other
-            # requests) walks them all, holding the interpreter for ~150 ms.
-            gc.freeze()
+            if self.after_index is not None:
+                self.after_index()
             with self._lock:
                 self.loads += 1
                 self._keep(system.id, system.concept_count, index)

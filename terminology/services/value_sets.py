@@ -13,10 +13,10 @@ from pathlib import Path
 from typing import Any
 
 from terminology.errors import SourceFileError
-from terminology.publication.valueset import InvalidValueSetError
 from terminology.storage.interfaces import value_set_backend
 from terminology.storage.store import SqlStore
 from terminology.storage.valuesets import StoredValueSet
+from terminology.valuesets.errors import InvalidValueSetError
 from terminology.versions import pick_version
 
 STATUSES = ("draft", "active", "retired", "unknown")

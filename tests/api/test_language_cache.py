@@ -12,7 +12,6 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
-from terminology.publication import valueset
 from terminology.settings import Settings
 from terminology.storage.store import SqlStore
 from tests.api.bilingual import FLU, FLU_EN, URL, import_bilingual
@@ -25,8 +24,6 @@ ENGLISH_SPELLINGS = ("en", "EN", "en-GB", "en-US;q=0.8", "de, en;q=0.5")
 @pytest.fixture
 def client(store: SqlStore, database_url: str, tmp_path: Path) -> Iterator[TestClient]:
     import_bilingual(store, tmp_path)
-    with valueset._SEARCH_LOCK:
-        valueset._SEARCH_TEXTS.clear()
     with TestClient(create_app(Settings(database_url=database_url))) as served:
         yield served
 
@@ -53,41 +50,41 @@ def displays(contains: list[dict]) -> list[str]:
     ]
 
 
-def entries() -> set[int]:
-    with valueset._SEARCH_LOCK:
-        return {id(text) for text in valueset._SEARCH_TEXTS.values()}
+def entries(client: TestClient) -> set[int]:
+    """The type-ahead texts the server's operations cache keeps."""
+    return {id(text) for text in client.app.state.code_systems.typeahead.entries()}
 
 
 def test_every_french_spelling_and_every_absent_language_share_the_default_entry(client: TestClient) -> None:
     assert type_ahead(client, "grippe") == ["Grippe et pneumopathie", FLU]
-    first = entries()
+    first = entries(client)
     assert len(first) == 1
     for spelling in FRENCH_SPELLINGS + ABSENT:
         assert type_ahead(client, "virus grippal", header=spelling) == [FLU], spelling
         assert type_ahead(client, "virus grippal", parameter=spelling) == [FLU], spelling
-    assert entries() == first  # nothing rebuilt, nothing evicted
+    assert entries(client) == first  # nothing rebuilt, nothing evicted
 
 
 def test_english_spellings_share_one_entry_of_their_own(client: TestClient) -> None:
     type_ahead(client, "grippe")
-    french = entries()
+    french = entries(client)
     for spelling in ENGLISH_SPELLINGS:
         assert type_ahead(client, "identified influenza", header=spelling) == [FLU_EN], spelling
-    assert len(entries() - french) == 1
-    assert french <= entries()
+    assert len(entries(client) - french) == 1
+    assert french <= entries(client)
 
 
 def test_cycling_spellings_never_evicts_a_warm_entry(client: TestClient) -> None:
     type_ahead(client, "grippe", header="fr")
     type_ahead(client, "influenza", header="en")
-    warm = entries()
+    warm = entries(client)
     for spelling in (*FRENCH_SPELLINGS, *ABSENT, *ENGLISH_SPELLINGS) * 2:
         type_ahead(client, "grip", header=spelling)
-    assert entries() == warm
+    assert entries(client) == warm
 
 
 def test_refusing_other_languages_is_its_own_meaning(client: TestClient) -> None:
     """``de, *; q=0`` refuses the French displays: concepts without a German name show none."""
     type_ahead(client, "grippe")
     assert type_ahead(client, "grippe", parameter="de, *; q=0") == []
-    assert len(entries()) == 2
+    assert len(entries(client)) == 2

@@ -15,10 +15,10 @@ from terminology.errors import SourceFileError
 from terminology.importers import importer_class
 from terminology.importing import import_code_system
 from terminology.models import CodeSystem
-from terminology.publication.valueset import InvalidValueSetError
 from terminology.services.value_sets import import_value_set_file, save_value_set
 from terminology.settings import Settings
 from terminology.storage.store import SqlStore
+from terminology.valuesets.errors import InvalidValueSetError
 from tests.conftest import FIXTURES
 
 VS = "http://example.org/fhir/ValueSet/cholera"

@@ -17,8 +17,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from terminology.publication.lookup import CodeSystemIndex
-from terminology.publication.validate import STANDARDS_STATUS
+from terminology.valuesets.code_validation import STANDARDS_STATUS
+from terminology.valuesets.lookup import CodeSystemIndex
 
 EXPANSION_PROPERTY = "http://hl7.org/fhir/5.0/StructureDefinition/extension-ValueSet.expansion.property"
 CONTAINS_PROPERTY = (

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from terminology.errors import ConcordanceError
-from terminology.publication.lookup import (
+from terminology.valuesets.lookup import (
     INACTIVE_STATUSES,
     CodeSystemIndex,
     display_in,
@@ -176,7 +176,7 @@ def checked_languages(asked: str | None) -> str | None:
     >>> checked_languages("-")
     Traceback (most recent call last):
     ...
-    terminology.publication.validate.InvalidDisplayLanguageError: Invalid displayLanguage: '-'
+    terminology.valuesets.code_validation.InvalidDisplayLanguageError: Invalid displayLanguage: '-'
     """
     for item in str(asked or "").split(","):
         tag = item.partition(";")[0].strip()

@@ -7,16 +7,12 @@ from typing import Any
 
 import pytest
 
-from terminology.publication.lookup import CodeSystemIndex
-from terminology.publication.validate import ValidationOptions, Where
-from terminology.publication.valueset import (
-    InvalidValueSetError,
-    Terminologies,
-    UnknownCodeSystemError,
-    UnknownValueSetError,
-    expand,
-    validate_in_value_set,
-)
+from terminology.valuesets.code_validation import ValidationOptions, Where
+from terminology.valuesets.errors import InvalidValueSetError, UnknownCodeSystemError, UnknownValueSetError
+from terminology.valuesets.expansion import expand
+from terminology.valuesets.lookup import CodeSystemIndex
+from terminology.valuesets.membership import validate_in_value_set
+from terminology.valuesets.resolution import Terminologies
 
 SYSTEM = CodeSystemIndex({"url": "urn:cs", "version": "2", "concept": [
     {"code": "A", "display": "Alpha", "property": [{"code": "kind", "valueCode": "x"}], "concept": [
@@ -159,7 +155,8 @@ def test_a_coding_without_version_is_read_in_the_version_the_value_set_pins() ->
 
 
 def test_the_request_rules_code_system_versions() -> None:
-    from terminology.publication.valueset import VersionCheckError, VersionRules
+    from terminology.valuesets.errors import VersionCheckError
+    from terminology.valuesets.resolution import VersionRules
 
     terms = Terminologies([versioned("1.0.0"), versioned("1.2.0"), versioned("2.0.0")])
     free = {"resourceType": "ValueSet", "url": "urn:vs", "compose": {"include": [{"system": "urn:v"}]}}
@@ -193,7 +190,7 @@ def test_a_coding_of_another_version_than_the_value_set_draws_on_is_not_valid() 
 
 
 def test_check_system_version_refuses_a_pinned_version_and_guides_a_versionless_include() -> None:
-    from terminology.publication.valueset import VersionRules
+    from terminology.valuesets.resolution import VersionRules
 
     terms = Terminologies([versioned("1.0.0"), versioned("1.2.0")])
     terms.versions = VersionRules.of(check_system_version=["urn:v|1.0.x"])
@@ -239,7 +236,7 @@ def test_a_compose_naming_two_versions_lists_each_versions_concepts() -> None:
 
 
 def test_a_mismatch_says_how_the_include_came_to_its_version() -> None:
-    from terminology.publication.valueset import VersionRules
+    from terminology.valuesets.resolution import VersionRules
 
     terms = Terminologies([versioned("1.0.0"), versioned("1.2.0")])
     free = {"resourceType": "ValueSet", "url": "urn:vs", "compose": {"include": [{"system": "urn:v"}]}}
@@ -306,7 +303,7 @@ def test_validation_says_which_resources_behind_it_are_unfinished_and_which_it_c
 
 
 def test_a_case_insensitive_code_system_accepts_another_case_and_says_the_right_one() -> None:
-    from terminology.publication.validate import validate_code
+    from terminology.valuesets.code_validation import validate_code
 
     loose = CodeSystemIndex({"url": "urn:ci", "version": "1", "caseSensitive": False,
                              "concept": [{"code": "code1", "display": "One"}]})  # fmt: skip
@@ -323,7 +320,7 @@ def test_a_case_insensitive_code_system_accepts_another_case_and_says_the_right_
 
 
 def test_display_findings_name_what_differs() -> None:
-    from terminology.publication.validate import validate_code
+    from terminology.valuesets.code_validation import validate_code
 
     system = CodeSystemIndex({"url": "urn:s", "concept": [
         {"code": "r", "display": "Old one", "property": [{"code": "status", "valueCode": "retired"}]}]})  # fmt: skip
@@ -379,7 +376,7 @@ def test_members_stay_out_of_the_garbage_collectors_way() -> None:
     every full collection would walk tens of thousands of them (type-ahead p99 showed it)."""
     import gc
 
-    from terminology.publication.valueset import expansion_members
+    from terminology.valuesets.expansion import expansion_members
 
     value_set = {"resourceType": "ValueSet", "url": "urn:vs", "compose": including()}
     members = expansion_members(value_set, Terminologies([SYSTEM])).members
@@ -489,7 +486,7 @@ def test_abstract_concepts_refused_when_asked_and_inactive_ones_when_the_value_s
 
 
 def test_a_refused_version_names_its_concept_and_the_codings_mismatch() -> None:
-    from terminology.publication.valueset import VersionRules
+    from terminology.valuesets.resolution import VersionRules
 
     terms = Terminologies([versioned("1.0.0"), versioned("1.2.0")])
     terms.versions = VersionRules.of(check_system_version=["urn:v|1.0.x"])
@@ -557,8 +554,9 @@ def test_an_expansion_names_the_value_set_without_its_descriptive_metadata() -> 
 
 
 def test_a_long_list_is_searched_through_its_three_letter_pieces_with_the_same_answer() -> None:
-    from terminology.publication.valueset import TRIGRAMS_FROM, Member, SearchText, filtered_for_typing
     from terminology.text import fold
+    from terminology.valuesets.members import Member
+    from terminology.valuesets.typeahead import TRIGRAMS_FROM, SearchText, filtered_for_typing
 
     words = ["grippe", "agrippé", "pneumopathie", "griffe", "virale", "aviaire", "gri gri"]
     chooser = random.Random(7)

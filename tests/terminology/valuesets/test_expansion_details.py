@@ -8,14 +8,11 @@ from typing import Any
 
 import pytest
 
-from terminology.publication.expansion_details import CONTAINS_PROPERTY, EXPANSION_PROPERTY
-from terminology.publication.lookup import CodeSystemIndex
-from terminology.publication.valueset import (
-    SupplementMissingError,
-    Terminologies,
-    expand,
-    require_supplements,
-)
+from terminology.valuesets.errors import SupplementMissingError
+from terminology.valuesets.expansion import expand
+from terminology.valuesets.expansion_details import CONTAINS_PROPERTY, EXPANSION_PROPERTY
+from terminology.valuesets.lookup import CodeSystemIndex
+from terminology.valuesets.resolution import Terminologies, require_supplements
 
 STRUCTURE = "http://hl7.org/fhir/StructureDefinition/"
 FRUIT = {
