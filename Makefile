@@ -52,6 +52,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check terminology api tests benchmarks data/scripts notebooks
 	$(BIN)/ruff format --check notebooks
 	$(BIN)/mypy
+	$(BIN)/lint-imports --no-cache
 
 ## tx-report: the HL7 terminology ecosystem cases, passed per operation (translate, lookup and
 ## CodeSystem/$$validate-code must all pass; ValueSet/$$validate-code and $$expand are counted)

@@ -6,6 +6,7 @@ import gc
 import sys
 
 from fastapi import FastAPI
+from terminology.services.database import open_database
 
 from api import curation, fhir, review_page
 from api.errors import install_error_handlers
@@ -14,8 +15,6 @@ from terminology import __version__
 from terminology.services.operations import StoredCodeSystems
 from terminology.services.retraining import RetrainRunner
 from terminology.settings import Settings, get_settings
-from terminology.storage.engine import make_engine
-from terminology.storage.store import SqlStore
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -29,7 +28,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.router.on_startup.append(lambda: tune_interpreter(settings))
     app.state.settings = settings
-    app.state.store = SqlStore(make_engine(settings))
+    app.state.store = open_database(settings)
     app.state.code_systems = StoredCodeSystems(
         app.state.store,
         max_concepts=settings.code_system_cache_concepts,

@@ -16,7 +16,7 @@ from fastapi.responses import PlainTextResponse
 from starlette.concurrency import run_in_threadpool
 
 from api.deps import LARGEST_ID, Caller, DatabaseId, Member, Membership, Store
-from api.errors import PreconditionRequiredError
+from api.problems import PreconditionRequiredError
 from api.schemas import (
     AnswerPublic,
     BulkIn,
@@ -31,22 +31,24 @@ from api.schemas import (
     RowPublic,
 )
 from api.urls import public_url
+from terminology.backends import Backends
 from terminology.errors import SourceFileError
+from terminology.exporters.decision_tables import history_csv
+from terminology.records import Event, Project, RetrainJob, RowQuery
 from terminology.review.context import QueueSort
 from terminology.review.decision_files import DecisionFormat
+from terminology.review.vocabulary import vocabulary
 from terminology.review.workflow import PRINTABLE, Actor, MappingRow, Role, Status, project_actions
-from terminology.services import curation as service
-from terminology.services import retraining
-from terminology.storage import curation, projects, users
-from terminology.storage.jobs import RetrainJob
-from terminology.storage.store import SqlStore
+from terminology.services import audit, concept_maps, decision_imports, decisions, projects, queue, retraining
+from terminology.services import users as members
+from terminology.services.matching import retrain_due
 
 router = APIRouter(tags=["curation"])
 
 
-def _project_public(store: SqlStore, member: Membership) -> ProjectPublic:
+def _project_public(store: Backends, member: Membership) -> ProjectPublic:
     project = member.project
-    counts, covered = service.progress(store, project)
+    counts, covered = queue.progress(store, project)
     return ProjectPublic(
         id=project.id,
         name=project.name,
@@ -64,16 +66,13 @@ def _project_public(store: SqlStore, member: Membership) -> ProjectPublic:
 
 @router.get("/vocabulary", summary="The codes the review page shows, in French and English")
 def review_vocabulary() -> dict[str, Any]:
-    from terminology.review.vocabulary import vocabulary
-
     return vocabulary()
 
 
 @router.get("/projects", summary="The mapping projects you are a member of")
 def list_projects(store: Store, user: Caller) -> list[ProjectPublic]:
     found = []
-    for project in projects.list_projects(store, user.id):
-        role = users.role_of(store, project, user)
+    for project, role in projects.projects_of(store, user):
         assert role is not None
         found.append(_project_public(store, Membership(project, Actor(name=user.name, role=role))))
     return found
@@ -100,13 +99,13 @@ def delete_member(
     store: Store, member: Member, user_name: Annotated[str, PathParam(max_length=128)]
 ) -> Response:
     member.require(Role.ADMIN)
-    users.remove_member(store, member.project, users.find_user(store, user_name))
+    members.remove_member(store, member.project, user_name)
     return Response(status_code=204)
 
 
 @router.post("/users/me/revoke", summary="Revoke your own token (e.g. leaked)", status_code=204)
 def revoke_own_token(store: Store, user: Caller) -> Response:
-    users.revoke_user(store, user.name)
+    members.revoke_user(store, user.name)
     return Response(status_code=204)
 
 
@@ -130,9 +129,9 @@ def queue_query(
     sort: QueueSort = "source_code",
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Annotated[int, Query(ge=0, le=LARGEST_ID)] = 0,
-) -> curation.RowQuery:
+) -> RowQuery:
     """A work queue's filters, order and page, as the rows and position routes read them."""
-    return curation.RowQuery(
+    return RowQuery(
         status=tuple(status or ()),
         assignee=member.actor.name if mine else "" if unassigned else assignee,
         flagged=flagged,
@@ -148,12 +147,12 @@ def queue_query(
     )
 
 
-QueueQuery = Annotated[curation.RowQuery, Depends(queue_query)]
+QueueQuery = Annotated[RowQuery, Depends(queue_query)]
 
 
 @router.get("/projects/{project_id}/rows", summary="A work queue: filtered, sorted, paginated rows")
 def list_rows(store: Store, member: Member, query: QueueQuery) -> RowPage:
-    page = service.queue_page(store, member.project, query)
+    page = queue.queue_page(store, member.project, query)
     return RowPage(
         total=page.total,
         offset=query.offset,
@@ -170,7 +169,7 @@ def list_rows(store: Store, member: Member, query: QueueQuery) -> RowPage:
 def row_position(
     store: Store, member: Member, query: QueueQuery, code: Annotated[str, Query(min_length=1, max_length=256)]
 ) -> dict[str, Any]:
-    return {"code": code, "position": service.queue_position(store, member.project, query, code)}
+    return {"code": code, "position": queue.queue_position(store, member.project, query, code)}
 
 
 @router.get(
@@ -180,21 +179,21 @@ def row_position(
 def concept_neighbourhood(
     store: Store, member: Member, side: Literal["source", "target"], code: str
 ) -> dict[str, Any]:
-    return service.neighbourhood(store, member.project, side, code)
+    return queue.neighbourhood(store, member.project, side, code)
 
 
 @router.get("/projects/{project_id}/progress", summary="Progress overall, per curator and per chapter")
-def project_progress(store: Store, member: Member) -> service.Progress:
-    return service.progress_report(store, member.project)
+def project_progress(store: Store, member: Member) -> queue.Progress:
+    return queue.progress_report(store, member.project)
 
 
 @router.get("/projects/{project_id}/members", summary="The project's members and their roles")
 def project_members(store: Store, member: Member) -> list[dict[str, str]]:
-    return [{"name": name, "role": role.value} for name, role in users.members_of(store, member.project)]
+    return [{"name": name, "role": role.value} for name, role in members.members_of(store, member.project)]
 
 
-def _detail(store: SqlStore, member: Membership, row: MappingRow) -> RowDetail:
-    view = service.row_view(store, member.project, member.actor, row)
+def _detail(store: Backends, member: Membership, row: MappingRow) -> RowDetail:
+    view = queue.row_view(store, member.project, member.actor, row)
     return RowDetail(
         row=RowPublic.of(view.row),
         source=view.source,
@@ -206,13 +205,13 @@ def _detail(store: SqlStore, member: Membership, row: MappingRow) -> RowDetail:
 
 
 @router.get("/projects/{project_id}/rows/{source_code:path}/history", summary="A row's audit trail")
-def row_history(store: Store, member: Member, source_code: str) -> list[curation.Event]:
-    return service.visible_history(store, member.project, member.actor, source_code)
+def row_history(store: Store, member: Member, source_code: str) -> list[Event]:
+    return audit.visible_history(store, member.project, member.actor, source_code)
 
 
 @router.get("/projects/{project_id}/rows/{source_code:path}", summary="A row with its context and candidates")
 def get_row(store: Store, member: Member, source_code: str, response: Response) -> RowDetail:
-    row = curation.get_row(store, member.project, source_code)
+    row = queue.find_row(store, member.project, source_code)
     response.headers["ETag"] = RowPublic.etag_of(row)
     return _detail(store, member, row)
 
@@ -245,12 +244,12 @@ def post_decision(
     request: Request,
     if_match: Annotated[str | None, Header()] = None,
 ) -> RowDetail:
-    saved = service.decide_row(
+    saved = decisions.decide_row(
         store,
         member.project,
         member.actor,
         source_code,
-        service.RowDecision(**decision.model_dump()),
+        decisions.RowDecision(**decision.model_dump()),
         expected_version=_expected_version(if_match),
         longest_comment=_longest_comment(request),
     )
@@ -270,19 +269,17 @@ def post_undo(
     response: Response,
     if_match: Annotated[str | None, Header()] = None,
 ) -> RowDetail:
-    saved = service.undo_last(
+    saved = decisions.undo_last(
         store, member.project, member.actor, source_code, expected_version=_expected_version(if_match)
     )
     response.headers["ETag"] = RowPublic.etag_of(saved)
     return _detail(store, member, saved)
 
 
-def _learn_when_due(store: SqlStore, project: projects.Project, request: Request) -> None:
+def _learn_when_due(store: Backends, project: Project, request: Request) -> None:
     """Every ``CONCORDANCE_RETRAIN_EVERY`` accepted rows, the project's model is refitted and
     its candidates re-ranked, as a job like an asked-for refit (one per project across every
     worker, in a child process): this request does not wait for it."""
-    from terminology.services.matching import retrain_due
-
     if not retrain_due(store, project, request.app.state.retrain_every):
         return
     settings = request.app.state.settings
@@ -309,11 +306,11 @@ def post_bulk(
     written in one transaction, so the bulk lands whole or not at all (a row changed by
     someone else meanwhile fails it with 412, and nothing is written). The answer names
     the batch, which ``.../bulk-decisions/{batch}/undo`` takes back as one."""
-    outcome = service.bulk_decide(
+    outcome = decisions.bulk_decide(
         store,
         member.project,
         member.actor,
-        service.BulkRequest(**bulk.model_dump()),
+        decisions.BulkRequest(**bulk.model_dump()),
         longest_comment=_longest_comment(request),
         preview=preview,
     )
@@ -322,7 +319,7 @@ def post_bulk(
     return _bulk_result(outcome, preview=preview)
 
 
-def _bulk_result(outcome: service.BulkOutcome, *, preview: bool = False) -> BulkResult:
+def _bulk_result(outcome: decisions.BulkOutcome, *, preview: bool = False) -> BulkResult:
     return BulkResult(
         applied=list(outcome.applied),
         skipped=[{"source_code": code, "reason": why} for code, why in outcome.skipped],
@@ -339,17 +336,17 @@ def _bulk_result(outcome: service.BulkOutcome, *, preview: bool = False) -> Bulk
 def undo_bulk(
     store: Store, member: Member, batch: Annotated[str, PathParam(pattern="^[0-9a-f]{32}$")]
 ) -> BulkResult:
-    return _bulk_result(service.undo_batch(store, member.project, member.actor, batch))
+    return _bulk_result(decisions.undo_batch(store, member.project, member.actor, batch))
 
 
 @router.get("/projects/{project_id}/history", summary="The project's audit trail (JSON or CSV)")
 def project_history(
     store: Store, member: Member, format: Annotated[str, Query(pattern="^(json|csv)$")] = "json"
 ) -> Any:
-    found = service.visible_history(store, member.project, member.actor)
+    found = audit.visible_history(store, member.project, member.actor)
     if format == "csv":
         return PlainTextResponse(
-            service.history_csv(found),
+            history_csv(found),
             media_type="text/csv; charset=utf-8",
             headers={
                 "Content-Disposition": f'attachment; filename="project-{member.project.id}-history.csv"'
@@ -365,14 +362,14 @@ def search_targets(
     q: Annotated[str, Query(min_length=1, max_length=200)],
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
 ) -> list[dict[str, Any]]:
-    return service.search_targets(store, member.project, q, limit=limit)
+    return queue.search_targets(store, member.project, q, limit=limit)
 
 
 @router.get("/projects/{project_id}/export", summary="Current decisions as SSSOM TSV or CSV")
 def export_decisions(
     store: Store, member: Member, format: Annotated[str, Query(pattern="^(sssom|csv)$")] = "sssom"
 ) -> PlainTextResponse:
-    text = service.export_decisions(store, member.project, "sssom" if format == "sssom" else "csv")
+    text = audit.export_decisions(store, member.project, "sssom" if format == "sssom" else "csv")
     kind = "text/tab-separated-values" if format == "sssom" else "text/csv"
     return PlainTextResponse(text, media_type=f"{kind}; charset=utf-8")
 
@@ -382,9 +379,7 @@ def export_decisions(
     summary="What changed between two published ConceptMap versions (public, like the maps)",
 )
 def diff_concept_maps(store: Store, old_id: DatabaseId, new_id: DatabaseId) -> dict[str, Any]:
-    from terminology.services.concept_maps import diff_versions
-
-    diff = diff_versions(store, old_id, new_id)
+    diff = concept_maps.diff_versions(store, old_id, new_id)
     return {
         "from": f"{diff.old.url}|{diff.old.version}",
         "to": f"{diff.new.url}|{diff.new.version}",
@@ -401,10 +396,8 @@ def publish_project(
     member: Member,
     status: Annotated[str, Query(pattern="^(draft|active)$")] = "active",
 ) -> dict[str, Any]:
-    from terminology.services.concept_maps import publish_project
-
     member.require(Role.REVIEWER)
-    stored = publish_project(
+    stored = concept_maps.publish_project(
         store, member.project, status=status, publisher=f"Concordance ({member.actor.name})"
     )
     elements = sum(len(group.get("element", [])) for group in stored.resource.get("group", []))
@@ -452,7 +445,7 @@ async def import_decisions(
     shown = PurePath(name).name or "upload.csv"
     text = _utf8(shown, await request.body())
     count = await run_in_threadpool(
-        service.import_decision_text,
+        decision_imports.import_decision_text,
         store,
         member.project,
         member.actor,

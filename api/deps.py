@@ -7,19 +7,20 @@ from typing import Annotated
 
 from fastapi import Depends, Header, Path, Request
 
-from api.errors import ForbiddenError, NotAuthenticatedError
+from api.problems import ForbiddenError, NotAuthenticatedError
+from terminology.backends import Backends
+from terminology.records import Project, User
 from terminology.review.workflow import RANK, Actor, Role
-from terminology.storage.projects import Project, get_project
-from terminology.storage.store import SqlStore
-from terminology.storage.users import User, role_of, user_for_token
+from terminology.services.projects import find_project
+from terminology.services.users import role_of, user_for_token
 
 
-def store_of(request: Request) -> SqlStore:
-    store: SqlStore = request.app.state.store
+def store_of(request: Request) -> Backends:
+    store: Backends = request.app.state.store
     return store
 
 
-Store = Annotated[SqlStore, Depends(store_of)]
+Store = Annotated[Backends, Depends(store_of)]
 
 
 def caller(store: Store, authorization: Annotated[str | None, Header()] = None) -> User:
@@ -55,7 +56,7 @@ DatabaseId = Annotated[int, Path(ge=1, le=LARGEST_ID)]
 
 
 def membership(store: Store, user: Caller, project_id: DatabaseId) -> Membership:
-    project = get_project(store, project_id)
+    project = find_project(store, project_id)
     role = role_of(store, project, user)
     if role is None:
         raise ForbiddenError(f"{user.name} is not a member of project {project.name!r}")

@@ -9,26 +9,9 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from api.outcome import FhirError, render_fhir_error
 from terminology.errors import ConcordanceError
-from terminology.review.workflow import NotAllowed
-from terminology.storage.curation import StaleVersionError
-
-
-class NotAuthenticatedError(ConcordanceError):
-    code = "not-authenticated"
-    http_status = 401
-    fhir_issue = "login"
-
-
-class ForbiddenError(NotAllowed):
-    """The caller's role in the project is not enough (the workflow's own refusal, raised
-    before any rule runs)."""
-
-
-class PreconditionRequiredError(ConcordanceError):
-    code = "precondition-required"
-    http_status = 428
-    fhir_issue = "required"
+from terminology.records import StaleVersionError
 
 
 def error_body(code: str, message: str, **extra: Any) -> dict[str, Any]:
@@ -59,8 +42,6 @@ def install_error_handlers(app: FastAPI) -> None:
 
     async def domain(request: Request, error: Exception) -> JSONResponse:
         if is_fhir(request):
-            from api.fhir import render_fhir_error
-
             return render_fhir_error(error)
         assert isinstance(error, ConcordanceError)
         return _render(error)
@@ -68,8 +49,6 @@ def install_error_handlers(app: FastAPI) -> None:
     async def invalid_request(request: Request, error: Exception) -> JSONResponse:
         assert isinstance(error, RequestValidationError)
         if is_fhir(request):
-            from api.fhir import FhirError, render_fhir_error
-
             where = "; ".join(
                 f"{'.'.join(str(p) for p in item['loc'])}: {item['msg']}" for item in error.errors()
             )
@@ -87,8 +66,6 @@ def install_error_handlers(app: FastAPI) -> None:
         status = error.status_code
         code = {404: "not-found", 405: "not-supported"}.get(status, "invalid")
         if is_fhir(request):
-            from api.fhir import FhirError, render_fhir_error
-
             text = f"{request.method} {request.url.path} is not supported by this server"
             return render_fhir_error(
                 FhirError(status, code, text if status in (404, 405) else str(error.detail))
@@ -98,8 +75,6 @@ def install_error_handlers(app: FastAPI) -> None:
 
     async def unexpected(request: Request, error: Exception) -> JSONResponse:
         if is_fhir(request):
-            from api.fhir import render_fhir_error
-
             return render_fhir_error(error)
         return JSONResponse(error_body("internal-error", "the server could not answer"), status_code=500)
 

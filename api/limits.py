@@ -14,21 +14,14 @@ import time
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
-from terminology.errors import ConcordanceError
+from api.outcome import FHIR_JSON, operation_outcome
+from api.problems import ThrottledError
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
-
-
-class ThrottledError(ConcordanceError):
-    """The worker's heavy operations stayed busy for the whole wait (FHIR ``throttled``)."""
-
-    code = "throttled"
-    http_status = 503
-    fhir_issue = "throttled"
 
 
 class BodyTooLargeError(Exception):
@@ -38,8 +31,6 @@ class BodyTooLargeError(Exception):
 def _refusal(path: str, limit: int) -> tuple[int, bytes, bytes]:
     text = f"the request body is larger than {limit} bytes, the most this server reads"
     if path.startswith("/fhir"):
-        from api.fhir.outcome import FHIR_JSON, operation_outcome
-
         return 413, json.dumps(operation_outcome("too-long", text)).encode(), FHIR_JSON.encode()
     return 413, json.dumps({"code": "too-large", "message": text}).encode(), b"application/json"
 

@@ -42,12 +42,12 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from terminology.importers import importer_class  # noqa: E402
-from terminology.importing import import_code_system  # noqa: E402
 from terminology.models import CodeSystemMetadata  # noqa: E402
+from terminology.services.importing import import_code_system  # noqa: E402
 from terminology.settings import Settings  # noqa: E402
 from terminology.storage import migrate  # noqa: E402
+from terminology.storage.database import SqlDatabase  # noqa: E402
 from terminology.storage.engine import make_engine  # noqa: E402
-from terminology.storage.store import SqlStore  # noqa: E402
 
 CM = "http://hl7.org/fhir/sid/icd-10-cm"
 FHIR = {"Content-Type": "application/fhir+json"}
@@ -58,7 +58,7 @@ def load_database(path: Path) -> str:
     engine = make_engine(Settings(database_url=url))
     migrate.upgrade(engine)
     import_code_system(
-        SqlStore(engine),
+        SqlDatabase(engine),
         importer_class("csv").with_options({"display_column": "label_en", "parent_column": "parent_code"}),
         ROOT / "data" / "icd10cm_2026" / "icd10cm_2026_concepts.csv",
         overrides=CodeSystemMetadata(url=CM, version="2026", language="en", name="ICD10CM"),
@@ -226,7 +226,8 @@ def load_cim11_project(path: Path) -> tuple[str, int, str, dict[str, str]]:
     from terminology import Concordance
     from terminology.cli.curation import SCALE_PROJECT
     from terminology.review.workflow import Role
-    from terminology.services import curation as service
+    from terminology.services.projects import find_project
+    from terminology.services.users import add_member
     from terminology.storage import users
 
     url = f"sqlite:///{path}"
@@ -246,9 +247,9 @@ def load_cim11_project(path: Path) -> tuple[str, int, str, dict[str, str]]:
         top_k=5,
         project=SCALE_PROJECT,
     )
-    project = service.find_project(concordance.store, SCALE_PROJECT)
+    project = find_project(concordance.store, SCALE_PROJECT)
     _, token = users.create_user(concordance.store, "reviewer")
-    service.add_member(concordance.store, project, "reviewer", Role.REVIEWER)
+    add_member(concordance.store, project, "reviewer", Role.REVIEWER)
     maps = concordance.load_bundled_maps()
     first = maps.row(0, named=True)
     element = concordance.concept_map(first["url"]).row(0, named=True)

@@ -36,7 +36,8 @@ from benchmarks.quality import tfidf_top
 from terminology.settings import Settings
 from terminology.storage.engine import make_engine
 from terminology.storage.store import SqlStore
-store = SqlStore(make_engine(Settings(database_url={url!r})))
+from terminology.storage.database import SqlDatabase
+store = SqlDatabase(make_engine(Settings(database_url={url!r})))
 source, target = store.code_system({cim11!r}), store.code_system({cim10!r})
 codes = store.labels_frame(source).get_column("code").unique().to_list()
 found = tfidf_top(store, Task("baseline", source, target, {{code: (set(), "") for code in codes}}), 5)

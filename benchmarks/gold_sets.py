@@ -36,9 +36,9 @@ from pathlib import Path
 import polars as pl
 
 from terminology.importers import importer_class
-from terminology.importing import import_code_system
 from terminology.matching.memory import MappingMemory, RememberedMapping
 from terminology.models import CodeSystem, CodeSystemMetadata
+from terminology.services.importing import import_code_system
 from terminology.storage.store import SqlStore
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -128,16 +128,16 @@ def baseline_postgres(csv_path: Path, pg_url: str) -> float:
 
 def concordance_import(csv_path: Path, database_url: str) -> float:
     from terminology.importers import importer_class
-    from terminology.importing import import_code_system
+    from terminology.services.importing import import_code_system
     from terminology.settings import Settings
     from terminology.storage import migrate
+    from terminology.storage.database import SqlDatabase
     from terminology.storage.engine import make_engine
-    from terminology.storage.store import SqlStore
 
     engine = make_engine(Settings(database_url=database_url))
     migrate.upgrade(engine)
     started = time.perf_counter()
-    report = import_code_system(SqlStore(engine), importer_class("csv").with_options({}), csv_path)
+    report = import_code_system(SqlDatabase(engine), importer_class("csv").with_options({}), csv_path)
     elapsed = time.perf_counter() - started
     assert report.code_system.concept_count == sum(1 for _ in csv_path.open()) - 1
     return elapsed

@@ -54,6 +54,7 @@ from terminology.matching.ranker import (
 )
 from terminology.settings import Settings
 from terminology.storage import migrate
+from terminology.storage.database import SqlDatabase
 from terminology.storage.engine import make_engine
 from terminology.storage.store import SqlStore
 
@@ -311,7 +312,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         engine = make_engine(Settings(database_url=f"sqlite:///{tmp}/quality.db"))
         migrate.upgrade(engine)
-        store = SqlStore(engine)
+        store = SqlDatabase(engine)
         pools = [variant_pool(store, variant) for variant in variants(store, Path(tmp))]
         print(
             f"pools of {len(pools)} variants built in {time.perf_counter() - started:.0f} s", file=sys.stderr

@@ -31,8 +31,8 @@ from benchmarks.training import fit_on, training_rows, variant_pool
 from terminology.matching.ranker import DEFAULT_MODEL
 from terminology.settings import Settings
 from terminology.storage import migrate
+from terminology.storage.database import SqlDatabase
 from terminology.storage.engine import make_engine
-from terminology.storage.store import SqlStore
 
 DATA = [
     "data/icd10cm_2026/icd10cm_2026_concepts.csv",
@@ -52,7 +52,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         engine = make_engine(Settings(database_url=f"sqlite:///{tmp}/train.db"))
         migrate.upgrade(engine)
-        store = SqlStore(engine)
+        store = SqlDatabase(engine)
         pools = [variant_pool(store, variant, scoring=False) for variant in variants(store, Path(tmp))]
         engine.dispose()
     rows = training_rows(pools)

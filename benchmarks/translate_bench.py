@@ -157,8 +157,8 @@ def main() -> int:
     from terminology.services.concept_maps import save_concept_map
     from terminology.settings import Settings
     from terminology.storage import migrate
+    from terminology.storage.database import SqlDatabase
     from terminology.storage.engine import make_engine
-    from terminology.storage.store import SqlStore
 
     with tempfile.TemporaryDirectory() as folder:
         url = f"sqlite:///{folder}/bench.db"
@@ -168,7 +168,7 @@ def main() -> int:
         codes_file = Path(folder) / "codes.tsv"
         sample = random.Random(7).sample(asked, min(len(asked), 20_000))
         codes_file.write_text("".join(f"{system}\t{code}\n" for system, code in sample), encoding="utf-8")
-        save_concept_map(SqlStore(engine), resource)
+        save_concept_map(SqlDatabase(engine), resource)
         elements = sum(len(group["element"]) for group in resource["group"])
         env = {**os.environ, "CONCORDANCE_DATABASE_URL": url}
         results: dict[tuple[str, int, str], dict[str, float]] = {}

@@ -88,19 +88,19 @@ def main() -> int:
     args = parser.parse_args()
 
     from terminology.importers import importer_class
-    from terminology.importing import import_code_system
     from terminology.models import CodeSystemMetadata
+    from terminology.services.importing import import_code_system
     from terminology.settings import Settings
     from terminology.storage import migrate
+    from terminology.storage.database import SqlDatabase
     from terminology.storage.engine import make_engine
-    from terminology.storage.store import SqlStore
 
     with tempfile.TemporaryDirectory() as folder:
         url = f"sqlite:///{folder}/bench.db"
         engine = make_engine(Settings(database_url=url))
         migrate.upgrade(engine)
         imported = import_code_system(
-            SqlStore(engine), importer_class("csv").with_options(OPTIONS), CIM11,
+            SqlDatabase(engine), importer_class("csv").with_options(OPTIONS), CIM11,
             overrides=CodeSystemMetadata(url=SYSTEM, version="2024-03", language="fr", name="CIM11"),
         ).code_system  # fmt: skip
         texts_file = Path(folder) / "typed.txt"

@@ -15,21 +15,38 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import polars as pl
-import sqlalchemy as sa
 
+from terminology.backends import Backends
+from terminology.exporters.conceptmap_formats import CSV_COLUMNS, mapping_rows
 from terminology.importers import importer_class
-from terminology.importing import import_code_system
 from terminology.models import CodeSystem
-from terminology.services import curation as service
+from terminology.publication.diff import diff_maps
+from terminology.publication.translate import Question
+from terminology.records import StoredMap
+from terminology.review.workflow import Role
+from terminology.services.audit import blind_answers, full_history
 from terminology.services.code_systems import hierarchy_roots, read_manifest
+from terminology.services.concept_maps import (
+    import_map_file,
+    publish_project,
+    release_impact,
+    search_concept_maps,
+    serve_bundled_maps,
+)
+from terminology.services.database import open_database
+from terminology.services.decision_imports import import_decision_file
+from terminology.services.decisions import RowDecision, decide_row
+from terminology.services.importing import import_code_system
+from terminology.services.matching import match_and_save
+from terminology.services.projects import find_project, projects_of, set_review_mode, stored_candidates
+from terminology.services.queue import every_row, find_row, progress
+from terminology.services.retraining import retrain_now
 from terminology.services.translation import MapCache, MapChoice, choose_maps, translator
+from terminology.services.users import add_member, find_member
 from terminology.settings import Settings, get_settings
-from terminology.storage import conceptmaps, curation, migrate, projects
-from terminology.storage.engine import make_engine
-from terminology.storage.store import SqlStore
 from terminology.versions import pick_version
 
 BUNDLED_MANIFEST = Path(__file__).resolve().parent.parent / "data" / "bundled.toml"
@@ -60,7 +77,7 @@ EQUIVALENCE_ORDER = [
 class Concordance:
     """A Concordance database, read and driven from Python."""
 
-    def __init__(self, store: SqlStore) -> None:
+    def __init__(self, store: Backends) -> None:
         self.store = store
         self._maps = MapCache(store, recheck_seconds=0)  # a notebook sees what it just published
 
@@ -69,9 +86,7 @@ class Concordance:
         """Open (and migrate) a database; without a URL, ``CONCORDANCE_DATABASE_URL`` or the
         SQLite default, as the command line and the server use."""
         settings = Settings(database_url=database_url) if database_url else get_settings()
-        engine = make_engine(settings)
-        migrate.upgrade(engine)
-        return cls(SqlStore(engine))
+        return cls(open_database(settings, upgrade=True))
 
     # ------------------------------------------------------------------ code systems
 
@@ -188,8 +203,6 @@ class Concordance:
     ) -> pl.DataFrame:
         """Ranked candidates from ``source`` to ``target`` (with rule files); saved as a mapping
         project for review when ``project`` names one."""
-        from terminology.services.matching import match_and_save
-
         matched = match_and_save(
             self.store, self.system(source), self.system(target), rules=rules, top_k=top_k,
             min_score=min_score, project=project,
@@ -199,20 +212,49 @@ class Concordance:
 
     def candidates(self, project: str | int) -> pl.DataFrame:
         """The stored candidates of a mapping project."""
-        from terminology.storage.projects import project_candidates
-
-        return candidates_frame(
-            project_candidates(self.store, service.find_project(self.store, project).name)
-        )
+        return candidates_frame(stored_candidates(self.store, find_project(self.store, project)))
 
     def add_member(self, project: str | int, name: str, role: str) -> str:
         """Give ``name`` (created if new) a role in ``project``: viewer, author, reviewer,
         reconciler or admin. Decisions are imported by a member with the reviewer role.
         Returns the name as the project knows it."""
-        from terminology.review.workflow import Role
+        found = find_project(self.store, project)
+        return add_member(self.store, found, name, Role(role)).name
 
-        found = service.find_project(self.store, project)
-        return service.add_member(self.store, found, name, Role(role)).name
+    def set_review(self, project: str | int, review: Literal["single", "double"]) -> str:
+        """Single review, or blind double review (two authors answer apart, a reconciler
+        settles their conflicts); returns the mode now in force."""
+        return set_review_mode(self.store, find_project(self.store, project), review).review
+
+    def decide(
+        self,
+        project: str | int,
+        source_code: str,
+        action: str,
+        *,
+        by: str,
+        targets: Sequence[str] = (),
+        comment: str | None = None,
+        no_map: bool = False,
+        at: datetime | None = None,
+    ) -> str:
+        """Decide one row as the member ``by``, under the same rules as the review page: their
+        role in the project, four eyes (no one accepts a row they mapped), blind answers in
+        double review, the row's version checked. ``action`` is one of the page's (``map``,
+        ``no_map``, ``submit``, ``accept``, ``reject``, ``reconcile``...); ``at`` replays a
+        recorded session's time, the clock's otherwise. Returns the row's status after."""
+        found = find_project(self.store, project)
+        actor = find_member(self.store, found, by)
+        row = find_row(self.store, found, source_code)
+        decision = RowDecision.model_validate(
+            {"action": action, "targets": [{"code": code} for code in targets], "comment": comment,
+             "no_map": no_map}
+        )  # fmt: skip
+        after = decide_row(
+            self.store, found, actor, source_code, decision, expected_version=row.version,
+            longest_comment=get_settings().max_comment_chars, now=at,
+        )  # fmt: skip
+        return after.status.value
 
     def import_decisions(
         self, project: str | int, path: Path | str, *, by: str, replace: bool = False
@@ -221,16 +263,14 @@ class Concordance:
         decisions of ``project``, ``by`` (a member with the reviewer role) vouching for them,
         under the review rules; a file with a bad row imports nothing, decided rows only
         with ``replace`` by an admin."""
-        found = service.find_project(self.store, project)
-        return service.import_decision_file(self.store, found, Path(path), by=by, replace=replace)
+        found = find_project(self.store, project)
+        return import_decision_file(self.store, found, Path(path), by=by, replace=replace)
 
     def retrain(self, project: str | int) -> pl.DataFrame:
         """Fit the project's model on its accepted decisions and re-rank its candidates
         (stored, and returned); decisions stay as they are. One refit per project runs at a
         time, here or on the server (an error says which job is running)."""
-        from terminology.services.retraining import retrain_now
-
-        _, found = retrain_now(self.store, service.find_project(self.store, project))
+        _, found = retrain_now(self.store, find_project(self.store, project))
         return candidates_frame([c.model_dump() for c in found])
 
     # ------------------------------------------------------------------ curation
@@ -238,15 +278,15 @@ class Concordance:
     def projects(self) -> pl.DataFrame:
         """Mapping projects with their row counts per status."""
         rows = []
-        for project in projects.list_projects(self.store):
-            counts = curation.status_counts(self.store, project)
+        for project, _ in projects_of(self.store):
+            counts, _ = progress(self.store, project)
             rows.append({"id": project.id, "name": project.name, "review": project.review, **counts})
         return pl.DataFrame(rows)
 
     def decisions(self, project: str | int) -> pl.DataFrame:
         """One row per source concept: status, chosen targets, no-map, flag, author, reviewer."""
-        found = service.find_project(self.store, project)
-        rows, _ = curation.list_rows(self.store, found, curation.RowQuery(limit=10**9))
+        found = find_project(self.store, project)
+        rows = every_row(self.store, found)
         records = [
             {
                 "source_code": row.source_code,
@@ -270,7 +310,7 @@ class Concordance:
 
     def events(self, project: str | int) -> pl.DataFrame:
         """The audit trail: who did what to which row, when (status before and after)."""
-        found = service.find_project(self.store, project)
+        found = find_project(self.store, project)
         records = [
             {
                 "source_code": e.source_code,
@@ -281,7 +321,7 @@ class Concordance:
                 "status_after": (e.after or {}).get("status"),
                 "comment": e.comment,
             }
-            for e in curation.history(self.store, found)
+            for e in full_history(self.store, found)
         ]
         schema: dict[str, Any] = {
             "source_code": pl.String,
@@ -296,27 +336,15 @@ class Concordance:
 
     def answers(self, project: str | int) -> pl.DataFrame:
         """Blind answers of double review: one row per (source code, author)."""
-        found = service.find_project(self.store, project)
-        table = sa.table(
-            "mapping_answer",
-            *(
-                sa.column(name)
-                for name in ("project_id", "source_code", "author", "targets", "no_map", "answered_at")
-            ),
-        )
-        query = sa.select(
-            table.c.source_code, table.c.author, table.c.targets, table.c.no_map, table.c.answered_at
-        ).where(table.c.project_id == found.id)
-        with self.store.engine.connect() as connection:
-            rows = connection.execute(query).all()
+        found = find_project(self.store, project)
         records = [
             {
                 "source_code": code,
-                "author": author,
-                "answer": "no map" if no_map else "|".join(sorted(t["code"] for t in _json(targets))),
-                "answered_at": datetime.fromisoformat(at) if isinstance(at, str) else at,
+                "author": answer.author,
+                "answer": "no map" if answer.no_map else "|".join(sorted(t.code for t in answer.targets)),
+                "answered_at": at,
             }
-            for code, author, targets, no_map, at in rows
+            for code, answer, at in blind_answers(self.store, found)
         ]
         schema: dict[str, Any] = {
             "source_code": pl.String,
@@ -339,29 +367,23 @@ class Concordance:
                 "name": m.resource.get("name"),
                 "elements": sum(len(g.get("element", [])) for g in m.resource.get("group", [])),
             }
-            for m in conceptmaps.search_concept_maps(self.store)
+            for m in search_concept_maps(self.store)
         ]
         return pl.DataFrame(rows)
 
     def publish(self, project: str | int, *, status: str = "active", version: str | None = None) -> int:
         """Publish a project's accepted decisions as a new ConceptMap version; returns its id."""
-        from terminology.services.concept_maps import publish_project
-
-        found = service.find_project(self.store, project)
-        return publish_project(self.store, found, status=status, version=version).id
+        found = find_project(self.store, project)
+        return publish_project(self.store, found, status=status, version=version).stored_id
 
     def import_concept_map(
         self, path: Path | str, *, status: str | None = None, version: str | None = None
     ) -> int:
         """Serve an existing map (FHIR ConceptMap JSON, or SSSOM ``.tsv``); returns its id."""
-        from terminology.services.concept_maps import import_map_file
-
-        return import_map_file(self.store, Path(path), status=status, version=version)[0].id
+        return import_map_file(self.store, Path(path), status=status, version=version)[0].stored_id
 
     def load_bundled_maps(self) -> pl.DataFrame:
         """The curated SAMU-Hub correspondence and the HL7 example maps ``make demo`` serves."""
-        from terminology.services.concept_maps import serve_bundled_maps
-
         serve_bundled_maps(self.store)
         return self.concept_maps()
 
@@ -392,8 +414,6 @@ class Concordance:
         per match, as ``$translate`` lists them. Each distinct code is looked up once in the
         version's index, then joined back: a column of a million codes takes a second.
         """
-        from terminology.publication.translate import Question
-
         answer = translator(self._maps, [self._map(url, version)])
         column = codes.alias("code") if isinstance(codes, pl.Series) else pl.Series("code", list(codes))
         column = column.cast(pl.String)
@@ -419,8 +439,6 @@ class Concordance:
 
     def diff(self, old: str | int, new: str | int) -> pl.DataFrame:
         """What changed between two ConceptMap versions (ids): added, removed, changed."""
-        from terminology.publication.diff import diff_maps
-
         changes = diff_maps(self._map(old).resource, self._map(new).resource)
         records = [
             {
@@ -444,23 +462,15 @@ class Concordance:
     def release_impact(self, url: str | int, target: str, version: str | None = None) -> pl.DataFrame:
         """Published mappings whose target is gone, inactive or relabelled in a new version
         of the target code system."""
-        from terminology.services.concept_maps import release_impact
-
         found = release_impact(self.store, self._map(url, version).resource, self.system(target))
         schema: dict[str, Any] = {"source_code": pl.String, "target_code": pl.String, "reason": pl.String}
         return pl.DataFrame([m.model_dump() for m in found], schema=schema)
 
-    def _map(self, url: str | int, version: str | None = None) -> conceptmaps.StoredMap:
+    def _map(self, url: str | int, version: str | None = None) -> StoredMap:
         """A version by id, or by canonical url: the one named, else the latest active one
         (the rule ``$translate`` follows)."""
         choice = MapChoice(map_id=url) if isinstance(url, int) else MapChoice(url=url, version=version)
         return choose_maps(self._maps, choice)[0]
-
-
-def _json(value: Any) -> Any:
-    import json
-
-    return json.loads(value) if isinstance(value, str) else value
 
 
 def candidates_frame(records: Sequence[dict[str, Any]]) -> pl.DataFrame:
@@ -481,8 +491,6 @@ def candidates_frame(records: Sequence[dict[str, Any]]) -> pl.DataFrame:
 
 def map_rows(resource: dict[str, Any]) -> pl.DataFrame:
     """A ConceptMap resource flattened to one row per element target."""
-    from terminology.exporters.conceptmap_formats import CSV_COLUMNS, mapping_rows
-
     return pl.DataFrame(list(mapping_rows(resource)), schema={name: pl.String for name in CSV_COLUMNS})
 
 

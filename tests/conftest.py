@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from terminology.models import CodeSystem
 from terminology.settings import Settings
 from terminology.storage import migrate
+from terminology.storage.database import SqlDatabase
 from terminology.storage.engine import make_engine
 from terminology.storage.store import SqlStore
 
@@ -60,7 +61,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
 def store(database_url: str) -> Iterator[SqlStore]:
     engine = make_engine(Settings(database_url=database_url))
     migrate.upgrade(engine)
-    yield SqlStore(engine)
+    yield SqlDatabase(engine)
     engine.dispose()
 
 
@@ -78,8 +79,8 @@ def table_counts(store: SqlStore) -> dict[str, int]:
 def import_samu(store: SqlStore, version: str, *, url: str = "urn:samu") -> CodeSystem:
     """The bundled SAMU-Hub nomenclature ``version`` (``1.9`` or ``2.3``), stored under ``url``."""
     from terminology.importers import importer_class
-    from terminology.importing import import_code_system
     from terminology.models import CodeSystemMetadata
+    from terminology.services.importing import import_code_system
 
     return import_code_system(
         store,

@@ -12,7 +12,7 @@ import pytest
 import api
 import terminology
 from api.errors import _render
-from api.fhir.outcome import render_fhir_error
+from api.outcome import render_fhir_error
 from terminology.errors import ConcordanceError
 
 ISSUE_TYPES = {

@@ -1,126 +1,64 @@
-"""The layers stay apart: the domain never imports the web framework, the API never talks
-SQL itself, and the command-line modules do not import each other in a circle."""
+"""The layers stay apart, checked by import-linter (``.importlinter``, also run by ``make
+lint``): edges → services → storage → domain, no storage import from the edges, a domain
+that imports neither services nor storage nor the web framework, review apart from
+publication, no cycle between sibling packages. These tests make sure the contracts run,
+hold, and can fail."""
 
 from __future__ import annotations
 
-import ast
+import configparser
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 from tests.conftest import ROOT
 
-
-def imported_modules(path: Path) -> set[str]:
-    found: set[str] = set()
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-        if isinstance(node, ast.Import):
-            found.update(alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            found.add(node.module)
-    return found
+LINT_IMPORTS = Path(sys.executable).parent / "lint-imports"
+CONTRACTS = ROOT / ".importlinter"
 
 
-def offenders(folder: str, forbidden: tuple[str, ...]) -> list[str]:
-    return sorted(
-        f"{path.relative_to(ROOT)} imports {module}"
-        for path in (ROOT / folder).rglob("*.py")
-        for module in imported_modules(path)
-        if module.split(".")[0] in forbidden
+def lint_imports(folder: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(LINT_IMPORTS), "--no-cache"],
+        cwd=folder,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
     )
 
 
-def test_the_domain_never_imports_the_web_framework() -> None:
-    assert offenders("terminology", ("fastapi", "starlette", "uvicorn")) == []
-
-
-def test_the_api_never_talks_sql_itself() -> None:
-    assert offenders("api", ("sqlalchemy", "sqlmodel", "psycopg")) == []
-
-
-def test_no_import_cycle_among_the_command_line_modules() -> None:
-    folder = ROOT / "terminology" / "cli"
-    graph = {
-        path.stem: {m.rsplit(".", 1)[-1] for m in imported_modules(path) if m.startswith("terminology.cli.")}
-        for path in folder.glob("*.py")
+def test_the_contracts_name_every_layer_rule() -> None:
+    contracts = configparser.ConfigParser()
+    contracts.read(CONTRACTS, encoding="utf-8")
+    kinds = {
+        section: contracts[section].get("type") for section in contracts.sections() if "contract" in section
     }
-
-    def reaches(start: str, goal: str, seen: frozenset[str] = frozenset()) -> bool:
-        return any(
-            n == goal or (n not in seen and reaches(n, goal, seen | {n})) for n in graph.get(start, ())
-        )
-
-    assert [module for module in graph if reaches(module, module)] == []
-
-
-STORAGE_MAY_IMPORT = (
-    "terminology.errors",
-    "terminology.models",
-    "terminology.settings",
-    "terminology.text",
-    "terminology.batches",
-    "terminology.versions",
-    "terminology.review.workflow",
-    "terminology.review.double",
-    "terminology.review.context",
-    "terminology.storage",
-)
-"""The domain's types and pure rules, and storage itself: nothing that reads files,
-matches, publishes or serves (those call storage, never the other way round)."""
+    assert set(kinds.values()) >= {"forbidden", "layers", "acyclic_siblings"}
+    assert {
+        "importlinter:contract:edges-call-services",
+        "importlinter:contract:layers",
+        "importlinter:contract:domain-pure",
+        "importlinter:contract:review-apart-from-publication",
+        "importlinter:contract:no-sibling-cycles",
+    } <= set(kinds)
 
 
-def test_storage_imports_no_higher_layer() -> None:
-    found = sorted(
-        f"{path.relative_to(ROOT)} imports {module}"
-        for path in (ROOT / "terminology" / "storage").rglob("*.py")
-        if "migrations" not in path.parts
-        for module in imported_modules(path)
-        if module.startswith("terminology")
-        and not any(module == allowed or module.startswith(allowed + ".") for allowed in STORAGE_MAY_IMPORT)
-    )
-    assert found == []
+def test_every_contract_holds() -> None:
+    found = lint_imports(ROOT)
+    assert found.returncode == 0, found.stdout + found.stderr
+    assert "0 broken" in found.stdout
 
 
-def test_the_review_rules_stay_pure() -> None:
-    """The workflow and double-review rules are functions of rows: no storage, no files."""
-    rules = [ROOT / "terminology" / "review" / name for name in ("workflow.py", "double.py")]
-    found = sorted(
-        f"{path.name} imports {module}"
-        for path in rules
-        for module in imported_modules(path)
-        if module.split(".")[0] in ("sqlalchemy", "sqlmodel", "polars")
-        or module.startswith(("terminology.storage", "terminology.services"))
-    )
-    assert found == []
-
-
-def test_services_reach_storage_only_through_its_protocols() -> None:
-    """Services take storage's types (rows, projects, errors) but call it only through
-    the Protocols of ``terminology/storage/interfaces.py``, which mypy checks the SQL
-    modules against."""
-    found = []
-    for path in (ROOT / "terminology" / "services").glob("*.py"):
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("terminology.storage"):
-                for alias in node.names:
-                    allowed = alias.name[0].isupper() or alias.name in (
-                        "sql_backend",
-                        "value_set_backend",
-                        "job_backend",
-                        "open_sql_store",
-                    )
-                    if node.module == "terminology.storage" or not allowed:
-                        found.append(f"{path.name} imports {alias.name} from {node.module}")
-    assert found == []
-
-
-def test_the_domain_rules_never_reach_storage() -> None:
-    """Publication (the FHIR rules), matching, review, importers' parsing and exporters are
-    functions of data: the services hand them what storage read."""
-    folders = ("publication", "matching", "review", "importers", "exporters")
-    found = sorted(
-        f"{path.relative_to(ROOT)} imports {module}"
-        for folder in folders
-        for path in (ROOT / "terminology" / folder).rglob("*.py")
-        for module in imported_modules(path)
-        if module.startswith(("terminology.storage", "terminology.services", "sqlalchemy"))
-    )
-    assert found == []
+def test_an_edge_importing_storage_breaks_the_contracts(tmp_path: Path) -> None:
+    """A scratch copy of the code where the HTTP API reads rows from storage itself."""
+    for package in ("terminology", "api"):
+        shutil.copytree(ROOT / package, tmp_path / package, ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy(CONTRACTS, tmp_path / ".importlinter")
+    deps = tmp_path / "api" / "deps.py"
+    deps.write_text(deps.read_text(encoding="utf-8") + "\nfrom terminology.storage import curation  # noqa\n")
+    found = lint_imports(tmp_path)
+    assert found.returncode == 1
+    assert "api is not allowed to import terminology.storage" in found.stdout
+    assert "api.deps -> terminology.storage.curation" in found.stdout

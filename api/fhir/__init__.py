@@ -19,8 +19,8 @@ from api.fhir import metadata  # noqa: F401
 from api.fhir import writes  # noqa: F401
 
 # isort: on
-from api.fhir.outcome import FHIR_JSON, FhirError, fhir_response, operation_outcome, render_fhir_error
 from api.fhir.router import router
+from api.outcome import FHIR_JSON, FhirError, fhir_response, operation_outcome, render_fhir_error
 from terminology.services.translation import MapCache
 
 __all__ = [

@@ -14,7 +14,6 @@ from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from api.fhir import openapi
-from api.fhir.outcome import FhirError, fhir_response, searchset
 from api.fhir.parameters import (
     body_pairs,
     coding_from_query,
@@ -24,15 +23,16 @@ from api.fhir.parameters import (
     resource_id,
     search_page,
     subset,
+    too_many_codings,
 )
 from api.fhir.router import router
+from api.outcome import FhirError, fhir_response, searchset
 from api.urls import route_url
+from terminology.backends import Backends
 from terminology.errors import CodeSystemNotFoundError
 from terminology.publication.conceptmap import implicit_value_set
 from terminology.services.operations import Sent, lookup_code, validate_in_code_system
-from terminology.storage.store import SqlStore
 from terminology.valuesets.code_validation import ValidationOptions, Where, checked_languages
-from terminology.valuesets.errors import TooCostlyError
 
 
 def gather(pairs: Iterable[tuple[str, Any]]) -> dict[str, list[Any]]:
@@ -42,7 +42,7 @@ def gather(pairs: Iterable[tuple[str, Any]]) -> dict[str, list[Any]]:
     return found
 
 
-def _lookup(store: SqlStore, pairs: Iterable[tuple[str, Any]]) -> JSONResponse:
+def _lookup(store: Backends, pairs: Iterable[tuple[str, Any]]) -> JSONResponse:
     found = gather(pairs)
     coding = one(found, "coding")
     coding = coding_from_query(coding) if isinstance(coding, str) else coding
@@ -117,11 +117,6 @@ def codings_to_validate(
     return [(entry, Where(f"CodeableConcept.coding[{i}]")) for i, entry in enumerate(concept["coding"])]
 
 
-def too_many_codings(count: int, most: int) -> None:
-    if count > most:
-        raise TooCostlyError(f"the request asks about {count} codings; at most {most} are answered at once")
-
-
 def validation_options(found: dict[str, list[Any]], accept_language: str | None) -> ValidationOptions:
     """How the request wants codes judged: displays in ``displayLanguage`` (else the
     Accept-Language header; a language that is no language tag is refused),
@@ -142,7 +137,7 @@ def validation_options(found: dict[str, list[Any]], accept_language: str | None)
 
 
 def _validate(
-    store: SqlStore, pairs: Iterable[tuple[str, Any]], most: int, accept_language: str | None = None
+    store: Backends, pairs: Iterable[tuple[str, Any]], most: int, accept_language: str | None = None
 ) -> JSONResponse:
     found = gather(pairs)
     sent = Sent.of(found.get("tx-resource", []), code_systems=found.get("codeSystem", []))

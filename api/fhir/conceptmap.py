@@ -6,14 +6,14 @@ from fastapi import Request
 from fastapi.responses import JSONResponse, Response
 
 from api.fhir import openapi
-from api.fhir.outcome import FHIR_JSON, FhirError, fhir_response, searchset
 from api.fhir.parameters import refuse_unknown_search_parameters, search_page, subset
 from api.fhir.router import router
 from api.fhir.translate import map_id_number
+from api.outcome import FHIR_JSON, FhirError, fhir_response, searchset
 from api.urls import route_url
 from terminology.errors import UnknownFormatError
 from terminology.exporters import export_formats, exporter
-from terminology.storage import conceptmaps
+from terminology.services.concept_maps import get_concept_map, search_concept_maps
 
 
 def _wanted_format(request: Request) -> str | None:
@@ -40,7 +40,7 @@ def _wanted_format(request: Request) -> str | None:
     summary="Read a ConceptMap version (FHIR JSON; SSSOM TSV or CSV by Accept or _format)",
 )
 def read_concept_map(request: Request, map_id: str) -> Response:
-    stored = conceptmaps.get_concept_map(request.app.state.store, map_id_number(map_id))
+    stored = get_concept_map(request.app.state.store, map_id_number(map_id))
     wanted = _wanted_format(request)
     if wanted is None:
         return fhir_response(subset(request, stored.as_served()))
@@ -62,7 +62,7 @@ SEARCH = frozenset({"url", "version", "name", "status", "source-system", "target
 )
 def search_concept_map(request: Request) -> JSONResponse:
     params = refuse_unknown_search_parameters(request, SEARCH)
-    found = conceptmaps.search_concept_maps(
+    found = search_concept_maps(
         request.app.state.store,
         url=params.get("url"),
         version=params.get("version"),

@@ -10,8 +10,8 @@ from typing import Any
 from fastapi import Request
 from fastapi.responses import JSONResponse
 
-from api.fhir.outcome import fhir_response
 from api.fhir.router import router
+from api.outcome import fhir_response
 from api.urls import public_base, public_url
 from terminology import __version__
 from terminology.models import CodeSystem

@@ -7,8 +7,9 @@ from typing import Any
 
 from fastapi import Request
 
-from api.fhir.outcome import FhirError
+from api.outcome import FhirError
 from api.urls import public_url, this_url
+from terminology.valuesets.errors import TooCostlyError
 
 
 def parameters_from_body(body: Any) -> list[dict[str, Any]]:
@@ -170,3 +171,8 @@ def refuse_unknown_search_parameters(request: Request, known: frozenset[str]) ->
     if unknown:
         raise FhirError(400, "not-supported", f"search parameter(s) not supported: {', '.join(unknown)}")
     return params
+
+
+def too_many_codings(count: int, most: int) -> None:
+    if count > most:
+        raise TooCostlyError(f"the request asks about {count} codings; at most {most} are answered at once")

@@ -8,7 +8,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from api.fhir.outcome import FhirError
+from api.outcome import FhirError
 from terminology.fhir.shapes import CARRIED_AS, RESOURCES, Parameters, first_problem
 
 

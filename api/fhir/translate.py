@@ -5,7 +5,7 @@ per-worker cache keeps a warm lookup off the database), and the answer rendered 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from typing import Any
 
 from fastapi import Request
@@ -13,14 +13,20 @@ from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from api.fhir import openapi
-from api.fhir.codesystem import too_many_codings
-from api.fhir.outcome import FhirError, fhir_response
-from api.fhir.parameters import body_pairs, boolean, coding_from_query, collect, one, query_pairs, resource_id
+from api.fhir.parameters import (
+    body_pairs,
+    boolean,
+    coding_from_query,
+    collect,
+    one,
+    query_pairs,
+    resource_id,
+    too_many_codings,
+)
 from api.fhir.router import router
-from terminology.publication.conceptmap import as_r4
-from terminology.publication.translate import Match, Question, has_result, no_match_message
-from terminology.services.translation import MapCache, MapChoice, choose_maps, translate_question
-from terminology.storage import conceptmaps
+from api.outcome import FhirError, fhir_response
+from terminology.publication.translate import Question
+from terminology.services.translation import MapCache, MapChoice, Translation, translate_request
 
 
 def _most(request: Request) -> int:
@@ -69,19 +75,14 @@ def _question(found: dict[str, list[Any]], reverse: bool, most: int) -> Question
     return Question(tuple(codings), target_system=one(found, "targetsystem"), reverse=reverse)
 
 
-def _request_maps(found: dict[str, list[Any]]) -> list[conceptmaps.StoredMap]:
+def _sent_maps(found: dict[str, list[Any]]) -> list[dict[str, Any]]:
     """ConceptMaps sent inside the request (``tx-resource``, or R5 ``conceptMap``)."""
-    sent = []
-    for number, resource in enumerate(found.get("tx-resource", []) + found.get("conceptMapResource", [])):
-        if isinstance(resource, dict) and resource.get("resourceType") == "ConceptMap":
-            r4 = as_r4(resource)
-            sent.append(
-                conceptmaps.StoredMap(
-                    id=-(number + 1), url=r4["url"], version=str(r4.get("version", "")), status=r4["status"],
-                    resource=r4,
-                )
-            )  # fmt: skip
-    return sent
+    sent = found.get("tx-resource", []) + found.get("conceptMapResource", [])
+    return [
+        resource
+        for resource in sent
+        if isinstance(resource, dict) and resource.get("resourceType") == "ConceptMap"
+    ]
 
 
 def _choice(found: dict[str, list[Any]], instance: int | None) -> MapChoice:
@@ -95,13 +96,11 @@ def _choice(found: dict[str, list[Any]], instance: int | None) -> MapChoice:
     )
 
 
-def _answer(
-    matches: list[Match], question: Question, maps: Sequence[dict[str, Any]], *, r5: bool = False
-) -> dict[str, Any]:
-    parameters: list[dict[str, Any]] = [{"name": "result", "valueBoolean": has_result(matches)}]
-    if not has_result(matches):
-        parameters.append({"name": "message", "valueString": no_match_message(question, maps)})
-    for match in matches:
+def _answer(translation: Translation, question: Question, *, r5: bool = False) -> dict[str, Any]:
+    parameters: list[dict[str, Any]] = [{"name": "result", "valueBoolean": translation.result}]
+    if translation.message:
+        parameters.append({"name": "message", "valueString": translation.message})
+    for match in translation.matches:
         concept = {key: value for key, value in (("system", match.system), ("code", match.code),
                                                   ("display", match.display)) if value}  # fmt: skip
         parts: list[dict[str, Any]] = [{"name": "equivalence", "valueCode": match.equivalence}]
@@ -134,11 +133,8 @@ def _translate(
 ) -> JSONResponse:
     found, reverse = collect(pairs)
     question = _question(found, reverse, most)
-    sent = _request_maps(found)
-    chosen = choose_maps(cache, _choice(found, instance), sent)
-    matches = translate_question(cache, question, chosen, sent)
-    maps = [stored.resource for stored in chosen]
-    return fhir_response(_answer(matches, question, maps, r5=bool(found.get("_r5"))))
+    translation = translate_request(cache, question, _choice(found, instance), _sent_maps(found))
+    return fhir_response(_answer(translation, question, r5=bool(found.get("_r5"))))
 
 
 @router.get(

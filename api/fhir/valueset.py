@@ -15,10 +15,10 @@ from starlette.concurrency import run_in_threadpool
 
 from api.fhir import openapi
 from api.fhir.codesystem import codings_to_validate, gather, validation_options
-from api.fhir.outcome import FhirError, fhir_response
 from api.fhir.parameters import body_pairs, one, query_pairs
 from api.fhir.router import router
 from api.limits import HeavyGate
+from api.outcome import FhirError, fhir_response
 from terminology.services.operations import (
     Sent,
     ValueSetRequest,

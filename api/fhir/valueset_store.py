@@ -12,7 +12,6 @@ from fastapi import Request
 from fastapi.responses import JSONResponse
 
 from api.fhir import openapi
-from api.fhir.outcome import FhirError, fhir_response, searchset
 from api.fhir.parameters import (
     body_pairs,
     query_pairs,
@@ -23,19 +22,19 @@ from api.fhir.parameters import (
 )
 from api.fhir.router import router
 from api.fhir.valueset import _expand, _heavy, _validate
+from api.outcome import FhirError, fhir_response, searchset
 from api.urls import route_url
-from terminology.storage.interfaces import value_set_backend
-from terminology.storage.valuesets import StoredValueSet, ValueSetNotFoundError
+from terminology.records import StoredValueSet, ValueSetNotFoundError
+from terminology.services.value_sets import get_value_set, search_value_sets
 
 VALUE_SET_SEARCH = frozenset({"url", "version", "name", "status"})
-valuesets = value_set_backend()
 
 
 def stored(request: Request, value_set_id: str) -> StoredValueSet:
     number = resource_id(value_set_id)
     if number is not None:
         try:
-            return valuesets.get_value_set(request.app.state.store, number)
+            return get_value_set(request.app.state.store, number)
         except ValueSetNotFoundError:
             pass
     raise FhirError(404, "not-found", f"ValueSet/{value_set_id} is not known")
@@ -56,7 +55,7 @@ def read_value_set(request: Request, value_set_id: str) -> JSONResponse:
 )
 def search_value_set(request: Request) -> JSONResponse:
     params = refuse_unknown_search_parameters(request, VALUE_SET_SEARCH)
-    found = valuesets.search_value_sets(
+    found = search_value_sets(
         request.app.state.store,
         url=params.get("url"),
         version=params.get("version"),

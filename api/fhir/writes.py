@@ -18,19 +18,19 @@ from fastapi import Depends, Header, Request
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
-from api.errors import ForbiddenError, NotAuthenticatedError
 from api.fhir.codesystem import _code_system_resource
-from api.fhir.outcome import FhirError, fhir_response
 from api.fhir.parameters import resource_id
 from api.fhir.router import router
+from api.outcome import FhirError, fhir_response
+from api.problems import ForbiddenError, NotAuthenticatedError
 from api.urls import public_url
+from terminology.backends import Backends
 from terminology.fhir.shapes import first_control_character
+from terminology.records import StoredValueSet, User
 from terminology.services.code_systems import write_code_system
 from terminology.services.concept_maps import write_concept_map
+from terminology.services.users import is_publisher, user_for_token
 from terminology.services.value_sets import save_value_set
-from terminology.storage.store import SqlStore
-from terminology.storage.users import User, is_publisher, user_for_token
-from terminology.storage.valuesets import StoredValueSet
 
 ETAG = re.compile(r'^(?:W/)?"(\d{1,18})"$')
 
@@ -41,7 +41,7 @@ def publisher(request: Request, authorization: Annotated[str | None, Header()] =
     scheme, _, token = (authorization or "").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise NotAuthenticatedError("writing needs Authorization: Bearer <token> of a publisher")
-    store: SqlStore = request.app.state.store
+    store: Backends = request.app.state.store
     user = user_for_token(store, token.strip())
     if user is None:
         raise NotAuthenticatedError("unknown or revoked token")

@@ -8,14 +8,18 @@ from typing import Annotated
 
 import typer
 
+from terminology.backends import Backends
 from terminology.cli.store import open_store
 from terminology.errors import ConcordanceError
+from terminology.records import RowQuery
 from terminology.review.decision_files import DecisionFormat
 from terminology.review.workflow import Role, Status
-from terminology.services import curation as service
-from terminology.storage import projects, users
-from terminology.storage.curation import RowQuery
-from terminology.storage.store import SqlStore
+from terminology.services import users
+from terminology.services.audit import export_decisions
+from terminology.services.decision_imports import import_decision_file
+from terminology.services.projects import announce_project, find_project, projects_of
+from terminology.services.queue import progress_report, queue_page
+from terminology.services.users import new_user
 
 users_app = typer.Typer(help="People and interfaces that call the API.", no_args_is_help=True)
 members_app = typer.Typer(help="Roles in mapping projects.", no_args_is_help=True)
@@ -25,7 +29,7 @@ projects_app = typer.Typer(
 )
 
 
-def _store() -> SqlStore:
+def _store() -> Backends:
     return open_store()
 
 
@@ -40,7 +44,7 @@ def add_user(
     name with control or invisible characters, or another spelling of an existing user's,
     is refused."""
     store = _store()
-    created, token = service.new_user(store, name)
+    created, token = new_user(store, name)
     if publisher:
         users.set_publisher(store, created, True)
     typer.echo(f"{created}\t{token}")
@@ -65,8 +69,8 @@ def add_member(
 ) -> None:
     """Give a user a role in a project (replacing the role they had)."""
     store = _store()
-    found = service.find_project(store, project)
-    users.add_member(store, found, users.find_user(store, user), role)
+    found = find_project(store, project)
+    users.give_role(store, found, user, role)
     typer.echo(f"{user} is {role.value} in {found.name!r}")
 
 
@@ -77,8 +81,8 @@ def remove_member(
 ) -> None:
     """Take a user's role in a project away; their next request to it is refused."""
     store = _store()
-    found = service.find_project(store, project)
-    had = users.remove_member(store, found, users.find_user(store, user))
+    found = find_project(store, project)
+    had = users.remove_member(store, found, user)
     typer.echo(f"{user} is no longer {had.value} in {found.name!r}")
 
 
@@ -99,13 +103,13 @@ def list_projects() -> None:
 
     store = _store()
     table = Table("id", "name", "source → target", "review", "rows", "decided", "accepted")
-    for project in projects.list_projects(store):
+    for project, _ in projects_of(store):
         if project.building:
             table.add_row(
                 str(project.id), project.name, "being built since " + project.building, "", "", "", ""
             )
             continue
-        report = service.progress_report(store, project)
+        report = progress_report(store, project)
         table.add_row(
             str(project.id),
             project.name,
@@ -137,8 +141,8 @@ def show_project(
     from terminology.cli.output import console
 
     store = _store()
-    found = service.find_project(store, project)
-    report = service.progress_report(store, found)
+    found = find_project(store, project)
+    report = progress_report(store, found)
     out = console()
     out.print(f"[bold]{found.name}[/bold] ({found.review} review): {report.total:,} rows")
     out.print("  " + ", ".join(f"{status} {number:,}" for status, number in report.counts.items() if number))
@@ -165,7 +169,7 @@ def show_project(
         )
     out.print(chapters)
     undecided = RowQuery(sort="useful", status=(Status.UNMAPPED,), limit=max(next_rows, 1))
-    page = service.queue_page(store, found, undecided)
+    page = queue_page(store, found, undecided)
     if next_rows and page.rows:
         useful = Table("most useful to decide next", "label", "best score")
         for row, best in page.rows:
@@ -186,8 +190,8 @@ def export_project(
     if format not in ("sssom", "csv"):
         raise typer.BadParameter(f"{format!r}: give sssom or csv", param_hint="--format")
     store = _store()
-    found = service.find_project(store, project)
-    text = service.export_decisions(store, found, "sssom" if format == "sssom" else "csv")
+    found = find_project(store, project)
+    text = export_decisions(store, found, "sssom" if format == "sssom" else "csv")
     if out is None:
         typer.echo(text, nl=False)
     else:
@@ -218,8 +222,8 @@ def import_decisions(
     blind answer refuses the file. A file with any bad row imports nothing. The project's
     model learns from them (match --retrain)."""
     store = _store()
-    found = service.find_project(store, project)
-    count = service.import_decision_file(store, found, file, by=by, format=format, replace=replace)
+    found = find_project(store, project)
+    count = import_decision_file(store, found, file, by=by, format=format, replace=replace)
     typer.echo(f"{found.name}: {count:,} decisions imported from {file.name} as accepted (reviewer {by})")
 
 
@@ -230,7 +234,7 @@ def new_token(name: Annotated[str, typer.Argument(help="User name (created if mi
     typer.echo(f"{user.name}\t{token}")
 
 
-def open_demo_review(store: SqlStore, *, url: str = "http://127.0.0.1:8000") -> str:
+def open_demo_review(store: Backends, *, url: str = "http://127.0.0.1:8000") -> str:
     """Match the bundled SAMU-Hub nomenclature 1.9 → 2.3 into a review project and give the
     ``demo`` user the admin role in it; returns what to print."""
     from pathlib import Path
@@ -243,10 +247,10 @@ def open_demo_review(store: SqlStore, *, url: str = "http://127.0.0.1:8000") -> 
     paths = [rules_folder / "nomenclature_upgrade.yaml", rules_folder / "samu_nomenclature.yaml"]
     saved = match_and_save(store, old, new, rules=paths, top_k=5, project="SAMU-Hub 1.9 → 2.3").project
     assert saved is not None
-    project = projects.get_project(store, saved.id)
+    project = find_project(store, saved.id)
     user, token = users.ensure_user(store, "demo")
     users.set_publisher(store, "demo", True)
-    users.add_member(store, project, user, Role.ADMIN)
+    users.give_role(store, project, user.name, Role.ADMIN)
     return (
         f"Review project {project.name!r}: {saved.candidate_count:,} candidates for "
         f"{old.concept_count} source codes.\n"
@@ -261,15 +265,15 @@ CIM11 = "http://id.who.int/icd/release/11/mms"
 CIM10 = "urn:concordance:codesystem:cim10-fr-gnuhealth"
 
 
-def open_scale_review(store: SqlStore, *, member: str = "demo") -> str:
+def open_scale_review(store: Backends, *, member: str = "demo") -> str:
     """Match CIM-11 FR to CIM-10 FR into the demo's large project, announced first so that
     the review page says it is being built (about two minutes on two cores); ``member``
     becomes its admin. Kept as it is when it was built already."""
     from terminology.services.matching import match_and_save
 
     source, target = store.code_system(CIM11), store.code_system(CIM10)
-    announced = projects.announce_project(store, SCALE_PROJECT, source, target)
-    users.add_member(store, announced, users.find_user(store, member), Role.ADMIN)
+    announced = announce_project(store, SCALE_PROJECT, source, target)
+    users.give_role(store, announced, member, Role.ADMIN)
     if announced.building is None:
         return f"{SCALE_PROJECT!r} is ready (project {announced.id})."
     rules_folder = Path(__file__).resolve().parents[2] / "mapping_rules" / "rules"
@@ -288,7 +292,7 @@ DEMO_DATABASE = "sqlite:///concordance.db"
 """The database ``make demo`` fills: an SQLite file in the working directory."""
 
 
-def refuse_unless_demo(store: SqlStore, database_url: str) -> None:
+def refuse_unless_demo(store: Backends, database_url: str) -> None:
     """``review-demo`` makes an admin and prints its token: only on the demo database, and
     only while nobody but the demo user is in it."""
     import sqlalchemy as sa

@@ -14,6 +14,7 @@ import click
 import sqlalchemy as sa
 import typer
 
+from terminology.backends import Backends
 from terminology.cli.curation import decisions_app, members_app, projects_app, review_demo, users_app
 from terminology.cli.output import (
     concepts_table,
@@ -29,13 +30,11 @@ from terminology.cli.valuesets import value_sets_app
 from terminology.errors import ConcordanceError
 from terminology.importers import format_names, importer_class
 from terminology.importers.base import total_size
-from terminology.importing import import_code_system, options_from_pairs
 from terminology.models import CodeSystemMetadata, ImportReport
 from terminology.services.code_systems import hierarchy_roots, read_manifest
+from terminology.services.database import check_connection, database_revision, upgrade_database
+from terminology.services.importing import import_code_system, options_from_pairs
 from terminology.settings import get_settings
-from terminology.storage import migrate
-from terminology.storage.engine import make_engine
-from terminology.storage.store import SqlStore
 
 app = typer.Typer(
     name="concordance",
@@ -65,18 +64,14 @@ def split_reference(reference: str) -> tuple[str, str | None]:
 @db_app.command("upgrade")
 def db_upgrade() -> None:
     """Create or migrate the database schema to the latest revision."""
-    engine = make_engine(get_settings())
-    migrate.upgrade(engine)
-    console().print(
-        f"database at revision {migrate.current_revision(engine)} ({engine.url.render_as_string()})"
-    )
+    console().print(upgrade_database())
 
 
 @db_app.command("current")
 def db_current() -> None:
     """Show the schema revision of the database."""
-    engine = make_engine(get_settings())
-    console().print(f"{migrate.current_revision(engine) or 'empty'} (head: {migrate.head_revision()})")
+    current, head = database_revision()
+    console().print(f"{current or 'empty'} (head: {head})")
 
 
 @app.command("formats")
@@ -94,7 +89,7 @@ def formats() -> None:
 
 
 def run_import(
-    store: SqlStore,
+    store: Backends,
     format_name: str,
     path: Path,
     raw_options: dict[str, Any],
@@ -294,16 +289,15 @@ def match_command(
     console().print(summary + (f"; SSSOM written to {out}" if out else ""), markup=False)
 
 
-def _retrain(store: SqlStore, project: str, out: str | None, *, quiet: bool) -> None:
+def _retrain(store: Backends, project: str, out: str | None, *, quiet: bool) -> None:
     """``match --retrain``: learn from the project's decisions, re-rank, write what is left."""
-    from terminology.services.curation import find_project
     from terminology.services.matching import write_candidates_sssom
+    from terminology.services.projects import decided_codes, find_project
     from terminology.services.retraining import retrain_now
-    from terminology.storage import curation
 
     found_project = find_project(store, project)
     report, found = retrain_now(store, found_project)  # under the same lock as the server's refits
-    decided = set(curation.accepted_targets(store, found_project))
+    decided = decided_codes(store, found_project)
     remaining = [c for c in found if c.source_code not in decided]
     undecided = len({c.source_code for c in remaining})
     summary = (
@@ -361,7 +355,7 @@ def unreachable(error: sa.exc.OperationalError) -> str:
     url = sa.engine.make_url(get_settings().database_url).render_as_string(hide_password=True)
     reason = str(error.orig).strip().splitlines()[0][:200] if error.orig else str(error)[:200]
     try:
-        make_engine(get_settings()).connect().close()
+        check_connection()
     except sa.exc.OperationalError:
         return f"cannot reach the database {url}: {reason}"
     return f"database error on {url}: {reason}"

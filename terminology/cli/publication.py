@@ -7,16 +7,16 @@ from typing import Annotated
 
 import typer
 
+from terminology.backends import Backends
 from terminology.cli.store import open_store
-from terminology.services.curation import find_project
-from terminology.storage import conceptmaps
-from terminology.storage.projects import Project
-from terminology.storage.store import SqlStore
+from terminology.records import Project
+from terminology.services.concept_maps import get_concept_map, search_concept_maps
+from terminology.services.projects import find_project
 
 maps_app = typer.Typer(help="Published ConceptMap versions.", no_args_is_help=True)
 
 
-def _store() -> SqlStore:
+def _store() -> Backends:
     return open_store()
 
 
@@ -45,11 +45,11 @@ def publish_command(
     typer.echo(f"ConceptMap/{stored.id} {stored.url}|{stored.version} ({stored.status}): {elements} elements")
 
 
-def _undecided_warning(store: SqlStore, project: Project) -> str | None:
+def _undecided_warning(store: Backends, project: Project) -> str | None:
     """What a publisher should know before an interface reads the map: how many rows are
     not accepted (they are left out of it)."""
     from terminology.review.workflow import Status
-    from terminology.services.curation import progress
+    from terminology.services.queue import progress
 
     counts, _ = progress(store, project)
     total = sum(counts[status.value] for status in Status)
@@ -91,7 +91,7 @@ def export_map(
     from terminology.exporters import exporter
 
     _, export = exporter(format_name)
-    text = export(conceptmaps.get_concept_map(_store(), map_id).as_served())
+    text = export(get_concept_map(_store(), map_id).as_served())
     if out is None:
         typer.echo(text, nl=False)
     else:
@@ -127,7 +127,7 @@ def impact_command(
 
     store = _store()
     url, _, version = target.partition("|")
-    stored = conceptmaps.get_concept_map(store, map_id)
+    stored = get_concept_map(store, map_id)
     impacted = release_impact(store, stored.resource, store.code_system(url, version or None))
     for item in impacted:
         typer.echo(f"{item.source_code} → {item.reason}")
@@ -137,7 +137,7 @@ def impact_command(
 @maps_app.command("list")
 def list_maps() -> None:
     """Every stored version."""
-    for stored in conceptmaps.search_concept_maps(_store()):
+    for stored in search_concept_maps(_store()):
         typer.echo(f"ConceptMap/{stored.id}\t{stored.url}|{stored.version}\t{stored.status}")
 
 

@@ -3,11 +3,10 @@
 
 from __future__ import annotations
 
-from terminology.settings import get_settings
-from terminology.storage.engine import make_engine
-from terminology.storage.store import SqlStore
+from terminology.backends import Backends
+from terminology.services.database import open_database
 
 
-def open_store() -> SqlStore:
-    """The store for the configured database, built when a command needs it."""
-    return SqlStore(make_engine(get_settings()))
+def open_store() -> Backends:
+    """The backends of the configured database, opened when a command needs them."""
+    return open_database()

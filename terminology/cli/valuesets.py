@@ -33,9 +33,9 @@ def import_value_sets(
 @value_sets_app.command("list")
 def list_value_sets() -> None:
     """Every stored version."""
-    from terminology.storage.interfaces import value_set_backend
+    from terminology.services.value_sets import search_value_sets
 
-    for stored in value_set_backend().search_value_sets(open_store()):
+    for stored in search_value_sets(open_store()):
         typer.echo(
             f"ValueSet/{stored.id}\t{stored.url}|{stored.version}\t{stored.status}\tr{stored.revision}"
         )

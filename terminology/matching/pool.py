@@ -311,11 +311,6 @@ proposals are listed (a pair's ``methods`` keep it). Code rules and the mapping 
 propose through :attr:`Evidence.known`, with their own methods."""
 
 
-def register_generator(method: str, generator: Generator) -> None:
-    """Add a candidate generator (its pairs are scored with the same features)."""
-    GENERATORS[method] = generator
-
-
 def build_pool(
     inputs: MatchingInput,
     proposed: pl.DataFrame,

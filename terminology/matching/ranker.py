@@ -382,11 +382,6 @@ def label_pool(pool: pl.DataFrame, gold: Mapping[str, tuple[set[str], str]]) -> 
     )
 
 
-def sources_of(pool: pl.DataFrame, codes: Sequence[str]) -> pl.DataFrame:
-    """The rows of ``pool`` whose source is one of ``codes``."""
-    return pool.filter(pl.col("source_code").is_in(list(codes)))
-
-
 def threshold_for_precision(scores: Sequence[float], precision: float) -> float | None:
     """The lowest calibrated score from which accepting every candidate at or above it is
     expected to reach ``precision`` (the mean probability of the accepted candidates), or

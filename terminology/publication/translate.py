@@ -21,7 +21,7 @@ NEGATIVE = frozenset({"unmatched", "disjoint"})
 INVERSE = {"wider": "narrower", "narrower": "wider", "subsumes": "specializes", "specializes": "subsumes"}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Match:
     equivalence: str
     system: str | None
@@ -32,7 +32,7 @@ class Match:
     comment: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Entry:
     group: int
     equivalence: str
@@ -82,7 +82,7 @@ class MapIndex:
         return groups
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Question:
     """What is asked: codings to translate (system, code), with optional target system."""
 

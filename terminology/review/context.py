@@ -42,7 +42,7 @@ SEPARATOR = "\x1f"
 """Between ancestors in the stored set: a control character no code contains."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Placement:
     chapter: str | None
     """The root above the concept through first parents; None for a root itself."""

@@ -28,7 +28,7 @@ from urllib.parse import unquote
 
 from terminology.errors import SourceFileError
 from terminology.file_limits import LONGEST_CODE, LONGEST_FIELD, MAX_ROWS, control_character
-from terminology.publication.from_sssom import EQUIVALENCES, read_mapping_set
+from terminology.mapping_sets import EQUIVALENCES, read_mapping_set
 from terminology.review.names import InvalidNameError, check_name
 from terminology.review.workflow import Equivalence, Target
 
@@ -46,7 +46,7 @@ USAGI_EQUIVALENCES = {
 """Usagi's equivalence words, as FHIR R4 codes."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ImportedDecision:
     """One source concept's validated targets, as a file states them."""
 

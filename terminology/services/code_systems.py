@@ -13,10 +13,10 @@ from typing import Any
 
 import polars as pl
 
+from terminology.backends import Backends, CodeSystemStore
 from terminology.errors import ConcordanceError, SourceFileError
 from terminology.models import CodeSystem, CodeSystemMetadata, ImportOutcome
 from terminology.roots import HierarchyCheck, Root, chapters_of, check_hierarchy, list_roots
-from terminology.storage.store import CodeSystemStore, SqlStore
 
 METADATA_KEYS = ("url", "version", "name", "title", "publisher", "language")
 
@@ -136,7 +136,7 @@ class StaleCodeSystemError(ConcordanceError):
 
 
 def write_code_system(
-    store: SqlStore, resource: Any, *, system_id: int | None = None, expected_revision: int | None = None
+    store: Backends, resource: Any, *, system_id: int | None = None, expected_revision: int | None = None
 ) -> tuple[CodeSystem, bool]:
     """A publisher's FHIR write of a CodeSystem (``POST``, or ``PUT CodeSystem/{system_id}``),
     imported as the ``fhir`` importer imports a file — whole or not at all, never from the
@@ -144,7 +144,7 @@ def write_code_system(
     unchanged, other content under the same url|version a conflict (a new release is a new
     version). Returns the version and whether it is new."""
     from terminology.importers import importer_class
-    from terminology.importing import import_code_system
+    from terminology.services.importing import import_code_system
 
     if not isinstance(resource, dict) or resource.get("resourceType") != "CodeSystem":
         raise InvalidCodeSystemWriteError("the body must be a CodeSystem resource")

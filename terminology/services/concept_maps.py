@@ -12,6 +12,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from terminology.backends import Backends
 from terminology.errors import ConcordanceError, SourceFileError
 from terminology.models import CodeSystem, Frozen
 from terminology.publication.conceptmap import (
@@ -24,15 +25,14 @@ from terminology.publication.conceptmap import (
 )
 from terminology.publication.diff import MapChange, diff_maps
 from terminology.publication.from_sssom import conceptmap_from_sssom
+from terminology.records import (
+    ConceptMapVersionConflictError,
+    Project,
+    RowQuery,
+    StaleConceptMapError,
+    StoredMap,
+)
 from terminology.services.code_systems import changed_codes
-from terminology.storage.conceptmaps import ConceptMapVersionConflictError, StaleConceptMapError, StoredMap
-from terminology.storage.curation import RowQuery
-from terminology.storage.interfaces import sql_backend
-from terminology.storage.projects import Project
-from terminology.storage.store import SqlStore
-
-projects, curation, users, conceptmaps = sql_backend()
-"""Storage as the Protocols of :mod:`terminology.storage.interfaces` (all this module may call)."""
 
 CANONICAL_BASE = "urn:concordance:ConceptMap:"
 
@@ -59,7 +59,7 @@ def read_map_file(path: Path, *, status: str | None = None, version: str | None 
 
 
 def import_map_file(
-    store: SqlStore, path: Path, *, status: str | None = None, version: str | None = None
+    store: Backends, path: Path, *, status: str | None = None, version: str | None = None
 ) -> tuple[StoredMap, bool]:
     """Serve the map a file holds; returns it and whether it is new (the same url|version
     with the same content is kept, not duplicated)."""
@@ -67,15 +67,15 @@ def import_map_file(
 
 
 def save_concept_map(
-    store: SqlStore, resource: dict[str, Any], *, project_id: int | None = None
+    store: Backends, resource: dict[str, Any], *, project_id: int | None = None
 ) -> tuple[StoredMap, bool]:
     """Store a version (R4 or R5 JSON, kept as R4); returns it and whether it is new. The
     same url|version with other content is refused: a published version never changes."""
-    return conceptmaps.save_version(store, publishable(resource), project_id=project_id)
+    return store.maps.save_version(publishable(resource), project_id=project_id)
 
 
 def write_concept_map(
-    store: SqlStore, resource: Any, *, map_id: int | None = None, expected_revision: int | None = None
+    store: Backends, resource: Any, *, map_id: int | None = None, expected_revision: int | None = None
 ) -> tuple[StoredMap, bool]:
     """A publisher's FHIR write (``POST``: ``map_id`` None; ``PUT ConceptMap/{map_id}``):
     a new url|version is stored; an existing one keeps its content and only its status may
@@ -86,7 +86,7 @@ def write_concept_map(
     wanted = publishable(resource)
     if map_id is None:
         return save_concept_map(store, wanted)
-    current = conceptmaps.get_concept_map(store, map_id)
+    current = store.maps.get_concept_map(map_id)
     if (wanted["url"], wanted["version"]) != (current.url, current.version):
         raise InvalidConceptMapError(
             f"ConceptMap/{map_id} is {current.url}|{current.version}: a PUT cannot change its url or"
@@ -106,17 +106,17 @@ def write_concept_map(
     if status == current.status:
         return current, False
     check_status_change(current.status, status)
-    return conceptmaps.set_status(store, map_id, status, expected_revision=current.revision), True
+    return store.maps.set_status(map_id, status, expected_revision=current.revision), True
 
 
-def change_status(store: SqlStore, map_id: int, status: str) -> StoredMap:
+def change_status(store: Backends, map_id: int, status: str) -> StoredMap:
     """Move a version along draft → active → retired (its content does not change)."""
-    check_status_change(conceptmaps.get_concept_map(store, map_id).status, status)
-    return conceptmaps.set_status(store, map_id, status)
+    check_status_change(store.maps.get_concept_map(map_id).status, status)
+    return store.maps.set_status(map_id, status)
 
 
 def publish_project(
-    store: SqlStore,
+    store: Backends,
     project: Project,
     *,
     status: str = "active",
@@ -130,7 +130,7 @@ def publish_project(
     source = store.code_system_by_id(project.source_system_id)
     target = store.code_system_by_id(project.target_system_id)
     url = url or CANONICAL_BASE + slug(project.name)
-    rows = [row for row, _ in curation.list_rows(store, project, RowQuery(limit=10**7))[0]]
+    rows = [row for row, _ in store.rows.list_rows(project, RowQuery(limit=10**7))[0]]
     source_codes = [row.source_code for row in rows]
     target_codes = [t.code for row in rows for t in row.targets]
     resource = build_concept_map(
@@ -151,11 +151,11 @@ def publish_project(
     return stored
 
 
-def unused_version(store: SqlStore, url: str, wanted: str) -> str:
+def unused_version(store: Backends, url: str, wanted: str) -> str:
     """``wanted``, or ``wanted-2``, ``-3``… when a version of that name exists: two
     publications within one second (two reviewers, two workers) are two versions, not a
     conflict the second one has to retry."""
-    taken = {stored.version for stored in conceptmaps.search_concept_maps(store, url=url)}
+    taken = {stored.version for stored in store.maps.search_concept_maps(url=url)}
     version, number = wanted, 2
     while version in taken:
         version, number = f"{wanted}-{number}", number + 1
@@ -178,13 +178,13 @@ class MapDiff(Frozen):
         return {kind: sum(c.kind == kind for c in self.changes) for kind in ("added", "removed", "changed")}
 
 
-def diff_versions(store: SqlStore, old_id: int, new_id: int) -> MapDiff:
+def diff_versions(store: Backends, old_id: int, new_id: int) -> MapDiff:
     """Added, removed and changed mappings between two stored versions (by id)."""
-    old, new = conceptmaps.get_concept_map(store, old_id), conceptmaps.get_concept_map(store, new_id)
+    old, new = store.maps.get_concept_map(old_id), store.maps.get_concept_map(new_id)
     return MapDiff(old=old, new=new, changes=tuple(diff_maps(old.resource, new.resource)))
 
 
-def serve_bundled_maps(store: SqlStore, *, url: str = "http://127.0.0.1:8000") -> str:
+def serve_bundled_maps(store: Backends, *, url: str = "http://127.0.0.1:8000") -> str:
     """Serve the bundled maps: the curated SAMU-Hub correspondence 1.9 → 2.3 (validated by
     ANS) as an active ConceptMap, and the HL7 example ConceptMaps as they were published;
     returns what to print (with requests to try against ``url``)."""
@@ -194,7 +194,7 @@ def serve_bundled_maps(store: SqlStore, *, url: str = "http://127.0.0.1:8000") -
     try:
         stored, _ = save_concept_map(store, curated)
     except ConceptMapVersionConflictError:  # a database an older Concordance wrote it to: kept as is
-        stored = conceptmaps.search_concept_maps(store, url=curated["url"], version=curated["version"])[0]
+        stored = store.maps.search_concept_maps(url=curated["url"], version=curated["version"])[0]
     imported = 0
     for path in HL7_EXAMPLES:
         try:
@@ -225,7 +225,7 @@ class ImpactedMapping(Frozen):
 
 
 def release_impact(
-    store: SqlStore, resource: dict[str, Any], new_target: CodeSystem
+    store: Backends, resource: dict[str, Any], new_target: CodeSystem
 ) -> list[ImpactedMapping]:
     """Mappings of ``resource`` into ``new_target``'s code system whose target is gone,
     inactive or relabelled in ``new_target``, compared with the version the map was built on."""
@@ -245,3 +245,25 @@ def release_impact(
                         ImpactedMapping(source_code=element["code"], target_code=code, reason=reasons[code])
                     )
     return found
+
+
+def get_concept_map(store: Backends, map_id: int) -> StoredMap:
+    """One stored ConceptMap version (:class:`~terminology.records.ConceptMapNotFoundError`
+    when there is none)."""
+    return store.maps.get_concept_map(map_id)
+
+
+def search_concept_maps(
+    store: Backends,
+    *,
+    url: str | None = None,
+    version: str | None = None,
+    name: str | None = None,
+    status: str | None = None,
+    source: str | None = None,
+    target: str | None = None,
+) -> list[StoredMap]:
+    """Stored ConceptMap versions matching every filter given (FHIR search semantics)."""
+    return store.maps.search_concept_maps(
+        url=url, version=version, name=name, status=status, source=source, target=target
+    )

@@ -10,25 +10,23 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
 
 import polars as pl
 
+from terminology.backends import Backends
 from terminology.matching.engine import match
 from terminology.matching.learning import due, model_from_decisions
 from terminology.matching.memory import MappingMemory, load_memory
 from terminology.matching.ranker import RankingModel
 from terminology.matching.rules import load_rules
 from terminology.models import Candidate, CodeSystem
+from terminology.records import Change, MappingProject, Project, ProjectNotFoundError, RowQuery
 from terminology.review.context import Placement, placements
+from terminology.review.workflow import Status, flag_changed_targets
 from terminology.services.code_systems import changed_codes
-from terminology.storage.interfaces import sql_backend
-from terminology.storage.projects import MappingProject, Project, ProjectNotFoundError
-from terminology.storage.store import SqlStore
-
-projects, curation, users, conceptmaps = sql_backend()
-"""Storage as the Protocols of :mod:`terminology.storage.interfaces` (all this module may call)."""
 
 
 @dataclass(frozen=True)
@@ -43,7 +41,7 @@ class Matched:
 
 
 def match_and_save(
-    store: SqlStore,
+    store: Backends,
     source: CodeSystem,
     target: CodeSystem,
     *,
@@ -62,7 +60,7 @@ def match_and_save(
     rule_set = load_rules([Path(path) for path in rules])
     remembered = sum((load_memory(Path(path)) for path in memory), MappingMemory())
     learnt: dict[str, Any] = {}
-    accepted = curation.accepted_targets(store, learn_from) if learn_from is not None else {}
+    accepted = store.rows.accepted_targets(learn_from) if learn_from is not None else {}
 
     def project_ranking(pool: pl.DataFrame) -> RankingModel:
         model = model_from_decisions(pool, accepted)
@@ -83,15 +81,14 @@ def match_and_save(
     )
     if project is None:
         return Matched(found, None)
-    saved = projects.save_candidates(
-        store,
+    saved = store.projects.save_candidates(
         project,
         source,
         target,
         found,
         rules=[str(path) for path in rules],
         settings={"top": top_k, "min_score": min_score, "memory": [str(path) for path in memory], **learnt},
-        reflag=changed_targets(store, project, target),
+        flags=flags_for_new_target(store, project, target),
         placed=source_placements(store, source),
         frequencies=source_frequencies(store, source),
     )
@@ -99,7 +96,7 @@ def match_and_save(
     return Matched(found, saved, learnt.get("model"), learnt.get("decisions_learnt", 0))
 
 
-def source_placements(store: SqlStore, source: CodeSystem) -> dict[str, Placement]:
+def source_placements(store: Backends, source: CodeSystem) -> dict[str, Placement]:
     """Each source concept's chapter and ancestors, for the queue's subtree filters."""
     links = store.parents_frame(source)
     parents: dict[str, list[str]] = {}
@@ -113,7 +110,7 @@ FREQUENCY_PROPERTIES = ("frequency", "frequence", "count", "occurrences")
 """Source properties read as how often a code is used (a local list's usage column)."""
 
 
-def source_frequencies(store: SqlStore, source: CodeSystem) -> dict[str, float]:
+def source_frequencies(store: Backends, source: CodeSystem) -> dict[str, float]:
     """How often each source code is used, from the first usage property the system has
     (Usagi orders its queue by it); empty when it has none."""
     for name in FREQUENCY_PROPERTIES:
@@ -144,13 +141,13 @@ class Retraining:
 
 
 def retrain_project(
-    store: SqlStore, name: str | int, *, progress: Callable[[int], None] = lambda _: None
+    store: Backends, name: str | int, *, progress: Callable[[int], None] = lambda _: None
 ) -> tuple[Retraining, list[Candidate]]:
     """Match the project again, with the versions, rule files, memory and settings its last
     match recorded, ranked by a model fitted on its accepted decisions; the new candidates
     replace the old (the rows and their decisions stay)."""
-    project = projects.get_project(store, name)
-    recorded = projects.recorded_match(store, project.id)
+    project = store.projects.get_project(name)
+    recorded = store.projects.recorded_match(project.id)
     matched = match_and_save(
         store,
         store.code_system_by_id(project.source_system_id),
@@ -174,11 +171,11 @@ def retrain_project(
     return report, found
 
 
-def changed_targets(store: SqlStore, project: str, target: CodeSystem) -> dict[str, str]:
+def changed_targets(store: Backends, project: str, target: CodeSystem) -> dict[str, str]:
     """Why each target code of the project's current target version needs a second look in
     ``target`` (code → reason): empty for a new project or the same target version."""
     try:
-        previous = projects.get_project(store, project).target_system_id
+        previous = store.projects.get_project(project).target_system_id
     except ProjectNotFoundError:
         return {}
     if previous == target.id:
@@ -186,17 +183,40 @@ def changed_targets(store: SqlStore, project: str, target: CodeSystem) -> dict[s
     return changed_codes(store, store.code_system_by_id(previous), target)
 
 
-def retrain_due(store: SqlStore, project: Project, every: int) -> bool:
+MATCHER = "concordance"
+"""Who the audit trail names for what matching does by itself (flag a row)."""
+
+
+def flags_for_new_target(store: Backends, project: str, target: CodeSystem) -> list[Change]:
+    """The decided rows to flag for a second look when the project moves to a new target
+    version in which one of their targets changed (inactive, gone, renamed): asked of the
+    review rules, row by row; status and decision stay, the curator decides again."""
+    reasons = changed_targets(store, project, target)
+    if not reasons:
+        return []
+    found = store.projects.get_project(project)
+    decided = tuple(status for status in Status if status != Status.UNMAPPED)
+    rows, _ = store.rows.list_rows(found, RowQuery(status=decided, limit=10**9), count=False)
+    now = datetime.now(UTC)
+    flags = []
+    for row, _ in rows:
+        after = flag_changed_targets(row, reasons, by=MATCHER, now=now)
+        if after is not None:
+            flags.append(Change(row, after, "flag", after.flag_reason))
+    return flags
+
+
+def retrain_due(store: Backends, project: Project, every: int) -> bool:
     """Whether ``every`` more rows were accepted since the project's model last learnt
     (``CONCORDANCE_RETRAIN_EVERY``; 0, the default, reads nothing)."""
     if every <= 0:
         return False
-    learnt = int(projects.recorded_match(store, project.id).settings.get("decisions_learnt", 0))
-    return due(curation.status_counts(store, project).get("accepted", 0), learnt, every)
+    learnt = int(store.projects.recorded_match(project.id).settings.get("decisions_learnt", 0))
+    return due(store.rows.status_counts(project).get("accepted", 0), learnt, every)
 
 
 def write_candidates_sssom(
-    store: SqlStore,
+    store: Backends,
     candidates: Sequence[Candidate],
     source: CodeSystem,
     target: CodeSystem,

@@ -18,10 +18,10 @@ from typing import Any
 
 import polars as pl
 
+from terminology.backends import Backends
 from terminology.errors import CodeSystemNotFoundError
 from terminology.models import CodeSystem, DesignationUse
 from terminology.services.value_sets import stored_value_set
-from terminology.storage.store import SqlStore
 from terminology.valuesets.code_validation import (
     Validation,
     ValidationOptions,
@@ -95,7 +95,7 @@ def split_canonical(url: str, version: str | None = None) -> tuple[str, str | No
 
 
 def code_system_for(
-    store: SqlStore, sent: Sent, url: str, version: str | None, code: str, *, supplements: bool = False
+    store: Backends, sent: Sent, url: str, version: str | None, code: str, *, supplements: bool = False
 ) -> CodeSystemIndex | None:
     """The code system a request means: the version it sent, else the stored one (with just
     what ``code`` needs read from the database). ``supplements``: a sent supplement counts
@@ -105,7 +105,7 @@ def code_system_for(
 
 
 def lookup_code(
-    store: SqlStore,
+    store: Backends,
     sent: Sent,
     *,
     system: str,
@@ -133,7 +133,7 @@ def lookup_code(
 
 
 def validate_in_code_system(
-    store: SqlStore,
+    store: Backends,
     sent: Sent,
     codings: Sequence[tuple[dict[str, Any], Where]],
     *,
@@ -151,7 +151,7 @@ def validate_in_code_system(
 
 
 def _validate_one(
-    store: SqlStore,
+    store: Backends,
     sent: Sent,
     coding: dict[str, Any],
     where: Where,
@@ -166,7 +166,7 @@ def _validate_one(
     return validate_code(chosen, code, display=coding.get("display"), where=where, rules=rules)
 
 
-def _known_versions(store: SqlStore, sent: Sent, url: str) -> list[str]:
+def _known_versions(store: Backends, sent: Sent, url: str) -> list[str]:
     stored = [system.version for system in store.code_systems() if system.url == url]
     return sorted({v for v in [cs.version for cs in sent.code_systems if cs.url == url] + stored if v})
 
@@ -266,7 +266,7 @@ class StoredCodeSystems:
 
     def __init__(
         self,
-        store: SqlStore,
+        store: Backends,
         *,
         max_concepts: int,
         recheck_seconds: float = 1.0,
@@ -365,7 +365,7 @@ def designation_use(use: DesignationUse) -> dict[str, str]:
     return STANDARD_USES.get(use) or {"system": STORED_USE, "code": use.value}
 
 
-def concept_index(store: SqlStore, url: str, version: str | None, code: str) -> CodeSystemIndex | None:
+def concept_index(store: Backends, url: str, version: str | None, code: str) -> CodeSystemIndex | None:
     """A stored version as a CodeSystem resource holding the code, its parents and children."""
     system = store.find_code_system(url, version)
     if system is None:
@@ -412,7 +412,7 @@ def concept_index(store: SqlStore, url: str, version: str | None, code: str) -> 
     return index
 
 
-def whole_index(store: SqlStore, system: CodeSystem) -> CodeSystemIndex:
+def whole_index(store: Backends, system: CodeSystem) -> CodeSystemIndex:
     """A stored version with every concept and parent link, for value set expansion."""
     parents: dict[str, list[str]] = {}
     for code, parent in store.parents_frame(system).iter_rows():
@@ -443,7 +443,7 @@ def whole_index(store: SqlStore, system: CodeSystem) -> CodeSystemIndex:
     return CodeSystemIndex(resource)
 
 
-def _stored_designations(store: SqlStore, system: CodeSystem) -> dict[str, list[dict[str, Any]]]:
+def _stored_designations(store: Backends, system: CodeSystem) -> dict[str, list[dict[str, Any]]]:
     """Every concept's other names, as FHIR designations (for ``includeDesignations`` and
     ``displayLanguage`` in expansions)."""
     found: dict[str, list[dict[str, Any]]] = {}

@@ -34,16 +34,12 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from terminology.backends import Backends
 from terminology.errors import ConcordanceError
 from terminology.memory import ALLOCATOR, ALLOCATOR_SETTINGS
+from terminology.records import Project, RetrainJob, RetrainJobNotFoundError
 from terminology.review.workflow import RANK, Actor, NotAllowed, Role
-from terminology.storage.interfaces import job_backend, open_sql_store, sql_backend
-from terminology.storage.jobs import RetrainJob, RetrainJobNotFoundError
-from terminology.storage.projects import Project
-from terminology.storage.store import SqlStore
-
-jobs = job_backend()
-projects = sql_backend()[0]
+from terminology.services.database import open_database
 
 if TYPE_CHECKING:  # the matching stack (numba, LightGBM) loads in the refit, not in every worker
     from terminology.models import Candidate
@@ -74,34 +70,34 @@ class RetrainRunningError(ConcordanceError):
 
 
 def claim_retrain(
-    store: SqlStore, project: Project, actor: Actor, *, stale_after: float
+    store: Backends, project: Project, actor: Actor, *, stale_after: float
 ) -> tuple[RetrainJob, bool]:
     """The refit job for ``project``: a new one (True), or the one already running (False)."""
     if RANK[actor.role] < RANK[Role.REVIEWER]:
         raise NotAllowed(f"retraining needs the role reviewer; {actor.name} is {actor.role.value}")
-    return jobs.claim(store, project.id, actor.name, stale_after=stale_after)
+    return store.jobs.claim(project.id, actor.name, stale_after=stale_after)
 
 
-def retrain_job(store: SqlStore, project: Project, job_id: int) -> RetrainJob:
+def retrain_job(store: Backends, project: Project, job_id: int) -> RetrainJob:
     """A refit of the project, as it stands."""
-    return jobs.get(store, project.id, job_id)
+    return store.jobs.get(project.id, job_id)
 
 
-def latest_retrain_job(store: SqlStore, project: Project) -> RetrainJob:
+def latest_retrain_job(store: Backends, project: Project) -> RetrainJob:
     """The project's most recent refit (running or over)."""
-    found = jobs.latest(store, project.id)
+    found = store.jobs.latest(project.id)
     if found is None:
         raise RetrainJobNotFoundError("this project has never been refitted")
     return found
 
 
-def run_job(store: SqlStore, job: RetrainJob) -> tuple[Retraining, list[Candidate]]:
+def run_job(store: Backends, job: RetrainJob) -> tuple[Retraining, list[Candidate]]:
     """Run a claimed job here: progress and heartbeat written as it goes, the outcome (or the
     error) and the peak memory at the end, the lock released whatever happens."""
     from terminology.services.matching import retrain_project
 
     total = store.code_system_by_id(_project(store, job).source_system_id).concept_count
-    jobs.beat(store, job.id, progress=0, total=total)
+    store.jobs.beat(job.id, progress=0, total=total)
     done = [0]
     last = [time.monotonic()]
 
@@ -109,18 +105,17 @@ def run_job(store: SqlStore, job: RetrainJob) -> tuple[Retraining, list[Candidat
         done[0] = min(done[0] + step, total)
         if time.monotonic() - last[0] > HEARTBEAT_SECONDS:
             last[0] = time.monotonic()
-            jobs.beat(store, job.id, progress=done[0])
+            store.jobs.beat(job.id, progress=done[0])
 
     try:
         with _heartbeat(store, job.id):
             report, found = retrain_project(store, job.project_id, progress=progress)
     except BaseException as error:
-        jobs.finish(
-            store, job.id, "failed", message=f"{type(error).__name__}: {error}", peak_rss_mb=_own_peak_mb()
+        store.jobs.finish(
+            job.id, "failed", message=f"{type(error).__name__}: {error}", peak_rss_mb=_own_peak_mb()
         )
         raise
-    jobs.finish(
-        store,
+    store.jobs.finish(
         job.id,
         "done",
         message=f"retrained on {report.decisions:,} accepted decisions",
@@ -132,7 +127,7 @@ def run_job(store: SqlStore, job: RetrainJob) -> tuple[Retraining, list[Candidat
 
 
 def retrain_now(
-    store: SqlStore, project: Project, actor: Actor = OPERATOR, *, stale_after: float = 60.0
+    store: Backends, project: Project, actor: Actor = OPERATOR, *, stale_after: float = 60.0
 ) -> tuple[Retraining, list[Candidate]]:
     """Refit in this process (the command line, a notebook) under the same lock as the API's
     refits: :class:`RetrainRunningError` when one is running anywhere."""
@@ -142,12 +137,12 @@ def retrain_now(
     return run_job(store, job)
 
 
-def _project(store: SqlStore, job: RetrainJob) -> Project:
-    return projects.get_project(store, job.project_id)
+def _project(store: Backends, job: RetrainJob) -> Project:
+    return store.projects.get_project(job.project_id)
 
 
 @contextlib.contextmanager
-def _heartbeat(store: SqlStore, job_id: int) -> Iterator[None]:
+def _heartbeat(store: Backends, job_id: int) -> Iterator[None]:
     """A thread saying the job is alive while the block runs (a killed process stops it, so
     the next claim can take the job over)."""
     stop = threading.Event()
@@ -155,7 +150,7 @@ def _heartbeat(store: SqlStore, job_id: int) -> Iterator[None]:
     def beat() -> None:
         while not stop.wait(HEARTBEAT_SECONDS):
             with contextlib.suppress(Exception):  # a busy database must not kill the refit
-                jobs.beat(store, job_id)
+                store.jobs.beat(job_id)
 
     thread = threading.Thread(target=beat, name=f"retrain-{job_id}-heartbeat", daemon=True)
     thread.start()
@@ -180,7 +175,7 @@ class RetrainRunner:
     ``threads`` threads, stopped when its resident memory passes ``memory_mb``."""
 
     def __init__(
-        self, store: SqlStore, database_url: str, *, workers: int, memory_mb: int, threads: int
+        self, store: Backends, database_url: str, *, workers: int, memory_mb: int, threads: int
     ) -> None:
         self.store = store
         self.database_url = database_url
@@ -211,12 +206,12 @@ class RetrainRunner:
 
     def _supervise(self, job: RetrainJob) -> None:
         while not self._slots.acquire(timeout=HEARTBEAT_SECONDS):
-            jobs.beat(self.store, job.id)  # waiting its turn, still alive
+            self.store.jobs.beat(job.id)  # waiting its turn, still alive
         try:
             self._run_child(job)
         except Exception as error:  # the job says why (if the database still answers); the worker carries on
             with contextlib.suppress(Exception):
-                jobs.finish(self.store, job.id, "failed", message=f"{type(error).__name__}: {error}")
+                self.store.jobs.finish(job.id, "failed", message=f"{type(error).__name__}: {error}")
         finally:
             self._slots.release()
             with self._lock:
@@ -247,8 +242,7 @@ class RetrainRunner:
             errors.seek(0)
             error_text = errors.read()[-4000:]
         if over_budget is not None:
-            jobs.finish(
-                self.store,
+            self.store.jobs.finish(
                 job.id,
                 "failed",
                 message=f"stopped: the refit used {over_budget:,} MB, over the {self.memory_mb:,} MB budget"
@@ -257,8 +251,8 @@ class RetrainRunner:
             )
         elif child.returncode != 0:
             tail = error_text.decode("utf-8", "replace").strip().splitlines()[-1:] or ["no message"]
-            jobs.finish(
-                self.store, job.id, "failed", message=f"the refit stopped ({child.returncode}): {tail[0]}"
+            self.store.jobs.finish(
+                job.id, "failed", message=f"the refit stopped ({child.returncode}): {tail[0]}"
             )
 
     def _watch(self, child: subprocess.Popen[bytes]) -> int | None:
@@ -300,8 +294,8 @@ def main(argv: list[str]) -> int:
     from terminology.settings import Settings
 
     _die_with_parent()
-    store = open_sql_store(Settings().database_url)
-    job = jobs.get(store, int(argv[1]), int(argv[0]))
+    store = open_database(Settings())
+    job = store.jobs.get(int(argv[1]), int(argv[0]))
     if job.state != "running":
         return 0
     run_job(store, job)

@@ -12,23 +12,38 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from terminology.publication.translate import MapIndex, Match, Question, newest, translate
-from terminology.storage.conceptmaps import ConceptMapNotFoundError, StoredMap
-from terminology.storage.interfaces import sql_backend
-from terminology.storage.store import SqlStore
+from terminology.backends import Backends
+from terminology.publication.conceptmap import as_r4
+from terminology.publication.translate import (
+    MapIndex,
+    Match,
+    Question,
+    has_result,
+    newest,
+    no_match_message,
+    translate,
+)
+from terminology.records import ConceptMapNotFoundError, StoredMap
 from terminology.versions import pick_version
 
-projects, curation, users, conceptmaps = sql_backend()
-"""Storage as the Protocols of :mod:`terminology.storage.interfaces` (all this module may call)."""
-
-__all__ = ["MapCache", "MapChoice", "choose_maps", "translate_question", "translator"]
+__all__ = [
+    "MapCache",
+    "MapChoice",
+    "Translation",
+    "choose_maps",
+    "sent_maps",
+    "translate_question",
+    "translate_request",
+    "translator",
+]
 
 
 class MapCache:
     """Indexed ConceptMap versions of one process (an API worker, a notebook)."""
 
-    def __init__(self, store: SqlStore, *, recheck_seconds: float = 1.0) -> None:
+    def __init__(self, store: Backends, *, recheck_seconds: float = 1.0) -> None:
         self.store = store
         self.recheck_seconds = recheck_seconds
         self._lock = threading.Lock()
@@ -44,11 +59,11 @@ class MapCache:
         now = time.monotonic()
         if now - self._checked >= self.recheck_seconds:
             with self._lock:
-                stamp = conceptmaps.catalogue_stamp(self.store)
+                stamp = self.store.maps.catalogue_stamp()
                 if stamp != self._stamp:
-                    self._maps = conceptmaps.search_concept_maps(self.store)
+                    self._maps = self.store.maps.search_concept_maps()
                     self._by_url = {}
-                    self._by_id = {stored.id: stored for stored in self._maps}
+                    self._by_id = {stored.stored_id: stored for stored in self._maps}
                     for stored in self._maps:  # newest first within a url, as searched
                         self._by_url.setdefault(stored.url, []).append(stored)
                     known = {stored.id for stored in self._maps}
@@ -60,7 +75,7 @@ class MapCache:
     def by_id(self, map_id: int) -> StoredMap:
         self.maps()
         found = self._by_id.get(map_id)
-        return found if found is not None else conceptmaps.get_concept_map(self.store, map_id)
+        return found if found is not None else self.store.maps.get_concept_map(map_id)
 
     def versions(self, url: str) -> list[StoredMap]:
         """The stored versions of one canonical url, newest first (no scan of the catalogue)."""
@@ -69,8 +84,8 @@ class MapCache:
 
     def index(self, stored: StoredMap) -> MapIndex:
         """The version's index, built once per process (the hot path is a dict read); a map
-        sent with a request (negative id) is indexed for that request only."""
-        if stored.id < 0:
+        sent with a request (no id) is indexed for that request only."""
+        if stored.id is None:
             return MapIndex(stored.resource)
         found = self._indexes.get(stored.id)
         if found is None:
@@ -168,3 +183,40 @@ def translator(
         return matches
 
     return answer
+
+
+@dataclass(frozen=True, slots=True)
+class Translation:
+    """What ``$translate`` answers: the matches, the maps consulted, and — when nothing
+    maps — why, in words an interface developer can act on."""
+
+    matches: list[Match]
+    maps: list[dict[str, Any]]
+    result: bool
+    message: str | None
+
+
+def sent_maps(resources: Sequence[dict[str, Any]]) -> list[StoredMap]:
+    """ConceptMaps sent with a request (R4 or R5), as the versions the service answers with."""
+    sent = []
+    for resource in resources:
+        r4 = as_r4(resource)
+        sent.append(
+            StoredMap(
+                id=None, url=r4["url"], version=str(r4.get("version", "")), status=r4["status"], resource=r4
+            )
+        )
+    return sent
+
+
+def translate_request(
+    cache: MapCache, question: Question, choice: MapChoice, sent: Sequence[dict[str, Any]] = ()
+) -> Translation:
+    """``$translate``: the maps ``choice`` names (those ``sent`` with the request before
+    stored ones of the same url), asked ``question``."""
+    given = sent_maps(sent)
+    chosen = choose_maps(cache, choice, given)
+    matches = translator(cache, chosen, given)(question)
+    maps = [stored.resource for stored in chosen]
+    found = has_result(matches)
+    return Translation(matches, maps, found, None if found else no_match_message(question, maps))

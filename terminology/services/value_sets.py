@@ -12,17 +12,14 @@ import json
 from pathlib import Path
 from typing import Any
 
+from terminology.backends import Backends
 from terminology.errors import SourceFileError
-from terminology.storage.interfaces import value_set_backend
-from terminology.storage.store import SqlStore
-from terminology.storage.valuesets import StoredValueSet
+from terminology.records import StoredValueSet
 from terminology.valuesets.errors import InvalidValueSetError
 from terminology.versions import pick_version
 
 STATUSES = ("draft", "active", "retired", "unknown")
 ORDER = {"draft": 0, "unknown": 0, "active": 1, "retired": 2}
-valuesets = value_set_backend()
-"""Storage as the Protocol of :mod:`terminology.storage.interfaces` (all this module may call)."""
 
 __all__ = ["import_value_set_file", "read_value_set_file", "save_value_set", "stored_value_set"]
 
@@ -79,31 +76,31 @@ def read_value_set_file(
 
 
 def import_value_set_file(
-    store: SqlStore, path: Path, *, status: str | None = None, version: str | None = None
+    store: Backends, path: Path, *, status: str | None = None, version: str | None = None
 ) -> tuple[StoredValueSet, bool]:
     """Store the ValueSet a file holds; returns it and whether anything changed."""
     return save_value_set(store, read_value_set_file(path, status=status, version=version))
 
 
 def save_value_set(
-    store: SqlStore, resource: Any, *, expected_revision: int | None = None
+    store: Backends, resource: Any, *, expected_revision: int | None = None
 ) -> tuple[StoredValueSet, bool]:
     """Store a ValueSet version (checked; its status only moves forward); ``expected_revision``
     is a writer's ``If-Match``. Returns it and whether anything changed."""
     checked = storable(resource)
-    current = valuesets.search_value_sets(store, url=checked["url"], version=checked["version"])
+    current = store.value_sets.search_value_sets(url=checked["url"], version=checked["version"])
     if current and ORDER[checked["status"]] < ORDER[current[0].status]:
         raise InvalidValueSetError(
             f"ValueSet {checked['url']}|{checked['version']} is {current[0].status}: it cannot go back to"
             f" {checked['status']}"
         )
-    return valuesets.save_value_set(store, checked, expected_revision=expected_revision)
+    return store.value_sets.save_value_set(checked, expected_revision=expected_revision)
 
 
-def stored_value_set(store: SqlStore, url: str, version: str | None) -> dict[str, Any] | None:
+def stored_value_set(store: Backends, url: str, version: str | None) -> dict[str, Any] | None:
     """The stored version a request means by url (and version): that one, else the latest
     active, else the latest — as for code systems and ConceptMaps."""
-    found = valuesets.search_value_sets(store, url=url)
+    found = store.value_sets.search_value_sets(url=url)
     chosen = pick_version(
         found,
         version,
@@ -111,3 +108,21 @@ def stored_value_set(store: SqlStore, url: str, version: str | None) -> dict[str
         is_active=lambda stored: stored.status == "active",
     )
     return chosen.as_served() if chosen is not None else None
+
+
+def get_value_set(store: Backends, value_set_id: int) -> StoredValueSet:
+    """One stored ValueSet version (:class:`~terminology.records.ValueSetNotFoundError` when
+    there is none)."""
+    return store.value_sets.get_value_set(value_set_id)
+
+
+def search_value_sets(
+    store: Backends,
+    *,
+    url: str | None = None,
+    version: str | None = None,
+    name: str | None = None,
+    status: str | None = None,
+) -> list[StoredValueSet]:
+    """Stored ValueSet versions matching every filter given."""
+    return store.value_sets.search_value_sets(url=url, version=version, name=name, status=status)

@@ -8,47 +8,16 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from terminology.errors import ConcordanceError
-from terminology.models import Frozen
+from terminology.records import (
+    ConceptMapNotFoundError,
+    ConceptMapVersionConflictError,
+    StaleConceptMapError,
+    StoredMap,
+)
 from terminology.storage.store import SqlStore, like_literal
 from terminology.storage.tables import ConceptMapRow
 
 maps = ConceptMapRow.__table__  # type: ignore[attr-defined]
-
-
-class ConceptMapNotFoundError(ConcordanceError):
-    code = "not-found"
-    http_status = 404
-    fhir_issue = "not-found"
-
-
-class ConceptMapVersionConflictError(ConcordanceError):
-    code = "version-conflict"
-    http_status = 409
-    fhir_issue = "conflict"
-
-
-class StaleConceptMapError(ConcordanceError):
-    """``If-Match`` named a revision that is no longer the current one."""
-
-    code = "stale-revision"
-    http_status = 412
-    fhir_issue = "conflict"
-
-
-class StoredMap(Frozen):
-    id: int
-    url: str
-    version: str
-    status: str
-    resource: dict[str, Any]
-    revision: int = 1
-    """How many times the version changed (its status), FHIR's ``meta.versionId``."""
-
-    def as_served(self) -> dict[str, Any]:
-        """The resource with its server id, current status and ``meta.versionId``."""
-        meta = {**self.resource.get("meta", {}), "versionId": str(self.revision)}
-        return {**self.resource, "id": str(self.id), "meta": meta, "status": self.status}
 
 
 def _stored(row: Any) -> StoredMap:

@@ -10,24 +10,22 @@ transaction. Nothing is ever overwritten silently and events are never updated.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any, Literal
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from terminology.errors import ConcordanceError
-from terminology.models import Candidate, Frozen
-from terminology.review.context import SEPARATOR, Placement, QueueSort, decision_margin, encode_ancestors
+from terminology.models import Candidate
+from terminology.records import Change, Event, Project, RowNotFoundError, RowQuery, SortKey, StaleVersionError
+from terminology.review.context import SEPARATOR, Placement, decision_margin, encode_ancestors
 from terminology.review.double import Answer
 from terminology.review.workflow import (
     MappingRow,
     Status,
     Target,
 )
-from terminology.review.workflow import flag_changed_targets as flag_changed_targets_rule
-from terminology.storage.projects import Project
 from terminology.storage.store import SqlStore, in_chunks, like_literal
 from terminology.storage.tables import (
     MappingAnswerRow,
@@ -43,39 +41,6 @@ answers_table = MappingAnswerRow.__table__  # type: ignore[attr-defined]
 events = MappingEventRow.__table__  # type: ignore[attr-defined]
 projects = MappingProjectRow.__table__  # type: ignore[attr-defined]
 candidates = MappingCandidateRow.__table__  # type: ignore[attr-defined]
-
-
-class RowNotFoundError(ConcordanceError):
-    code = "not-found"
-    http_status = 404
-    fhir_issue = "not-found"
-
-
-class StaleVersionError(ConcordanceError):
-    """Someone saved the row since the version the decision was computed from."""
-
-    code = "stale-version"
-    http_status = 412
-    fhir_issue = "conflict"
-
-    def __init__(self, current: MappingRow) -> None:
-        self.current = current
-        super().__init__(
-            f"{current.source_code} changed since you loaded it (now version {current.version}, "
-            f"{current.status.value}, by {current.updated_by}); reload and decide again"
-        )
-
-
-class Event(Frozen):
-    id: int
-    source_code: str
-    at: datetime
-    actor: str
-    action: str
-    before: dict[str, Any] | None
-    after: dict[str, Any] | None
-    comment: str | None
-    batch: str | None = None
 
 
 def open_rows(connection: Connection, project_id: int, source: Sequence[tuple[str, str | None]]) -> int:
@@ -244,34 +209,6 @@ def _row_in(connection: Connection, project_id: int, source_code: str) -> Mappin
     return _to_row(record)
 
 
-SortKey = QueueSort
-
-
-@dataclass(frozen=True)
-class RowQuery:
-    """Filters, order and page of a work queue."""
-
-    status: Sequence[Status] = ()
-    assignee: str | None = None
-    """A curator's name, or ``""`` for rows nobody is assigned."""
-    flagged: bool | None = None
-    min_score: float | None = None
-    max_score: float | None = None
-    text: str | None = None
-    method: str | None = None
-    """The best candidate's method (``lexical``, ``code-rule``…); ``""`` for rows with none."""
-    commented: bool | None = None
-    within: str | None = None
-    """A source concept: only rows at or below it in the source hierarchy (a chapter, a block)."""
-    sort: SortKey = "source_code"
-    limit: int = 50
-    offset: int = 0
-    codes: Sequence[str] = field(default_factory=tuple)
-    code_from: str | None = None
-    code_to: str | None = None
-    """An inclusive range of source codes (in code order), e.g. a chapter to assign."""
-
-
 def _conditions(store: SqlStore, project: Project, query: RowQuery) -> list[Any]:
     """The WHERE of a queue: every filter reads the row alone (no join)."""
     r = rows_table.c
@@ -366,7 +303,7 @@ def row_position(store: SqlStore, project: Project, query: RowQuery, source_code
 
 def filtered_counts(store: SqlStore, project: Project, query: RowQuery) -> dict[str, int]:
     """Rows per status among those the query's filters keep (its status filter aside)."""
-    unfiltered = RowQuery(**{**query.__dict__, "status": ()})
+    unfiltered = replace(query, status=())
     with store.engine.connect() as connection:
         counted = connection.execute(
             sa.select(rows_table.c.status, sa.func.count())
@@ -461,21 +398,6 @@ def _record_event(
     )
 
 
-@dataclass(frozen=True)
-class Change:
-    """One row's decision to write: the row as it was read, as it becomes, and why."""
-
-    before: MappingRow
-    after: MappingRow
-    action: str
-    comment: str | None = None
-    answer: Answer | None = None
-    batch: str | None = None
-    """The bulk decision the change belongs to (undone together)."""
-    undoes: int | None = None
-    """The event this change undoes."""
-
-
 def save_decision(
     store: SqlStore,
     before: MappingRow,
@@ -563,6 +485,31 @@ def answers_for(store: SqlStore, project: Project, source_code: str) -> tuple[An
         )
         for record in records
     )
+
+
+def project_answers(store: SqlStore, project: Project) -> list[tuple[str, Answer, datetime]]:
+    """Every blind answer of the project with when it was given, by source code then time."""
+    with store.engine.connect() as connection:
+        records = connection.execute(
+            sa.select(answers_table)
+            .where(answers_table.c.project_id == project.id)
+            .order_by(answers_table.c.source_code, answers_table.c.answered_at)
+        ).all()
+    return [
+        (
+            record.source_code,
+            Answer(
+                author=record.author,
+                targets=tuple(Target(**target) for target in record.targets),
+                no_map=record.no_map,
+                comment=record.comment,
+            ),
+            datetime.fromisoformat(record.answered_at)
+            if isinstance(record.answered_at, str)
+            else record.answered_at,
+        )
+        for record in records
+    ]
 
 
 def history(
@@ -672,46 +619,13 @@ def row_candidates(store: SqlStore, project: Project, source_code: str) -> list[
         ]
 
 
-MATCHER = "concordance"
-"""The actor recorded when matching itself changes a row (flags after a new target version)."""
 
 
-def flag_changed_targets(connection: Connection, project_id: int, reasons: dict[str, str]) -> int:
-    """Flag every decided row pointing at a changed target, with the reason and an audit
-    event; rows whose targets did not change keep their status and version."""
-    if not reasons:
-        return 0
-    flagged = 0
-    records = connection.execute(
-        sa.select(rows_table).where(
-            rows_table.c.project_id == project_id, rows_table.c.status != Status.UNMAPPED.value
-        )
-    ).all()
-    now = datetime.now(UTC)
-    for record in records:
-        row = _to_row(record)
-        after = flag_changed_targets_rule(row, reasons, by=MATCHER, now=now)
-        if after is None:
-            continue
-        connection.execute(
-            rows_table.update()
-            .where(rows_table.c.project_id == project_id, rows_table.c.source_code == row.source_code)
-            .values(**_values(after))
-        )
-        connection.execute(
-            events.insert().values(
-                project_id=project_id,
-                source_code=row.source_code,
-                at=now,
-                actor=MATCHER,
-                action="flag",
-                before=_audit(row),
-                after=_audit(after),
-                comment=after.flag_reason,
-            )
-        )
-        flagged += 1
-    return flagged
+def write_changes(connection: Connection, changes: Sequence[Change]) -> None:
+    """Write ``changes`` inside the caller's transaction (each row checked at its version,
+    with its audit event): a new match's flags land with its candidates, or neither does."""
+    for change in changes:
+        _write_change(connection, change)
 
 
 def accepted_targets(store: SqlStore, project: Project) -> dict[str, tuple[Target, ...]]:

@@ -9,41 +9,16 @@ whose heartbeat stopped (its process was killed) is taken over by the next claim
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Any, Literal
+from typing import Any
 
 import sqlalchemy as sa
 
 from terminology.errors import ConcordanceError
-from terminology.models import Frozen
+from terminology.records import JobState, RetrainJob, RetrainJobNotFoundError
 from terminology.storage.store import SqlStore
 from terminology.storage.tables import RetrainJobRow
 
 jobs = RetrainJobRow.__table__  # type: ignore[attr-defined]
-
-JobState = Literal["running", "done", "failed"]
-
-
-class RetrainJob(Frozen):
-    """A refit as the API and the command line report it."""
-
-    id: int
-    project_id: int
-    state: JobState
-    requested_by: str
-    started_at: datetime
-    heartbeat_at: datetime
-    finished_at: datetime | None = None
-    progress: int = 0
-    total: int = 0
-    message: str | None = None
-    result: dict[str, Any] | None = None
-    peak_rss_mb: int | None = None
-
-
-class RetrainJobNotFoundError(ConcordanceError):
-    code = "not-found"
-    http_status = 404
-    fhir_issue = "not-found"
 
 
 def _job(row: Any) -> RetrainJob:

@@ -8,40 +8,16 @@ from typing import Any, Literal
 
 import sqlalchemy as sa
 
-from terminology.errors import ConcordanceError
-from terminology.models import Candidate, CodeSystem, Frozen
+from terminology.models import Candidate, CodeSystem
+from terminology.records import Change, MappingProject, Project, ProjectNotFoundError, RecordedMatch
 from terminology.review.context import Placement
+from terminology.storage.curation import open_rows, set_queue_facts, write_changes
 from terminology.storage.store import SqlStore
 from terminology.storage.tables import MappingCandidateRow, MappingProjectRow, ProjectMemberRow
 
 projects = MappingProjectRow.__table__  # type: ignore[attr-defined]
 candidates = MappingCandidateRow.__table__  # type: ignore[attr-defined]
 members = ProjectMemberRow.__table__  # type: ignore[attr-defined]
-
-
-class ProjectNotFoundError(ConcordanceError):
-    code = "not-found"
-    http_status = 404
-    fhir_issue = "not-found"
-
-
-class Project(Frozen):
-    id: int
-    name: str
-    source_system_id: int
-    target_system_id: int
-    review: Literal["single", "double"] = "single"
-    building: str | None = None
-    """When the project's first match started, while it runs (the page says so)."""
-
-
-class MappingProject(Frozen):
-    id: int
-    name: str
-    source_system_id: int
-    target_system_id: int
-    candidate_count: int
-    replaced: bool
 
 
 def _project(row: Any) -> Project:
@@ -116,17 +92,17 @@ def save_candidates(
     *,
     rules: Sequence[str],
     settings: dict[str, Any],
-    reflag: dict[str, str] | None = None,
+    flags: Sequence[Change] = (),
     placed: Mapping[str, Placement] | None = None,
     frequencies: Mapping[str, float] | None = None,
 ) -> MappingProject:
     """Store candidates under a project, in one transaction, and open a review row for every
     source concept. Matching again under the same name replaces the candidates; the
-    curators' rows and decisions stay; with a new target version, the decided rows whose
-    target is in ``reflag`` (code → why it changed) are flagged, in the same transaction.
+    curators' rows and decisions stay; with a new target version, ``flags`` (the decided
+    rows the review rules flag for a changed target, computed by the service) are written
+    in the same transaction, each at the version it was read at.
     Every row also gets what its queue filters and sorts on: its best candidate's score
     and method, its place in the source hierarchy (``placed``) and usage (``frequencies``)."""
-    from terminology.storage.curation import flag_changed_targets, open_rows, set_queue_facts
 
     labels = store.labels_frame(source)
     displays = labels.filter(labels["use"] == "display").unique("code", keep="first").sort("code")
@@ -175,8 +151,8 @@ def save_candidates(
             connection.execute(candidates.insert(), [{"project_id": project_id, **row} for row in rows])
         open_rows(connection, project_id, concepts)
         set_queue_facts(connection, project_id, found, placed or {}, frequencies or {})
-        if existing is not None and previous_target != target.id and reflag:
-            flag_changed_targets(connection, project_id, reflag)
+        if existing is not None and previous_target != target.id:
+            write_changes(connection, flags)
     return MappingProject(
         id=project_id,
         name=name,
@@ -197,13 +173,6 @@ def project_candidates(store: SqlStore, name: str) -> list[dict[str, Any]]:
     )
     with store.engine.connect() as connection:
         return [dict(row._mapping) for row in connection.execute(query)]
-
-
-class RecordedMatch(Frozen):
-    """The rule files and settings a project's last match used (what retraining replays)."""
-
-    rules: tuple[str, ...]
-    settings: dict[str, Any]
 
 
 def recorded_match(store: SqlStore, project_id: int) -> RecordedMatch:

@@ -6,7 +6,7 @@ import json
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Any
 
 import polars as pl
 import sqlalchemy as sa
@@ -60,50 +60,6 @@ def in_chunks(values: Iterable[str], size: int = IN_CHUNK) -> Iterator[list[str]
     wanted = sorted(set(values))
     for start in range(0, len(wanted), size):
         yield wanted[start : start + size]
-
-
-class CodeSystemStore(Protocol):
-    """What the rest of Concordance needs from storage."""
-
-    def code_systems(self) -> list[CodeSystem]: ...
-
-    def find_code_system(self, url: str, version: str | None = None) -> CodeSystem | None: ...
-
-    def code_system(self, url: str, version: str | None = None) -> CodeSystem: ...
-
-    def concepts(
-        self, system: CodeSystem, *, search: str | None = None, limit: int = 50, offset: int = 0
-    ) -> list[Concept]: ...
-
-    def children(self, system: CodeSystem, code: str) -> list[str]: ...
-
-    def concept(self, system: CodeSystem, code: str) -> Concept | None: ...
-
-    def concepts_by_code(self, system: CodeSystem, codes: Iterable[str]) -> dict[str, Concept]: ...
-
-    def known_codes(self, system: CodeSystem, codes: Iterable[str]) -> set[str]: ...
-
-    def displays(self, system: CodeSystem, codes: Iterable[str]) -> dict[str, str | None]: ...
-
-    def labels_frame(self, system: CodeSystem) -> pl.DataFrame: ...
-
-    def concept_frame(self, system: CodeSystem) -> pl.DataFrame: ...
-
-    def parents_frame(self, system: CodeSystem) -> pl.DataFrame: ...
-
-    def property_frame(self, system: CodeSystem, name: str) -> pl.DataFrame: ...
-
-    def code_system_by_id(self, system_id: int) -> CodeSystem: ...
-
-    def previous_version(self, system: CodeSystem) -> CodeSystem | None: ...
-
-    def changes_between(self, old: CodeSystem, new: CodeSystem) -> CodeChanges: ...
-
-    def refresh_statistics(self) -> None: ...
-
-    def begin_import(
-        self, metadata: CodeSystemMetadata, *, source_format: str, source_name: str, checksum: str
-    ) -> Any: ...
 
 
 def like_literal(text: str) -> str:

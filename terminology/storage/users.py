@@ -8,38 +8,13 @@ from datetime import UTC, datetime
 
 import sqlalchemy as sa
 
-from terminology.errors import ConcordanceError
-from terminology.models import Frozen
+from terminology.records import LastAdminError, NotAMemberError, Project, UnknownUserError, User
 from terminology.review.workflow import Role
-from terminology.storage.projects import Project
 from terminology.storage.store import SqlStore
 from terminology.storage.tables import ProjectMemberRow, UserRow
 
 users = UserRow.__table__  # type: ignore[attr-defined]
 members = ProjectMemberRow.__table__  # type: ignore[attr-defined]
-
-
-class UnknownUserError(ConcordanceError):
-    code = "unknown-user"
-    http_status = 404
-    fhir_issue = "not-found"
-
-
-class NotAMemberError(ConcordanceError):
-    code = "not-found"
-    http_status = 404
-    fhir_issue = "not-found"
-
-
-class LastAdminError(ConcordanceError):
-    code = "last-admin"
-    http_status = 409
-    fhir_issue = "business-rule"
-
-
-class User(Frozen):
-    id: int
-    name: str
 
 
 def hash_token(token: str) -> str:

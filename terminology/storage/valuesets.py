@@ -13,48 +13,16 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from terminology.errors import ConcordanceError
-from terminology.models import Frozen
+from terminology.records import (
+    StaleRevisionError,
+    StoredValueSet,
+    ValueSetNotFoundError,
+    ValueSetVersionConflictError,
+)
 from terminology.storage.store import SqlStore, like_literal
 from terminology.storage.tables import ValueSetRow
 
 value_sets = ValueSetRow.__table__  # type: ignore[attr-defined]
-
-
-class ValueSetNotFoundError(ConcordanceError):
-    code = "not-found"
-    http_status = 404
-    fhir_issue = "not-found"
-
-
-class ValueSetVersionConflictError(ConcordanceError):
-    """The url|version is active or retired with other content: a change is a new version."""
-
-    code = "version-conflict"
-    http_status = 409
-    fhir_issue = "conflict"
-
-
-class StaleRevisionError(ConcordanceError):
-    """``If-Match`` named a revision that is no longer the current one."""
-
-    code = "stale-revision"
-    http_status = 412
-    fhir_issue = "conflict"
-
-
-class StoredValueSet(Frozen):
-    id: int
-    url: str
-    version: str
-    status: str
-    revision: int
-    resource: dict[str, Any]
-
-    def as_served(self) -> dict[str, Any]:
-        """The resource with its server id, status and ``meta.versionId``."""
-        meta = {**self.resource.get("meta", {}), "versionId": str(self.revision)}
-        return {**self.resource, "id": str(self.id), "meta": meta, "status": self.status}
 
 
 def _stored(row: Any) -> StoredValueSet:
@@ -101,14 +69,19 @@ def save_value_set(
                 f"ValueSet {resource['url']}|{version} is {existing.status}: its content is fixed;"
                 " store the change as a new version"
             )
-        connection.execute(
+        written = connection.execute(
             value_sets.update()
-            .where(value_sets.c.id == existing.id)
+            .where(value_sets.c.id == existing.id, value_sets.c.revision == existing.revision)
             .values(
                 resource=_content(resource), status=status, name=resource.get("name"),
                 revision=existing.revision + 1, changed_at=now,
             )
-        )  # fmt: skip
+        ).rowcount  # fmt: skip
+        if written != 1:  # SQLite has no FOR UPDATE: another writer got in between read and write
+            raise StaleRevisionError(
+                f"ValueSet/{existing.id} was changed by another request meanwhile; read it again and redo"
+                " your change"
+            )
         return _get(connection, existing.id), True
 
 

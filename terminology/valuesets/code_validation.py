@@ -32,7 +32,7 @@ SAID_IN_MESSAGE = ("invalid-display", "invalid-data")
 """Kinds of warning an answer's ``message`` repeats (a display or data to correct)."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Issue:
     """One finding, in the terms of an OperationOutcome issue."""
 
@@ -57,7 +57,7 @@ class Issue:
         return issue
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Where:
     """Where the code came from in the request, for the issues' ``expression``."""
 
@@ -72,7 +72,7 @@ class Where:
         return self.prefix or "code"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Validation:
     """The outcome of one ``$validate-code``."""
 
@@ -185,7 +185,7 @@ def checked_languages(asked: str | None) -> str | None:
     return asked
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ValidationOptions:
     """What a ``$validate-code`` request asks checked: displays in which languages
     (``displayLanguage``, Accept-Language style), a wrong display only a warning

@@ -100,7 +100,7 @@ def _supplements(supplement: CodeSystemIndex, system: CodeSystemIndex) -> bool:
     return url == system.url and (not version or version == system.version)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class VersionRules:
     """The request's say on code system versions (``$expand`` / ``$validate-code``
     parameters, each ``url|version``, ``x`` wildcards allowed): ``system-version`` when the

@@ -6,8 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from terminology.importers import importer_class
-from terminology.importing import import_code_system
 from terminology.models import CodeSystemMetadata
+from terminology.services.importing import import_code_system
 from terminology.storage.store import SqlStore
 
 URL = "urn:test:cim10-bilingual"

@@ -18,11 +18,12 @@ from pathlib import Path
 
 from terminology.cli.curation import SCALE_PROJECT, open_scale_review
 from terminology.importers import importer_class
-from terminology.importing import import_code_system
 from terminology.review.workflow import Role
 from terminology.services.code_systems import read_manifest
+from terminology.services.importing import import_code_system
 from terminology.settings import Settings
 from terminology.storage import migrate, projects, users
+from terminology.storage.database import SqlDatabase
 from terminology.storage.engine import make_engine
 from terminology.storage.store import SqlStore
 from tests.conftest import ROOT
@@ -48,7 +49,7 @@ class ScaleWorld:
         return f"sqlite:///{self.database}"
 
     def store(self) -> SqlStore:
-        return SqlStore(make_engine(Settings(database_url=self.url)))
+        return SqlDatabase(make_engine(Settings(database_url=self.url)))
 
 
 @contextmanager
@@ -76,7 +77,7 @@ def _build(database: Path, facts: Path) -> None:
     database.unlink(missing_ok=True)
     engine = make_engine(Settings(database_url=f"sqlite:///{database}"))
     migrate.upgrade(engine)
-    store = SqlStore(engine)
+    store = SqlDatabase(engine)
     for entry in read_manifest(ROOT / "data" / "bundled.toml", only=("CIM10FR", "CIM11MMSFR")):
         import_code_system(
             store,

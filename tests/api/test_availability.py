@@ -20,12 +20,12 @@ import pytest
 
 from api.app import create_app
 from terminology.importers import importer_class
-from terminology.importing import import_code_system
 from terminology.models import CodeSystemMetadata
+from terminology.services.importing import import_code_system
 from terminology.settings import Settings
 from terminology.storage import migrate
+from terminology.storage.database import SqlDatabase
 from terminology.storage.engine import make_engine
-from terminology.storage.store import SqlStore
 from tests.conftest import BUNDLED
 from tests.live_server import serving
 
@@ -40,7 +40,7 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     migrate.upgrade(engine)
     metadata = CodeSystemMetadata(url=CM, version="2026", language="en", name="ICD10CM")
     import_code_system(
-        SqlStore(engine),
+        SqlDatabase(engine),
         importer_class("csv").with_options({"display_column": "label_en", "parent_column": "parent_code"}),
         BUNDLED / "icd10cm_2026" / "icd10cm_2026_concepts.csv",
         overrides=metadata,

@@ -13,11 +13,11 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from terminology.importers import importer_class
-from terminology.importing import import_code_system
 from terminology.matching.engine import match
 from terminology.matching.rules import load_rules
 from terminology.models import CodeSystemMetadata
 from terminology.review.workflow import Role
+from terminology.services.importing import import_code_system
 from terminology.settings import Settings
 from terminology.storage import curation, projects, users
 from terminology.storage.projects import save_candidates

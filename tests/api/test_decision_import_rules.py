@@ -21,7 +21,7 @@ import pytest
 
 from terminology.errors import ConcordanceError, SourceFileError
 from terminology.review.workflow import Status
-from terminology.services import curation as service
+from terminology.services.decision_imports import import_decision_file
 from terminology.storage import curation
 from tests.api.test_blind_review import SECRET, double_review, first_answer
 from tests.api.test_curation import World
@@ -38,7 +38,7 @@ def write(tmp_path: Path, rows: str) -> Path:
 
 def by_cli(world: World, path: Path, by: str, *, replace: bool = False) -> int:
     """What ``concordance decisions import PROJECT FILE --by NAME`` calls."""
-    return service.import_decision_file(world.store, world.project, path, by=by, replace=replace)
+    return import_decision_file(world.store, world.project, path, by=by, replace=replace)
 
 
 def by_api(world: World, name: str, text: str, **params: object):  # type: ignore[no-untyped-def]

@@ -4,6 +4,8 @@ or through a decisions import."""
 
 from __future__ import annotations
 
+import pytest
+
 from terminology.review.workflow import Role
 from terminology.storage import curation, users
 from tests.api.test_blind_review import double_review
@@ -57,3 +59,29 @@ def test_an_admin_who_authored_a_row_cannot_accept_it_either(world: World) -> No
     etag = world.decide("admin", CODE, etag, action="submit").headers["ETag"]
     refused = world.decide("admin", CODE, etag, action="accept")
     assert refused.status_code == 403 and "authored" in refused.json()["message"]
+
+
+def test_the_python_api_decides_under_the_same_rules_as_the_http_api(world: World) -> None:
+    """A notebook's decisions go through the curation service: the same four-eyes refusal,
+    word for word, as the page's, and the same audit trail as a curator's."""
+    from terminology import Concordance
+    from terminology.review.workflow import NotAllowed
+
+    notebook = Concordance(world.store)
+    assert notebook.decide(world.project.id, CODE, "map", by="admin", targets=["C02.18.00"]) == "draft"
+    assert notebook.decide(world.project.id, CODE, "submit", by="ADMIN ") == "in_review"  # the member's key
+    with pytest.raises(NotAllowed) as refused:
+        notebook.decide(world.project.id, CODE, "accept", by="admin")
+    _, etag = world.row("admin", CODE)
+    http = world.decide("admin", CODE, etag, action="accept")
+    assert http.status_code == 403 and http.json()["message"] == str(refused.value)
+    assert "authored" in str(refused.value)
+    with pytest.raises(NotAllowed):  # a viewer may not decide, on any path
+        notebook.decide(world.project.id, CODE, "accept", by="viewer")
+    trail = world.client.get(
+        f"/api/projects/{world.project.id}/rows/{CODE}/history", headers=world.as_("admin")
+    ).json()
+    assert [(e["actor"], e["action"]) for e in trail] == [("admin", "map"), ("admin", "submit")]
+    assert trail[0]["after"]["updated_by"] == "admin" and trail[1]["before"]["version"] == 2
+    accepted = notebook.decide(world.project.id, CODE, "accept", by="reviewer")
+    assert accepted == "accepted"

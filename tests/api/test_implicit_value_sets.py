@@ -10,8 +10,8 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from terminology.importers import importer_class
-from terminology.importing import import_code_system
 from terminology.models import CodeSystem
+from terminology.services.importing import import_code_system
 from terminology.settings import Settings
 from terminology.storage.store import SqlStore
 from tests.conftest import FIXTURES

@@ -21,8 +21,8 @@ from terminology.services.concept_maps import publish_project as publish
 from terminology.services.concept_maps import save_concept_map
 from terminology.settings import Settings
 from terminology.storage import migrate
+from terminology.storage.database import SqlDatabase
 from terminology.storage.engine import make_engine
-from terminology.storage.store import SqlStore
 from tests.api.test_curation import World, build_world
 from tests.conftest import BUNDLED
 
@@ -34,7 +34,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     url = f"sqlite:///{tmp_path_factory.mktemp('fuzz') / 'fuzz.db'}"
     engine = make_engine(Settings(database_url=url))
     migrate.upgrade(engine)
-    store = SqlStore(engine)
+    store = SqlDatabase(engine)
     for found in build_world(store, url):
         publish(store, found.project, status="active")
         for name in ("ConceptMap-101.json", "ConceptMap-102.json"):

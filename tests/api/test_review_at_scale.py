@@ -13,10 +13,10 @@ import httpx2 as httpx
 import pytest
 
 from api.app import create_app
+from terminology.records import RowQuery
 from terminology.review.workflow import Status
 from terminology.settings import Settings
 from terminology.storage import curation, projects
-from terminology.storage.curation import RowQuery
 from tests.api.scale_world import ScaleWorld, scale_copy, scale_template
 from tests.api.test_review_page import chromium_or_fail, wait_until
 from tests.live_server import serving

@@ -20,8 +20,8 @@ from api.app import create_app
 from terminology.review.workflow import Role
 from terminology.settings import Settings
 from terminology.storage import curation, migrate
+from terminology.storage.database import SqlDatabase
 from terminology.storage.engine import make_engine
-from terminology.storage.store import SqlStore
 from tests.api.test_curation import World, build_world
 from tests.live_server import serving
 
@@ -51,7 +51,7 @@ def world(tmp_path: Path) -> Iterator[World]:
     database_url = f"sqlite:///{tmp_path / 'review.db'}"
     engine = make_engine(Settings(database_url=database_url))
     migrate.upgrade(engine)
-    yield from build_world(SqlStore(engine), database_url)
+    yield from build_world(SqlDatabase(engine), database_url)
     engine.dispose()
 
 

@@ -13,8 +13,8 @@ from fastapi.testclient import TestClient
 from api.app import create_app
 from terminology.errors import SourceFileError
 from terminology.importers import importer_class
-from terminology.importing import import_code_system
 from terminology.models import CodeSystem
+from terminology.services.importing import import_code_system
 from terminology.services.value_sets import import_value_set_file, save_value_set
 from terminology.settings import Settings
 from terminology.storage.store import SqlStore

@@ -13,12 +13,13 @@ import pytest
 from terminology.errors import SourceFileError
 from terminology.file_limits import LONGEST_CODE, LONGEST_FIELD, MAX_ROWS
 from terminology.importers import importer_class
-from terminology.importing import import_code_system
+from terminology.mapping_sets import InvalidMappingSetError, read_mapping_set
 from terminology.matching.rule_files import RuleFileError
 from terminology.matching.rules import load_rules
 from terminology.models import CodeSystemMetadata
-from terminology.publication.from_sssom import InvalidMappingSetError, conceptmap_from_sssom, read_mapping_set
+from terminology.publication.from_sssom import conceptmap_from_sssom
 from terminology.review.decision_files import read_decisions
+from terminology.services.importing import import_code_system
 from terminology.storage.store import SqlStore
 from tests.conftest import table_counts
 

@@ -9,10 +9,10 @@ import pytest
 
 from terminology.cli.main import main
 from terminology.importers import importer_class
-from terminology.importing import import_code_system
 from terminology.models import CodeSystemMetadata, ImportReport
 from terminology.roots import check_hierarchy, list_roots
 from terminology.services.code_systems import hierarchy_roots
+from terminology.services.importing import import_code_system
 from terminology.settings import get_settings
 from terminology.storage.store import SqlStore
 

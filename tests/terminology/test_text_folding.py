@@ -12,9 +12,9 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from terminology.importers import importer_class
-from terminology.importing import import_code_system
 from terminology.models import CodeSystemMetadata
 from terminology.review.workflow import Role
+from terminology.services.importing import import_code_system
 from terminology.settings import Settings
 from terminology.storage import projects, users
 from terminology.storage.projects import save_candidates

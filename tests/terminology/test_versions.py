@@ -12,9 +12,9 @@ from fastapi.testclient import TestClient
 from api.app import create_app
 from terminology import Concordance
 from terminology.importers import importer_class
-from terminology.importing import import_code_system
 from terminology.models import CodeSystemMetadata
 from terminology.services.concept_maps import change_status, save_concept_map
+from terminology.services.importing import import_code_system
 from terminology.settings import Settings
 from terminology.storage.store import SqlStore
 

@@ -170,9 +170,9 @@ def test_match_writes_sssom_and_stores_the_project(
     from sssom.parsers import parse_sssom_table
 
     from terminology.settings import Settings
+    from terminology.storage.database import SqlDatabase
     from terminology.storage.engine import make_engine
     from terminology.storage.projects import project_candidates
-    from terminology.storage.store import SqlStore
 
     run(capsys, "db", "upgrade")
     folder = BUNDLED / "samu_nomenclature"
@@ -226,7 +226,7 @@ def test_match_writes_sssom_and_stores_the_project(
         "skos:relatedMatch",
     }
     assert mapping_set.converter.expand("SAMU:C02.18.00") == "urn:samu/C02.18.00"
-    store = SqlStore(make_engine(Settings(database_url=cli_database)))
+    store = SqlDatabase(make_engine(Settings(database_url=cli_database)))
     stored = project_candidates(store, "samu-upgrade")
     assert len(stored) == len(mapping_set.df)
     assert stored[0]["rank"] == 1 and stored[0]["reason"]

@@ -8,8 +8,8 @@ import pytest
 
 from terminology.errors import SourceFileError, UnknownParentError, UnsafeXmlError
 from terminology.importers import importer_class
-from terminology.importing import import_code_system
 from terminology.models import CodeSystemMetadata, DesignationUse
+from terminology.services.importing import import_code_system
 from terminology.storage.store import SqlStore
 from tests.conftest import FIXTURES, table_counts
 

@@ -15,8 +15,8 @@ import pytest
 
 from terminology.errors import SourceFileError
 from terminology.importers import format_names, importer_class, media_types
-from terminology.importing import import_code_system
 from terminology.models import CodeSystemMetadata, ImportOutcome, ImportReport
+from terminology.services.importing import import_code_system
 from terminology.storage.store import SqlStore
 from tests.conftest import BUNDLED, FIXTURES, table_counts
 

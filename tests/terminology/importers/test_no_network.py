@@ -14,7 +14,7 @@ from typing import ClassVar
 import pytest
 
 from terminology.importers import importer_class
-from terminology.importing import import_code_system
+from terminology.services.importing import import_code_system
 from terminology.storage.store import SqlStore
 from tests.conftest import FIXTURES
 

@@ -18,8 +18,8 @@ from terminology.errors import (
     UnknownParentError,
 )
 from terminology.importers import importer_class
-from terminology.importing import import_code_system
 from terminology.models import CodeSystemMetadata
+from terminology.services.importing import import_code_system
 from terminology.storage.store import SqlStore
 from tests.conftest import BUNDLED, table_counts
 

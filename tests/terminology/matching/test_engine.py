@@ -6,10 +6,10 @@ import csv
 from pathlib import Path
 
 from terminology.importers import importer_class
-from terminology.importing import import_code_system
 from terminology.matching.code_rules import CodeRule
 from terminology.matching.engine import match
 from terminology.models import CodeSystemMetadata, MatchMethod
+from terminology.services.importing import import_code_system
 from terminology.storage.store import SqlStore
 from tests.conftest import BUNDLED
 

@@ -7,13 +7,13 @@ from pathlib import Path
 import pytest
 
 from terminology.importers import importer_class
-from terminology.importing import import_code_system
 from terminology.matching.chapter_rules import roots
 from terminology.matching.engine import match
 from terminology.matching.frames import VersionFrames
 from terminology.matching.rule_files import RuleFileError
 from terminology.matching.rules import load_rules
 from terminology.models import CodeSystemMetadata
+from terminology.services.importing import import_code_system
 from terminology.storage.store import SqlStore
 
 RULES = Path(__file__).resolve().parents[3] / "mapping_rules" / "rules"

@@ -9,10 +9,10 @@ import pytest
 
 from terminology.errors import SourceFileError
 from terminology.importers import importer_class
-from terminology.importing import import_code_system
 from terminology.matching.engine import match
 from terminology.matching.memory import MappingMemory, RememberedMapping, load_memory
 from terminology.models import CodeSystemMetadata
+from terminology.services.importing import import_code_system
 from terminology.storage.store import SqlStore
 from tests.conftest import BUNDLED
 

@@ -7,12 +7,12 @@ from pathlib import Path
 import pytest
 
 from terminology.importers import importer_class
-from terminology.importing import import_code_system
 from terminology.matching.engine import match
 from terminology.matching.property_rules import PropertyRule
 from terminology.matching.rule_files import RuleFileError
 from terminology.matching.rules import load_rules
 from terminology.models import CodeSystemMetadata
+from terminology.services.importing import import_code_system
 from terminology.storage.store import SqlStore
 
 OLD = "code,display,field\nL01.02.00,Base ou enceinte aérienne militaire,Type de lieu\n"

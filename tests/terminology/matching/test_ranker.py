@@ -11,7 +11,6 @@ import polars as pl
 import pytest
 
 from terminology.importers import importer_class
-from terminology.importing import import_code_system
 from terminology.matching.engine import candidate_pool, rank_pool
 from terminology.matching.frames import read_frames
 from terminology.matching.pool import PoolSettings
@@ -24,6 +23,8 @@ from terminology.matching.ranker import (
     top_targets,
 )
 from terminology.models import CodeSystem, CodeSystemMetadata
+from terminology.services.importing import import_code_system
+from terminology.storage.database import SqlDatabase
 from terminology.storage.store import SqlStore
 from tests.conftest import ROOT
 
@@ -166,7 +167,7 @@ def test_scores_are_calibrated_on_sources_the_model_never_saw(tmp_path: Path) ->
 
     engine = make_engine(Settings(database_url=f"sqlite:///{tmp_path / 'icd.db'}"))
     migrate.upgrade(engine)
-    store = SqlStore(engine)
+    store = SqlDatabase(engine)
     task = cm_who_task(store)
     held_out = split(task.gold, 1)
     ranked = rank_pool(candidate_pool(read_frames(store, task.source, task.target)), default_model())

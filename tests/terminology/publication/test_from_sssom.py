@@ -10,8 +10,9 @@ from typing import Any
 import pytest
 
 from terminology.exporters.conceptmap_formats import to_sssom
+from terminology.mapping_sets import InvalidMappingSetError
 from terminology.publication.conceptmap import as_r4
-from terminology.publication.from_sssom import InvalidMappingSetError, conceptmap_from_sssom
+from terminology.publication.from_sssom import conceptmap_from_sssom
 from terminology.services.concept_maps import save_concept_map
 from terminology.storage.store import SqlStore
 from tests.conftest import BUNDLED

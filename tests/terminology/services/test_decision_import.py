@@ -8,11 +8,11 @@ import pytest
 
 from terminology.errors import SourceFileError
 from terminology.importers import importer_class
-from terminology.importing import import_code_system
 from terminology.models import Candidate, CodeSystem, CodeSystemMetadata, MatchMethod
 from terminology.review.decision_files import read_decisions
 from terminology.review.workflow import Actor, Role, Status
-from terminology.services import curation as service
+from terminology.services.decision_imports import import_decisions
+from terminology.services.importing import import_code_system
 from terminology.storage import curation, projects
 from terminology.storage.projects import save_candidates
 from terminology.storage.store import SqlStore
@@ -41,7 +41,7 @@ def _project(store: SqlStore, tmp_path: Path) -> projects.Project:
 
 
 def _import(store: SqlStore, project: projects.Project, path: Path, by: str = "rui") -> int:
-    return service.import_decisions(
+    return import_decisions(
         store, project, read_decisions(path), Actor(name=by, role=Role.REVIEWER), source_name=str(path)
     )
 

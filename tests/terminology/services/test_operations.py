@@ -7,8 +7,8 @@ import pytest
 
 from terminology.errors import CodeSystemNotFoundError
 from terminology.importers import importer_class
-from terminology.importing import import_code_system
 from terminology.models import CodeSystemMetadata
+from terminology.services.importing import import_code_system
 from terminology.services.operations import Sent, lookup_code
 from terminology.storage.store import SqlStore
 from tests.conftest import BUNDLED

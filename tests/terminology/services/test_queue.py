@@ -10,13 +10,23 @@ from pathlib import Path
 import pytest
 
 from terminology.importers import importer_class
-from terminology.importing import import_code_system
 from terminology.models import CodeSystem, CodeSystemMetadata
+from terminology.records import RowQuery, StaleVersionError
 from terminology.review.workflow import Actor, InvalidTransition, NotAllowed, Role, Status
-from terminology.services import curation as service
+from terminology.services.decision_imports import import_decision_file
+from terminology.services.decisions import (
+    BulkRequest,
+    RowDecision,
+    bulk_decide,
+    decide_row,
+    undo_batch,
+    undo_last,
+)
+from terminology.services.importing import import_code_system
 from terminology.services.matching import match_and_save
+from terminology.services.queue import neighbourhood, progress_report, queue_page, queue_position
+from terminology.services.users import add_member
 from terminology.storage import curation, projects, users
-from terminology.storage.curation import RowQuery, StaleVersionError
 from terminology.storage.store import SqlStore
 
 ANA, EVE = Actor(name="ana", role=Role.AUTHOR), Actor(name="eve", role=Role.AUTHOR)
@@ -62,19 +72,19 @@ def project(store: SqlStore, tmp_path: Path) -> projects.Project:
 
 def decide(store: SqlStore, project: projects.Project, actor: Actor, code: str, **decision: object) -> None:
     row = curation.get_row(store, project, code)
-    service.decide_row(
+    decide_row(
         store,
         project,
         actor,
         code,
-        service.RowDecision(**decision),  # type: ignore[arg-type]
+        RowDecision(**decision),  # type: ignore[arg-type]
         expected_version=row.version,
         longest_comment=1000,
     )
 
 
 def codes(store: SqlStore, project: projects.Project, **query: object) -> list[str]:
-    page = service.queue_page(store, project, RowQuery(limit=100, **query))  # type: ignore[arg-type]
+    page = queue_page(store, project, RowQuery(limit=100, **query))  # type: ignore[arg-type]
     assert page.total == len(page.rows)
     return [row.source_code for row, _ in page.rows]
 
@@ -84,7 +94,7 @@ def test_rows_keep_what_the_queue_filters_on(store: SqlStore, project: projects.
     assert codes(store, project, within="BIO") == ["BIO", "CHIM", "GLY", "HB", "HEM", "KAL", "NAT"]
     assert codes(store, project, text="hemoglobine") == ["HB"]  # accents folded
     assert codes(store, project, sort="-frequency")[:3] == ["GLY", "KAL", "NAT"]
-    best = {row.source_code: score for row, score in service.queue_page(store, project, RowQuery()).rows}
+    best = {row.source_code: score for row, score in queue_page(store, project, RowQuery()).rows}
     assert codes(store, project, min_score=best["GLY"], sort="source_code")[0] in best
     lexical = codes(store, project, method="lexical")
     assert lexical and set(lexical) <= set(best)
@@ -93,27 +103,27 @@ def test_rows_keep_what_the_queue_filters_on(store: SqlStore, project: projects.
     decide(store, project, RUI, "NAT", action="assign", assignee="eve")
     assert codes(store, project, assignee="eve") == ["NAT"]
     assert "NAT" not in codes(store, project, assignee="")  # unassigned
-    page = service.queue_page(store, project, RowQuery(within="CHIM", status=(Status.UNMAPPED,)))
+    page = queue_page(store, project, RowQuery(within="CHIM", status=(Status.UNMAPPED,)))
     assert page.counts == {"unmapped": 4} and page.total == 4
 
 
 def test_a_row_s_position_in_any_order(store: SqlStore, project: projects.Project) -> None:
     ordered = codes(store, project, sort="-frequency")
     for index, code in enumerate(ordered):
-        assert service.queue_position(store, project, RowQuery(sort="-frequency"), code) == index
-    assert service.queue_position(store, project, RowQuery(within="HEM"), "GLY") is None  # filtered out
+        assert queue_position(store, project, RowQuery(sort="-frequency"), code) == index
+    assert queue_position(store, project, RowQuery(within="HEM"), "GLY") is None  # filtered out
     with pytest.raises(curation.RowNotFoundError):
-        service.queue_position(store, project, RowQuery(), "NOPE")
+        queue_position(store, project, RowQuery(), "NOPE")
 
 
 def test_a_concept_s_neighbourhood(store: SqlStore, project: projects.Project) -> None:
-    around = service.neighbourhood(store, project, "source", "KAL")
+    around = neighbourhood(store, project, "source", "KAL")
     assert [step["code"] for step in around["path"]] == ["BIO", "CHIM"]
     assert {s["code"] for s in around["siblings"]} == {"GLY", "NAT"} and around["children"] == []
-    target = service.neighbourhood(store, project, "target", "CH")
+    target = neighbourhood(store, project, "target", "CH")
     assert target["display"] == "Chimie" and target["children_total"] == 3
     with pytest.raises(curation.RowNotFoundError):
-        service.neighbourhood(store, project, "target", "GLY")  # a source code, not a target one
+        neighbourhood(store, project, "target", "GLY")  # a source code, not a target one
 
 
 def test_progress_per_curator_and_chapter(store: SqlStore, project: projects.Project) -> None:
@@ -122,7 +132,7 @@ def test_progress_per_curator_and_chapter(store: SqlStore, project: projects.Pro
         decide(store, project, ANA, code, action="submit")
     decide(store, project, RUI, "GLY", action="accept")
     decide(store, project, RUI, "HB", action="assign", assignee="eve")
-    report = service.progress_report(store, project)
+    report = progress_report(store, project)
     assert (report.total, report.decided, report.accepted) == (7, 2, 1)
     assert report.frequency_covered == pytest.approx(900 / 1000)
     curators = {c["name"]: c for c in report.curators}
@@ -138,13 +148,13 @@ def test_undo_takes_back_one_s_own_last_change(store: SqlStore, project: project
     decide(store, project, ANA, "GLY", action="submit")
     version = curation.get_row(store, project, "GLY").version
     with pytest.raises(NotAllowed):  # not eve's change
-        service.undo_last(store, project, EVE, "GLY", expected_version=version)
+        undo_last(store, project, EVE, "GLY", expected_version=version)
     with pytest.raises(StaleVersionError):  # the curator saw an older row
-        service.undo_last(store, project, ANA, "GLY", expected_version=version - 1)
-    back = service.undo_last(store, project, ANA, "GLY", expected_version=version)
+        undo_last(store, project, ANA, "GLY", expected_version=version - 1)
+    back = undo_last(store, project, ANA, "GLY", expected_version=version)
     assert back.status == Status.DRAFT and back.version == version + 1
     assert [event.action for event in curation.history(store, project, "GLY")] == ["map", "submit", "undo"]
-    again = service.undo_last(store, project, ADA, "GLY", expected_version=back.version)  # an admin may
+    again = undo_last(store, project, ADA, "GLY", expected_version=back.version)  # an admin may
     assert again.status == Status.IN_REVIEW  # undoing the undo
 
 
@@ -153,37 +163,37 @@ def test_undo_never_reopens_a_blind_answer(store: SqlStore, project: projects.Pr
     decide(store, double, ANA, "GLY", action="map", targets=[{"code": "G"}])
     row = curation.get_row(store, double, "GLY")
     with pytest.raises(InvalidTransition, match="blind answer"):
-        service.undo_last(store, double, ANA, "GLY", expected_version=row.version)
+        undo_last(store, double, ANA, "GLY", expected_version=row.version)
 
 
 def test_bulk_preview_writes_nothing_and_a_batch_is_undone_whole(
     store: SqlStore, project: projects.Project
 ) -> None:
-    request = service.BulkRequest(action="accept-candidates", min_score=0.0, within="CHIM")
-    preview = service.bulk_decide(store, project, RUI, request, longest_comment=1000, preview=True)
+    request = BulkRequest(action="accept-candidates", min_score=0.0, within="CHIM")
+    preview = bulk_decide(store, project, RUI, request, longest_comment=1000, preview=True)
     assert preview.batch is None and set(preview.applied) <= {"CHIM", "GLY", "KAL", "NAT"} and preview.applied
     assert len(preview.sample) == len(preview.applied)
     assert curation.status_counts(store, project)["accepted"] == 0
-    done = service.bulk_decide(store, project, RUI, request, longest_comment=1000)
+    done = bulk_decide(store, project, RUI, request, longest_comment=1000)
     assert done.applied == preview.applied and done.batch
     assert curation.status_counts(store, project)["accepted"] == len(done.applied)
     with pytest.raises(NotAllowed):  # someone else's batch
-        service.undo_batch(store, project, Actor(name="ivo", role=Role.REVIEWER), done.batch)
-    untouched = service.bulk_decide(
+        undo_batch(store, project, Actor(name="ivo", role=Role.REVIEWER), done.batch)
+    untouched = bulk_decide(
         store,
         project,
         RUI,
-        service.BulkRequest(action="accept-candidates", within="HEM"),
+        BulkRequest(action="accept-candidates", within="HEM"),
         longest_comment=1000,
     )
     assert untouched.batch and untouched.applied
     first = done.applied[0]
     decide(store, project, RUI, first, action="flag", comment="looked at since")
     with pytest.raises(InvalidTransition, match="changed since"):  # never half undone
-        service.undo_batch(store, project, RUI, done.batch)
+        undo_batch(store, project, RUI, done.batch)
     accepted = len(done.applied) + len(untouched.applied)
     assert curation.status_counts(store, project)["accepted"] == accepted
-    undone = service.undo_batch(store, project, RUI, untouched.batch)
+    undone = undo_batch(store, project, RUI, untouched.batch)
     assert set(undone.applied) == set(untouched.applied)
     assert curation.status_counts(store, project)["accepted"] == len(done.applied)
     assert all(curation.get_row(store, project, code).status == Status.UNMAPPED for code in undone.applied)
@@ -204,7 +214,7 @@ def test_most_useful_order_puts_unsure_rows_first_and_changes_after_decisions(
     project = projects.get_project(store, saved.id)
 
     def useful_order() -> list[str]:
-        page = service.queue_page(store, project, RowQuery(sort="useful", limit=300))
+        page = queue_page(store, project, RowQuery(sort="useful", limit=300))
         return [row.source_code for row, _ in page.rows]
 
     before = useful_order()
@@ -226,8 +236,8 @@ def test_most_useful_order_puts_unsure_rows_first_and_changes_after_decisions(
     }
     rows = "\n".join(f"{code},{candidates[code]},ana" for code in first)
     validated.write_text(f"source_code,target_code,author\n{rows}\n", encoding="utf-8")
-    service.add_member(store, project, "rui", Role.REVIEWER)
-    assert service.import_decision_file(store, project, validated, by="rui") == 12
+    add_member(store, project, "rui", Role.REVIEWER)
+    assert import_decision_file(store, project, validated, by="rui") == 12
     retrain_now(store, project)
     after = useful_order()
     assert set(after[-12:]) == set(first)  # decided rows go last

@@ -4,7 +4,7 @@ children it has (it used to cost one query per parent and per child)."""
 from __future__ import annotations
 
 from terminology.importers import importer_class
-from terminology.importing import import_code_system
+from terminology.services.importing import import_code_system
 from terminology.services.operations import concept_index
 from terminology.storage.store import SqlStore
 from tests.conftest import FIXTURES, counted

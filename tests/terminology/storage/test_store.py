@@ -12,10 +12,11 @@ from sqlmodel import SQLModel
 
 from terminology.errors import CodeSystemNotFoundError, DatabaseNotReadyError, VersionConflictError
 from terminology.importers import importer_class
-from terminology.importing import import_code_system
 from terminology.models import CodeSystemMetadata, ImportOutcome
+from terminology.services.importing import import_code_system
 from terminology.settings import Settings
 from terminology.storage import migrate
+from terminology.storage.database import SqlDatabase
 from terminology.storage.engine import make_engine
 from terminology.storage.store import SqlStore
 
@@ -125,7 +126,7 @@ def test_unknown_code_system_is_a_clear_error(store: SqlStore) -> None:
 def test_unmigrated_database_asks_for_upgrade(tmp_path: Path) -> None:
     engine = make_engine(Settings(database_url=f"sqlite:///{tmp_path / 'empty.db'}"))
     with pytest.raises(DatabaseNotReadyError, match="db upgrade"):
-        SqlStore(engine).code_systems()
+        SqlDatabase(engine).code_systems()
     with engine.connect() as connection:
         assert sa.inspect(connection).get_table_names() == []
 
@@ -143,7 +144,7 @@ def test_concurrent_imports_of_one_version_store_it_once(
     outcomes: list[str] = []
 
     def importing() -> None:
-        own = SqlStore(make_engine(Settings(database_url=database_url)))
+        own = SqlDatabase(make_engine(Settings(database_url=database_url)))
         try:
             report = import_code_system(
                 own,
@@ -173,7 +174,7 @@ def test_sqlite_reads_a_concept_through_the_code_index_after_an_import(tmp_path:
     refresh them (``store.refresh_statistics``)."""
     engine = make_engine(Settings(database_url=f"sqlite:///{tmp_path / 'plan.db'}"))
     migrate.upgrade(engine)
-    store = SqlStore(engine)
+    store = SqlDatabase(engine)
     source = tmp_path / "labels.csv"
     rows = "".join(f"C{i},Libellé {i},synonyme {i}|autre {i}\n" for i in range(2000))
     source.write_text("code,display,synonyms\n" + rows, encoding="utf-8")

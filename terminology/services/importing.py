@@ -24,6 +24,7 @@ from typing import Any
 import polars as pl
 import sqlalchemy as sa
 
+from terminology.backends import Backends
 from terminology.batches import conform
 from terminology.errors import (
     DuplicateCodeError,
@@ -37,7 +38,6 @@ from terminology.file_limits import LONGEST_CODE, LONGEST_FIELD
 from terminology.importers.base import Importer, ImportSource, ProgressCallback, no_progress
 from terminology.models import CodeSystemMetadata, HierarchySummary, ImportOutcome, ImportReport
 from terminology.roots import HierarchyCheck, check_hierarchy
-from terminology.storage.store import SqlStore
 
 
 def checksum_of(files: Iterable[Path], options: str) -> str:
@@ -313,7 +313,7 @@ def default_url(path: Path) -> str:
 
 
 def import_code_system(
-    store: SqlStore,
+    store: Backends,
     importer: Importer,
     path: Path,
     *,
@@ -364,7 +364,7 @@ def import_code_system(
 
 
 def _store_new_version(
-    store: SqlStore,
+    store: Backends,
     importer: Importer,
     source: ImportSource,
     path: Path,

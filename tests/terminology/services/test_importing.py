@@ -8,7 +8,7 @@ import pytest
 
 from terminology.errors import InvalidImportOptionError
 from terminology.importers import importer_class
-from terminology.importing import find_cycle, import_code_system, options_from_pairs
+from terminology.services.importing import find_cycle, import_code_system, options_from_pairs
 from terminology.storage.store import SqlStore
 from tests.conftest import BUNDLED, FIXTURES
 

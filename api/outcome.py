@@ -7,7 +7,7 @@ from typing import Any
 
 from fastapi.responses import JSONResponse
 
-from api.limits import ThrottledError
+from api.problems import ThrottledError
 from terminology.errors import ConcordanceError
 
 FHIR_JSON = "application/fhir+json"
