@@ -6,12 +6,12 @@ import gc
 import sys
 
 from fastapi import FastAPI
-from terminology.services.database import open_database
 
 from api import curation, fhir, review_page
 from api.errors import install_error_handlers
 from api.limits import BodyLimit, HeavyGate, SafetyHeaders
 from terminology import __version__
+from terminology.services.database import open_database
 from terminology.services.operations import StoredCodeSystems
 from terminology.services.retraining import RetrainRunner
 from terminology.settings import Settings, get_settings

@@ -15,7 +15,6 @@ from datetime import datetime
 from typing import Any, Literal
 
 from terminology.errors import ConcordanceError
-from terminology.models import Frozen
 from terminology.review.context import QueueSort
 from terminology.review.double import Answer
 from terminology.review.workflow import MappingRow, Status
@@ -27,7 +26,8 @@ class ProjectNotFoundError(ConcordanceError):
     fhir_issue = "not-found"
 
 
-class Project(Frozen):
+@dataclass(frozen=True, slots=True)
+class Project:
     id: int
     name: str
     source_system_id: int
@@ -37,7 +37,8 @@ class Project(Frozen):
     """When the project's first match started, while it runs (the page says so)."""
 
 
-class MappingProject(Frozen):
+@dataclass(frozen=True, slots=True)
+class MappingProject:
     id: int
     name: str
     source_system_id: int
@@ -46,7 +47,8 @@ class MappingProject(Frozen):
     replaced: bool
 
 
-class RecordedMatch(Frozen):
+@dataclass(frozen=True, slots=True)
+class RecordedMatch:
     """The rule files and settings a project's last match used (what retraining replays)."""
 
     rules: tuple[str, ...]
@@ -71,7 +73,8 @@ class LastAdminError(ConcordanceError):
     fhir_issue = "business-rule"
 
 
-class User(Frozen):
+@dataclass(frozen=True, slots=True)
+class User:
     id: int
     name: str
 
@@ -97,7 +100,8 @@ class StaleVersionError(ConcordanceError):
         )
 
 
-class Event(Frozen):
+@dataclass(frozen=True, slots=True)
+class Event:
     id: int
     source_code: str
     at: datetime
@@ -172,7 +176,8 @@ class StaleConceptMapError(ConcordanceError):
     fhir_issue = "conflict"
 
 
-class StoredMap(Frozen):
+@dataclass(frozen=True, slots=True)
+class StoredMap:
     """A ConceptMap version the translation service answers with: a stored one (its ``id``)
     or one sent with a request (``id`` None: indexed for that request only)."""
 
@@ -202,7 +207,8 @@ class StoredMap(Frozen):
 JobState = Literal["running", "done", "failed"]
 
 
-class RetrainJob(Frozen):
+@dataclass(frozen=True, slots=True)
+class RetrainJob:
     """A refit as the API and the command line report it."""
 
     id: int
@@ -247,7 +253,8 @@ class StaleRevisionError(ConcordanceError):
     fhir_issue = "conflict"
 
 
-class StoredValueSet(Frozen):
+@dataclass(frozen=True, slots=True)
+class StoredValueSet:
     id: int
     url: str
     version: str
@@ -255,16 +262,7 @@ class StoredValueSet(Frozen):
     revision: int
     resource: dict[str, Any]
 
-    @property
-    def stored_id(self) -> int:
-        """The id of a version storage holds (a map sent with a request has none)."""
-        if self.id is None:
-            raise ConceptMapNotFoundError(f"ConceptMap {self.url}|{self.version} was sent, not stored")
-        return self.id
-
     def as_served(self) -> dict[str, Any]:
         """The resource with its server id, status and ``meta.versionId``."""
         meta = {**self.resource.get("meta", {}), "versionId": str(self.revision)}
-        if self.id is None:
-            return self.resource
         return {**self.resource, "id": str(self.id), "meta": meta, "status": self.status}

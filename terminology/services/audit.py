@@ -4,6 +4,7 @@ exports of a project's decisions (SSSOM, CSV)."""
 from __future__ import annotations
 
 import io
+from dataclasses import replace
 from datetime import datetime
 from typing import Literal
 
@@ -36,7 +37,7 @@ def visible_history(
         status = statuses.get(event.source_code, Status.UNMAPPED)
         if event.action.startswith("answer-") and not answer_visible(status, viewer, event.actor):
             after, comment = blind_event(event.after, event.comment)
-            event = event.model_copy(update={"after": after, "comment": comment})
+            event = replace(event, after=after, comment=comment)
         shown.append(event)
     return shown
 

@@ -21,6 +21,11 @@ from terminology.storage.tables import RetrainJobRow
 jobs = RetrainJobRow.__table__  # type: ignore[attr-defined]
 
 
+def _aware(moment: datetime) -> datetime:
+    """SQLite hands naive datetimes back; every stored time is UTC."""
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
+
+
 def _job(row: Any) -> RetrainJob:
     def aware(moment: datetime | None) -> datetime | None:  # SQLite hands naive datetimes back
         return moment.replace(tzinfo=UTC) if moment is not None and moment.tzinfo is None else moment
@@ -30,8 +35,8 @@ def _job(row: Any) -> RetrainJob:
         project_id=row.project_id,
         state=row.state,
         requested_by=row.requested_by,
-        started_at=aware(row.started_at),
-        heartbeat_at=aware(row.heartbeat_at),
+        started_at=_aware(row.started_at),
+        heartbeat_at=_aware(row.heartbeat_at),
         finished_at=aware(row.finished_at),
         progress=row.progress,
         total=row.total,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any, Literal
 
@@ -80,7 +81,7 @@ def set_review_mode(store: SqlStore, project: Project, review: Literal["single",
             .where(projects.c.id == project.id)
             .values(settings={**(settings or {}), "review": review})
         )
-    return project.model_copy(update={"review": review})
+    return replace(project, review=review)
 
 
 def save_candidates(
