@@ -1,7 +1,8 @@
 """Curation routes under ``/api``: projects, work queues, decisions, history, exports.
 
-Each route parses its input, calls one function of :mod:`terminology.services.curation`
-and renders what it returns. Every write carries the row version it was computed from
+Each route parses its input, calls one service function (:mod:`terminology.services`:
+``projects``, ``users``, ``queue``, ``decisions``, ``decision_imports``, ``audit``) and
+renders what it returns. Every write carries the row version it was computed from
 (``If-Match``); a stale one gets 412 with the current row, never an overwrite.
 """
 

@@ -6,7 +6,7 @@ field that is wrong.
 
 The catalogue: each class declares its stable ``code`` (what REST clients read), its
 ``http_status`` and its FHIR ``fhir_issue`` type. The REST renderer (``api/errors.py``) and
-the FHIR one (``api/fhir/outcome.py``) both read these three, and nothing else.
+the FHIR one (``api/outcome.py``) both read these three, and nothing else.
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@ event, a work-queue query, a decision to write, a stored ConceptMap or ValueSet 
 retrain job — with the errors of looking them up or writing them.
 
 They live in the domain, not beside the SQL that stores them, so that the storage Protocols
-(:mod:`terminology.storage.interfaces`), the services and the edges share them without any of
+(:mod:`terminology.backends`), the services and the edges share them without any of
 them importing a storage backend.
 """
 
